@@ -1,0 +1,40 @@
+# Two commands do all the set-up: `make run` and `make test`.
+# Each creates .venv on first use (Python version from .python-version) and installs the project.
+
+PY_VERSION := $(shell cat .python-version)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCENARIO ?= flash-crash
+SEED ?= 1
+
+# Find a Python matching .python-version: pyenv if present, else pythonX.Y on PATH.
+BASE_PYTHON := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv prefix $(PY_VERSION) >/dev/null 2>&1 && echo "$$(pyenv prefix $(PY_VERSION))/bin/python") || command -v python$(basename $(PY_VERSION)) || command -v python3)
+
+.PHONY: run test test-slow lint bench notebooks clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@echo "creating $(VENV) with $(BASE_PYTHON)"
+	$(BASE_PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cascade run --scenario $(SCENARIO) --seed $(SEED)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m slow
+
+bench: $(STAMP)
+	$(BIN)/python -m experiments.benchmark
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache

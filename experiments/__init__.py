@@ -1,0 +1,1 @@
+"""perp-cascade: experiments package."""

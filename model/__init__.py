@@ -1,0 +1,1 @@
+"""perp-cascade: model package."""
