@@ -1,9 +1,78 @@
-"""The `cascade` command line."""
+"""The ``cascade`` command line: one sub-command per module, registered here.
+
+Each command module exposes ``register(subparsers, common)``; ``common`` is a parent parser with
+the options every command shares (``--scenario``, ``--seed``, ``--set``, ``--out``).
+"""
+
+from __future__ import annotations
 
 import argparse
+import importlib
+import sys
+
+from model.scenario import ScenarioError
+
+# Modules that provide sub-commands; each has `register(subparsers, common)`.
+COMMAND_MODULES = [
+    "experiments.commands.scenarios",
+    "experiments.commands.run",
+    "experiments.commands.montecarlo",
+    "experiments.commands.sweep",
+    "experiments.commands.sensitivity",
+]
+
+
+def common_options() -> argparse.ArgumentParser:
+    """Options shared by every command that runs simulations."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--scenario", default="flash-crash", help="preset name or path to a .toml (default: %(default)s)"
+    )
+    common.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    common.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a setting by dotted key, e.g. population.max_leverage=20 (repeatable)",
+    )
+    common.add_argument("--out", default=None, help="output directory")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every available sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="cascade",
+        description="perp-cascade: liquidation cascades on leveraged perpetual futures",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = common_options()
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # command not built yet
+        module.register(subparsers, common)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cascade")
-    parser.parse_args(argv)
-    return 0
+    """Entry point of the ``cascade`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the `cascade` CLI, one module each."""

@@ -1,0 +1,319 @@
+"""Scenarios: everything one simulation needs, validated before anything runs.
+
+A scenario is a tree of pydantic models. Presets are TOML files in ``model/presets/scenarios``.
+Every setting has a dotted key (``population.max_leverage``, ``insurance_fund.initial``,
+``venue.adl.ranking``, ``contracts.0.initial_price``) that ``--set key=value`` overrides on every
+command. Invalid input raises one `ScenarioError` naming the field and the allowed range.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from model.venue import Venue, load_venue_data
+
+PRESET_DIR = Path(__file__).parent / "presets" / "scenarios"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot run: the message names the field and what is allowed."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Contract(_Strict):
+    """One perpetual contract and its index."""
+
+    symbol: str = "BTC-PERP"
+    initial_price: float = Field(60_000.0, gt=0.0, description="index price at t=0 (USDT)")
+    tick_size: float = Field(0.1, gt=0.0, description="price increment on the book (USDT)")
+    lot_size: float = Field(0.001, gt=0.0, description="size increment on the book (base units)")
+    volatility: float = Field(0.6, ge=0.0, le=10.0, description="annualised index volatility")
+    tier_table: str | None = Field(None, description="tier preset; None uses the venue's")
+    depth_scale: float = Field(1.0, gt=0.0, le=100.0, description="market-maker size multiplier")
+
+
+class Shock(_Strict):
+    """A scheduled index move of ``change_pct`` percent over ``duration`` seconds from ``start``."""
+
+    start: float = Field(600.0, ge=0.0, description="seconds after the start")
+    duration: float = Field(60.0, gt=0.0, description="seconds the move is spread over")
+    change_pct: float = Field(-10.0, gt=-99.0, le=1000.0, description="total move in percent")
+    contracts: list[int] | None = Field(None, description="contract indices; None = all")
+
+
+class IndexSettings(_Strict):
+    """The index (spot) price process driving the perpetuals."""
+
+    correlation: float = Field(0.8, ge=-1.0, le=1.0, description="between contracts' returns")
+    jump_intensity: float = Field(0.0, ge=0.0, le=10_000.0, description="jumps per day")
+    jump_mean: float = Field(0.0, ge=-1.0, le=1.0, description="mean log jump size")
+    jump_std: float = Field(0.0, ge=0.0, le=1.0, description="std of log jump size")
+    shocks: list[Shock] = Field(default_factory=list)
+    replay: str | None = Field(None, description="CSV of time,price to replay instead of GBM")
+
+
+class LeverageDistribution(_Strict):
+    """Leverage of directional traders: lognormal around a median, clipped to [1, cap]."""
+
+    median: float = Field(10.0, ge=1.0, le=125.0, description="median leverage")
+    sigma: float = Field(0.8, ge=0.0, le=3.0, description="log-std of leverage")
+    high_share: float = Field(
+        0.0, ge=0.0, le=1.0, description="extra share drawn at high_leverage (for sweeps)"
+    )
+    high_leverage: float = Field(50.0, ge=1.0, le=125.0, description="leverage of that share")
+
+
+class CapitalDistribution(_Strict):
+    """Starting capital of directional traders (USDT): lognormal."""
+
+    median: float = Field(10_000.0, gt=0.0, description="median deposit")
+    sigma: float = Field(1.0, ge=0.0, le=3.0, description="log-std of deposit")
+
+
+class Defences(_Strict):
+    """Share of traders using each defence from the seed article, and its setting."""
+
+    stop_loss_share: float = Field(0.2, ge=0.0, le=1.0)
+    stop_loss_pct: float = Field(0.05, gt=0.0, le=0.9, description="stop distance from entry")
+    topup_share: float = Field(0.2, ge=0.0, le=1.0)
+    topup_threshold: float = Field(0.8, gt=0.0, le=1.0, description="margin ratio that triggers")
+    reserve_pct: float = Field(0.3, ge=0.0, le=0.9, description="share of capital kept in reserve")
+    reduce_share: float = Field(0.1, ge=0.0, le=1.0)
+    reduce_threshold: float = Field(0.7, gt=0.0, le=1.0, description="margin ratio that triggers")
+
+
+class Herding(_Strict):
+    """Social network over traders: panic spreads to neighbours."""
+
+    strength: float = Field(0.0, ge=0.0, le=1.0, description="0 switches herding off")
+    mean_degree: float = Field(4.0, ge=0.0, le=100.0)
+    rewire: float = Field(0.1, ge=0.0, le=1.0, description="small-world rewiring probability")
+
+
+class Population(_Strict):
+    """Who trades: counts per kind and the distributions they are drawn from."""
+
+    market_makers: int = Field(4, ge=0, le=1000)
+    noise: int = Field(50, ge=0, le=100_000)
+    leveraged: int = Field(300, ge=0, le=1_000_000)
+    momentum: int = Field(20, ge=0, le=100_000)
+    arbitrageurs: int = Field(3, ge=0, le=1000)
+    whales: int = Field(2, ge=0, le=1000)
+    max_leverage: float = Field(125.0, ge=1.0, le=125.0, description="cap on every trader")
+    leverage: LeverageDistribution = LeverageDistribution()
+    capital: CapitalDistribution = CapitalDistribution()
+    isolated_share: float = Field(0.5, ge=0.0, le=1.0, description="share in isolated mode")
+    long_bias: float = Field(0.5, ge=0.0, le=1.0, description="share of directional longs")
+    defences: Defences = Defences()
+    herding: Herding = Herding()
+
+
+class InsuranceFund(_Strict):
+    """Starting balance of the insurance fund (each, when the venue keeps one per contract)."""
+
+    initial: float = Field(1_000_000.0, ge=0.0, description="USDT")
+
+
+class Scenario(_Strict):
+    """Everything one simulation needs."""
+
+    name: str = "custom"
+    description: str = ""
+    venue: Venue = Venue()
+    contracts: list[Contract] = Field(default_factory=lambda: [Contract()], min_length=1)
+    index: IndexSettings = IndexSettings()
+    population: Population = Population()
+    insurance_fund: InsuranceFund = InsuranceFund()
+    duration: float = Field(1800.0, gt=0.0, le=30 * 86_400.0, description="simulated seconds")
+    step: float = Field(1.0, gt=0.0, le=3600.0, description="seconds per model step")
+    seed: int = Field(1, ge=0, description="root seed")
+    cascade_window: float = Field(
+        30.0, gt=0.0, le=3600.0, description="seconds within which liquidations link"
+    )
+
+    @model_validator(mode="after")
+    def _check_shocks(self) -> Scenario:
+        for i, shock in enumerate(self.index.shocks):
+            for c in shock.contracts or []:
+                if not 0 <= c < len(self.contracts):
+                    raise ValueError(
+                        f"index.shocks.{i}.contracts: {c} is not a contract index "
+                        f"(0..{len(self.contracts) - 1})"
+                    )
+        return self
+
+    @property
+    def n_steps(self) -> int:
+        """Number of model steps in ``duration``."""
+        return round(self.duration / self.step)
+
+    def flat(self) -> dict[str, Any]:
+        """Every setting as ``dotted.key -> value`` (what ``cascade scenarios --show`` prints)."""
+        return _flatten(self.model_dump(mode="json"))
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Scenario:
+        """A copy with dotted-key overrides applied and validated."""
+        return build_scenario(self.model_dump(mode="json"), overrides)
+
+
+def available_scenarios() -> list[str]:
+    """Names of the scenario presets shipped with the model."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.toml"))
+
+
+def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load a preset by name or a TOML file by path, apply overrides, validate."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PRESET_DIR / f"{name_or_path}.toml"
+        if not path.is_file():
+            raise ScenarioError(
+                f"scenario must be one of {available_scenarios()} or a .toml path, "
+                f"got {name_or_path!r}"
+            )
+    if not path.is_file():
+        raise ScenarioError(f"scenario file {str(path)!r} does not exist")
+    with path.open("rb") as f:
+        try:
+            data = tomllib.load(f)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"scenario file {str(path)!r} is not valid TOML: {exc}") from exc
+    data.setdefault("name", path.stem)
+    return build_scenario(data, overrides or {})
+
+
+def build_scenario(data: dict[str, Any], overrides: dict[str, Any] | None = None) -> Scenario:
+    """Resolve the venue preset, apply dotted overrides and validate into a `Scenario`."""
+    data = copy.deepcopy(data)
+    overrides = dict(overrides or {})
+    # `venue=NAME` (in a file or as an override) selects a preset; `venue.x.y` keys refine it.
+    venue_choice = overrides.pop("venue", data.get("venue", "binance"))
+    try:
+        if isinstance(venue_choice, str):
+            data["venue"] = load_venue_data(venue_choice)
+        elif isinstance(venue_choice, dict) and "preset" in venue_choice:
+            refined = dict(venue_choice)
+            base = load_venue_data(str(refined.pop("preset")))
+            data["venue"] = _deep_merge(base, refined)
+    except ValueError as exc:
+        raise ScenarioError(str(exc)) from None
+    for key, value in overrides.items():
+        _set_dotted(data, key, parse_value(value) if isinstance(value, str) else value)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(_explain(exc)) from None
+
+
+def parse_value(text: str) -> Any:
+    """Parse an override value as TOML (numbers, booleans, lists), else keep it as a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ``["a.b=1", ...]`` into ``{"a.b": 1}`` with a clear error on malformed items."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ScenarioError(f"--set expects dotted.key=value, got {pair!r}")
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for i, part in enumerate(parts[:-1]):
+        prefix = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            node = node[_list_index(node, part, prefix)]
+            continue
+        if part not in node:
+            if part not in _known_children(parts[:i]):
+                raise ScenarioError(f"unknown setting {key!r}: no {prefix!r} in the scenario")
+            node[part] = {}
+        node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, key)] = value
+    elif isinstance(node, dict):
+        if last not in node and last not in _known_children(parts[:-1]):
+            raise ScenarioError(f"unknown setting {key!r}")
+        node[last] = value
+    else:
+        raise ScenarioError(f"unknown setting {key!r}: {'.'.join(parts[:-1])!r} is a value")
+
+
+def _list_index(node: list[Any], part: str, key: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ScenarioError(f"{key!r}: index must be 0..{len(node) - 1}, got {part!r}")
+    return int(part)
+
+
+def _known_children(path: list[str]) -> set[str]:
+    """Field names the schema allows under a dotted path (for defaults absent from a preset)."""
+    model: Any = Scenario
+    for part in path:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return set()
+        model = _model_of(field.annotation)
+        if model is None:
+            return set()
+    return set(model.model_fields)
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, dict):
+        out: dict[str, Any] = {}
+        for k, v in tree.items():
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    if isinstance(tree, list) and tree and all(isinstance(x, dict) for x in tree):
+        out = {}
+        for i, v in enumerate(tree):
+            out.update(_flatten(v, f"{prefix}{i}."))
+        return out
+    return {prefix[:-1]: tree}
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "scenario"
+        got = err.get("input")
+        got_text = "" if isinstance(got, dict | list) else f" (got {got!r})"
+        lines.append(f"{loc}: {err['msg']}{got_text}")
+    return "invalid scenario: " + "; ".join(lines)
+
