@@ -26,9 +26,13 @@ def common_options() -> argparse.ArgumentParser:
     """Options shared by every command that runs simulations."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--scenario", default="flash-crash", help="preset name or path to a .toml (default: %(default)s)"
+        "--scenario",
+        default="flash-crash",
+        help="preset name or path to a .toml (default: %(default)s)",
     )
-    common.add_argument("--seed", type=int, default=None, help="root seed (default: the scenario's)")
+    common.add_argument(
+        "--seed", type=int, default=None, help="root seed (default: the scenario's)"
+    )
     common.add_argument(
         "--set",
         dest="overrides",

@@ -290,7 +290,9 @@ def _model_of(annotation: Any) -> Any:
 def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in extra.items():
-        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        out[k] = (
+            _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        )
     return out
 
 
@@ -316,4 +318,3 @@ def _explain(exc: ValidationError) -> str:
         got_text = "" if isinstance(got, dict | list) else f" (got {got!r})"
         lines.append(f"{loc}: {err['msg']}{got_text}")
     return "invalid scenario: " + "; ".join(lines)
-

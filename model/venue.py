@@ -71,7 +71,9 @@ class InsuranceRules(_Strict):
         0.1, gt=0.0, le=1.0, description="share of a held position offloaded into the book per step"
     )
     drawdown_trigger: bool = Field(False, description="ADL when the fund falls fast from its peak")
-    drawdown_pct: float = Field(0.30, gt=0.0, le=1.0, description="fall from the peak that triggers")
+    drawdown_pct: float = Field(
+        0.30, gt=0.0, le=1.0, description="fall from the peak that triggers"
+    )
     drawdown_window_seconds: float = Field(28_800.0, gt=0.0, description="window of that fall")
 
 
