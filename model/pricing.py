@@ -1,0 +1,257 @@
+"""Mark price and funding: the formulas, and the small stateful pieces that apply them each step.
+
+Formulas from shared/spec/exchange-mechanics.md §6:
+
+* premium index ``(max(0, impact bid − index) − max(0, index − impact ask)) / index``, where an
+  impact price is the average fill price of a market order of ``200 USDT / initial margin rate``;
+* funding rate ``F = P + clamp(I − P, −0.05%, +0.05%)`` on the time-weighted average premium P,
+  optionally capped; paid peer to peer on mark notional, longs pay when F > 0;
+* Binance mark price = median(Price1, Price2, last) with
+  ``Price1 = index·(1 + last funding rate·time to funding / interval)`` and
+  ``Price2 = index + moving average of (mid − index)``;
+* Hyperliquid mark price = median(oracle + EMA of (mid − oracle), median(bid, ask, last),
+  other venues' mids when given).
+
+Example:
+    >>> round(premium_index(60_030.0, 60_050.0, 60_000.0), 6)
+    0.0005
+    >>> round(funding_rate(0.0005), 8)  # P + clamp(I − P): 0.05% − 0.04% = 0.01%
+    0.0001
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Protocol
+
+import numpy as np
+
+IMPACT_MARGIN_USDT = 200.0  # impact notional = 200 USDT / initial margin rate (spec §6)
+
+
+def _median(values: list[float]) -> float:
+    return float(np.median(values))
+
+
+def premium_index(impact_bid: float, impact_ask: float, index: float) -> float:
+    """Premium of the perpetual over the index, from the book's impact prices."""
+    if not index > 0:
+        raise ValueError(f"index must be > 0, got {index!r}")
+    return (max(0.0, impact_bid - index) - max(0.0, index - impact_ask)) / index
+
+
+def funding_rate(
+    avg_premium: float,
+    interest: float = 0.0001,
+    clamp: float = 0.0005,
+    cap: float | None = None,
+) -> float:
+    """``F = P + clamp(I − P, −clamp, +clamp)``, then ``|F| ≤ cap`` when a cap is given."""
+    if not math.isfinite(avg_premium):
+        raise ValueError(f"avg_premium must be finite, got {avg_premium!r}")
+    rate = avg_premium + min(max(interest - avg_premium, -clamp), clamp)
+    if cap is not None:
+        rate = min(max(rate, -cap), cap)
+    return rate
+
+
+def impact_notional(initial_margin_rate: float) -> float:
+    """Notional (USDT) of the market order whose average fill price is the impact price."""
+    if not 0 < initial_margin_rate <= 1:
+        raise ValueError(f"initial_margin_rate must be in (0, 1], got {initial_margin_rate!r}")
+    return IMPACT_MARGIN_USDT / initial_margin_rate
+
+
+def mark_price_binance(
+    index: float,
+    last_funding_rate: float,
+    time_to_funding: float,
+    funding_interval: float,
+    ma_basis: float,
+    last_price: float,
+) -> float:
+    """Binance perpetual mark price: the median of Price1, Price2 and the last price."""
+    price1 = index * (1.0 + last_funding_rate * (time_to_funding / funding_interval))
+    price2 = index + ma_basis
+    return _median([price1, price2, last_price])
+
+
+def mark_price_hyperliquid(
+    oracle: float,
+    ema_basis: float,
+    best_bid: float,
+    best_ask: float,
+    last_price: float,
+    other_venues: float | None = None,
+) -> float:
+    """Hyperliquid mark price: the median of its components (with two, their mean)."""
+    parts = [oracle + ema_basis, _median([best_bid, best_ask, last_price])]
+    if other_venues is not None:
+        parts.append(other_venues)
+    return _median(parts)
+
+
+class MarkPrice(Protocol):
+    """A mark-price method: fed the market once per step, returns the new mark."""
+
+    def update(
+        self,
+        t: float,
+        index: float,
+        bid: float | None,
+        ask: float | None,
+        last: float | None,
+        last_funding_rate: float,
+        time_to_funding: float,
+        funding_interval: float,
+    ) -> float: ...
+
+
+class BinanceMark:
+    """Binance mark with a moving average of the basis over ``window_seconds`` (30 s since
+    2025-09-18). Steps with an empty book side add no basis sample."""
+
+    def __init__(self, window_seconds: float = 30.0) -> None:
+        self.window = window_seconds
+        self._samples: deque[tuple[float, float]] = deque()
+        self._sum = 0.0
+
+    def update(self, t, index, bid, ask, last, last_funding_rate, time_to_funding, interval):  # type: ignore[no-untyped-def]
+        if bid is not None and ask is not None:
+            basis = (bid + ask) / 2.0 - index
+            self._samples.append((t, basis))
+            self._sum += basis
+        while self._samples and self._samples[0][0] <= t - self.window:
+            self._sum -= self._samples.popleft()[1]
+        ma = self._sum / len(self._samples) if self._samples else 0.0
+        return mark_price_binance(
+            index,
+            last_funding_rate,
+            time_to_funding,
+            interval,
+            ma,
+            index + ma if last is None else last,
+        )
+
+
+class HyperliquidMark:
+    """Hyperliquid mark with an EMA of (mid − oracle) of time constant ``window_seconds``."""
+
+    def __init__(self, window_seconds: float = 150.0) -> None:
+        self.tau = window_seconds
+        self.ema: float | None = None
+        self._t: float | None = None
+
+    def update(self, t, index, bid, ask, last, last_funding_rate, time_to_funding, interval):  # type: ignore[no-untyped-def]
+        if bid is not None and ask is not None:
+            basis = (bid + ask) / 2.0 - index
+            if self.ema is None or self._t is None:
+                self.ema = basis
+            else:
+                weight = 1.0 - math.exp(-(t - self._t) / self.tau)
+                self.ema += weight * (basis - self.ema)
+            self._t = t
+        ema = self.ema or 0.0
+        quotes = [q for q in (bid, ask, last) if q is not None]
+        if not quotes:
+            return index + ema
+        return _median([index + ema, _median(quotes)])
+
+
+class LastMark:
+    """Mark = last traded price (the index until the first trade)."""
+
+    def update(self, t, index, bid, ask, last, last_funding_rate, time_to_funding, interval):  # type: ignore[no-untyped-def]
+        return index if last is None else last
+
+
+class IndexMark:
+    """Mark = index price (no book influence at all)."""
+
+    def update(self, t, index, bid, ask, last, last_funding_rate, time_to_funding, interval):  # type: ignore[no-untyped-def]
+        return index
+
+
+MARK_METHODS = {
+    "binance": BinanceMark,
+    "hyperliquid": HyperliquidMark,
+    "last": LastMark,
+    "index": IndexMark,
+}
+
+
+def make_mark_price(method: str, window_seconds: float = 30.0) -> MarkPrice:
+    """A fresh mark-price calculator for a venue's method name."""
+    if method not in MARK_METHODS:
+        raise ValueError(f"mark method must be one of {sorted(MARK_METHODS)}, got {method!r}")
+    if method in ("binance", "hyperliquid"):
+        return MARK_METHODS[method](window_seconds)  # type: ignore[call-arg,no-any-return]
+    return MARK_METHODS[method]()  # type: ignore[call-arg,no-any-return]
+
+
+class FundingAccumulator:
+    """Collects the premium each step and turns it into a funding rate when an interval ends.
+
+    Args:
+        interval_seconds: time between payments (8 h Binance, 1 h Hyperliquid).
+        interest: interest rate I per 8 hours.
+        clamp: the clamp on ``I − P``.
+        cap: the cap on ``|rate paid|``; None for none.
+        payout_divisor: the rate paid each interval is ``F / payout_divisor`` (8 for
+            Hyperliquid's hourly payment of the 8-hour rate).
+    """
+
+    def __init__(
+        self,
+        interval_seconds: float = 28_800.0,
+        interest: float = 0.0001,
+        clamp: float = 0.0005,
+        cap: float | None = None,
+        payout_divisor: float = 1.0,
+    ) -> None:
+        if not interval_seconds > 0 or not payout_divisor > 0:
+            raise ValueError("interval_seconds and payout_divisor must be > 0")
+        self.interval_seconds = interval_seconds
+        self.interest = interest
+        self.clamp = clamp
+        self.cap = cap
+        self.payout_divisor = payout_divisor
+        self.next_time = interval_seconds
+        self.last_rate = 0.0
+        self._weighted = 0.0
+        self._weight = 0.0
+
+    def sample(self, t: float, dt: float, premium: float) -> None:
+        """Add one premium observation covering ``dt`` seconds."""
+        self._weighted += premium * dt
+        self._weight += dt
+
+    @property
+    def average_premium(self) -> float:
+        """Time-weighted average premium since the last payment (0 before any sample)."""
+        return self._weighted / self._weight if self._weight else 0.0
+
+    def predicted_rate(self) -> float:
+        """The rate that would be paid if the interval ended now."""
+        rate = funding_rate(self.average_premium, self.interest, self.clamp) / self.payout_divisor
+        if self.cap is not None:
+            rate = min(max(rate, -self.cap), self.cap)
+        return rate
+
+    def due(self, t: float) -> bool:
+        """True when a payment falls due at or before ``t``."""
+        return t >= self.next_time - 1e-9
+
+    def settle(self, t: float) -> float:
+        """Close the interval: return the rate to pay and start the next interval."""
+        rate = self.predicted_rate()
+        self.last_rate = rate
+        self._weighted = self._weight = 0.0
+        while self.next_time <= t + 1e-9:
+            self.next_time += self.interval_seconds
+        return rate
+
+    def time_to_funding(self, t: float) -> float:
+        """Seconds until the next payment."""
+        return max(0.0, self.next_time - t)
