@@ -1,0 +1,352 @@
+"""Accounts, positions and margin modes, held in NumPy arrays (rows = accounts, columns = contracts).
+
+One-way mode: each (account, contract) has one signed position in lots, an average entry price
+and a margin mode. A *cross* position shares the account's wallet balance with every other cross
+position of the account. An *isolated* position has its own margin pool (``iso_margin``): its
+realised PnL, fees and funding go there, so its loss can never reach the wallet — when it closes
+below zero the pool is left negative, a deficit that the insurance fund settles.
+
+Money never appears or vanishes. What traders deposit is always held somewhere:
+
+    Σ wallet + Σ iso_margin + Σ UPNL + fees collected = Σ deposits
+
+(Σ UPNL does not depend on the price because long and short open interest are equal.) Insurance
+funds and the backstop vault are ledger accounts flagged ``system``, so their balances are wallets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from model.margin import TierTable
+
+CONSERVATION_TOLERANCE = 1e-9  # relative to deposits
+
+
+class Ledger:
+    """Balances and positions of every account.
+
+    Args:
+        lot_sizes: base units per lot of each contract.
+        tier_tables: margin tiers of each contract.
+        maker_fee: default maker fee rate (the exchange passes rates per fill).
+        taker_fee: default taker fee rate.
+        capacity: accounts to allocate for before the arrays grow.
+    """
+
+    def __init__(
+        self,
+        lot_sizes: Sequence[float],
+        tier_tables: Sequence[TierTable],
+        maker_fee: float = 0.0002,
+        taker_fee: float = 0.0005,
+        capacity: int = 64,
+    ) -> None:
+        if len(lot_sizes) != len(tier_tables) or not lot_sizes:
+            raise ValueError("one lot size and one tier table per contract are required")
+        self.n_contracts = len(lot_sizes)
+        self.lot = np.asarray(lot_sizes, dtype=float)
+        self.tiers = list(tier_tables)
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        self.n_accounts = 0
+        self.deposits = 0.0
+        self.fees_collected = 0.0
+        self.funding_paid = np.zeros(self.n_contracts)  # by longs, cumulative (0 when balanced)
+        self._allocate(max(1, capacity))
+
+    def _allocate(self, capacity: int) -> None:
+        c = self.n_contracts
+        old = self.__dict__.get("_wallet")
+        n = self.n_accounts
+        fresh = {
+            "_wallet": np.zeros(capacity),
+            "_lots": np.zeros((capacity, c), dtype=np.int64),
+            "_entry": np.zeros((capacity, c)),
+            "_realised": np.zeros((capacity, c)),
+            "_isolated": np.zeros((capacity, c), dtype=bool),
+            "_iso_margin": np.zeros((capacity, c)),
+            "_leverage": np.ones((capacity, c)),
+            "_system": np.zeros(capacity, dtype=bool),
+        }
+        if old is not None:
+            for name, array in fresh.items():
+                array[:n] = getattr(self, name)[:n]
+        self.__dict__.update(fresh)
+        self._capacity = capacity
+        self._views()
+
+    def _views(self) -> None:
+        n = self.n_accounts
+        self.wallet = self._wallet[:n]
+        self.lots = self._lots[:n]
+        self.entry = self._entry[:n]
+        self.realised = self._realised[:n]
+        self.isolated = self._isolated[:n]
+        self.iso_margin = self._iso_margin[:n]
+        self.leverage = self._leverage[:n]
+        self.system = self._system[:n]
+
+    # ---- accounts ----------------------------------------------------------------------------
+    def open_account(
+        self,
+        deposit: float = 0.0,
+        *,
+        isolated: bool = False,
+        leverage: float = 20.0,
+        system: bool = False,
+    ) -> int:
+        """Open an account with a first deposit; returns its row.
+
+        Args:
+            deposit: USDT paid in.
+            isolated: margin mode of all its positions (changeable per contract while flat).
+            leverage: leverage used for initial margin on every contract.
+            system: an exchange account (insurance fund, backstop): never liquidated.
+        """
+        if self.n_accounts == self._capacity:
+            self._allocate(self._capacity * 2)
+        row = self.n_accounts
+        self.n_accounts += 1
+        self._views()
+        self.isolated[row] = isolated
+        self.system[row] = system
+        for c in range(self.n_contracts):
+            self.set_leverage(row, c, leverage)
+        self.deposit(row, deposit)
+        return row
+
+    def _check_account(self, account: int) -> None:
+        if not 0 <= account < self.n_accounts:
+            raise ValueError(f"account must be 0..{self.n_accounts - 1}, got {account!r}")
+
+    def deposit(self, account: int, amount: float) -> None:
+        """Pay USDT into an account's wallet from outside the exchange."""
+        self._check_account(account)
+        if not np.isfinite(amount) or amount < 0:
+            raise ValueError(f"deposit must be a finite amount ≥ 0, got {amount!r}")
+        self.wallet[account] += amount
+        self.deposits += amount
+
+    def transfer(self, source: int, target: int, amount: float) -> None:
+        """Move USDT between two wallets (fees to a fund, a fund covering a deficit)."""
+        self._check_account(source)
+        self._check_account(target)
+        self.wallet[source] -= amount
+        self.wallet[target] += amount
+
+    def set_leverage(self, account: int, contract: int, leverage: float) -> None:
+        """Choose the leverage that sets initial margin for this position."""
+        if not np.isfinite(leverage) or leverage < 1:
+            raise ValueError(f"leverage must be ≥ 1, got {leverage!r}")
+        self.leverage[account, contract] = leverage
+
+    def set_margin_mode(self, account: int, contract: int, isolated: bool) -> None:
+        """Switch isolated/cross; only while flat and with no isolated balance left."""
+        if self.lots[account, contract] != 0 or self.iso_margin[account, contract] != 0:
+            raise ValueError("margin mode can only change while the position is flat")
+        self.isolated[account, contract] = isolated
+
+    def add_isolated_margin(self, account: int, contract: int, amount: float) -> float:
+        """Move margin from the wallet into an isolated position (negative removes it).
+
+        Additions are limited to the wallet balance, removals to the margin above initial
+        margin at the entry price. Returns the amount actually moved.
+        """
+        if not self.isolated[account, contract] or self.lots[account, contract] == 0:
+            raise ValueError("margin can only be added to an open isolated position")
+        if amount >= 0:
+            amount = min(amount, max(0.0, float(self.wallet[account])))
+        else:
+            notional = abs(self.lots[account, contract]) * self.lot[contract]
+            notional *= self.entry[account, contract]
+            spare = self.iso_margin[account, contract] - notional / self.leverage[account, contract]
+            amount = -min(-amount, max(0.0, float(spare)))
+        self.wallet[account] -= amount
+        self.iso_margin[account, contract] += amount
+        return float(amount)
+
+    # ---- trading ---------------------------------------------------------------------------
+    def apply_fill(
+        self,
+        account: int,
+        contract: int,
+        signed_lots: int,
+        price: float,
+        fee_rate: float,
+        *,
+        release_margin: bool = True,
+    ) -> float:
+        """Book one fill for one side; returns the realised PnL (before fees).
+
+        Opening or adding to an isolated position moves its initial margin in from the wallet
+        (as much as there is); reducing it releases the closed share of the margin to the wallet
+        unless ``release_margin`` is False (liquidation keeps it behind the remaining position).
+        """
+        lot = self.lot[contract]
+        pos = int(self.lots[account, contract])
+        entry = self.entry[account, contract]
+        isolated = bool(self.isolated[account, contract])
+        fee = abs(signed_lots) * lot * price * fee_rate
+        self.fees_collected += fee
+        realised = 0.0
+        if pos == 0 or (pos > 0) == (signed_lots > 0):
+            new = pos + signed_lots
+            self.entry[account, contract] = (abs(pos) * entry + abs(signed_lots) * price) / abs(new)
+            self.lots[account, contract] = new
+            opened = abs(signed_lots)
+        else:
+            closed = min(abs(signed_lots), abs(pos))
+            realised = closed * lot * (price - entry) * (1 if pos > 0 else -1)
+            self.realised[account, contract] += realised
+            new = pos + signed_lots
+            self.lots[account, contract] = new
+            if isolated:
+                self._close_isolated(account, contract, realised, closed / abs(pos), release_margin)
+            else:
+                self.wallet[account] += realised
+            opened = abs(new) if (new != 0 and (new > 0) != (pos > 0)) else 0
+            self.entry[account, contract] = price if opened else (entry if new else 0.0)
+        if isolated and opened:
+            needed = opened * lot * price / self.leverage[account, contract]
+            moved = min(needed, max(0.0, float(self.wallet[account])))
+            self.wallet[account] -= moved
+            self.iso_margin[account, contract] += moved
+        if isolated:
+            self.iso_margin[account, contract] -= fee
+        else:
+            self.wallet[account] -= fee
+        return realised
+
+    def _close_isolated(
+        self, account: int, contract: int, realised: float, fraction: float, release: bool
+    ) -> None:
+        before = float(self.iso_margin[account, contract])
+        pool = before + realised
+        if fraction >= 1.0:
+            keep = min(pool, 0.0)  # a deficit stays for the insurance fund to settle
+        elif release:
+            keep = min(pool, (1.0 - fraction) * before)
+        else:
+            keep = pool
+        self.iso_margin[account, contract] = keep
+        self.wallet[account] += pool - keep
+
+    def check_initial_margin(
+        self, account: int, contract: int, signed_lots: int, price: float, mark: np.ndarray
+    ) -> str:
+        """Why an order of ``signed_lots`` at ``price`` would breach initial margin ("" if not).
+
+        Reducing orders always pass. Otherwise the resulting notional must be allowed at the
+        position's leverage by its tier, and the extra initial margin must fit in the available
+        balance (wallet + cross UPNL − cross initial margin).
+        """
+        pos = int(self.lots[account, contract])
+        new = pos + signed_lots
+        if abs(new) <= abs(pos) and (new == 0 or (new > 0) == (pos > 0)):
+            return ""
+        lot = self.lot[contract]
+        leverage = float(self.leverage[account, contract])
+        notional = abs(new) * lot * price
+        allowed = float(self.tiers[contract].max_leverage(notional))
+        if leverage > allowed + 1e-12:
+            return (
+                f"leverage {leverage:g}x exceeds the {allowed:g}x allowed at a notional of "
+                f"{notional:,.0f} USDT"
+            )
+        same_side = pos != 0 and (new > 0) == (pos > 0)
+        held = abs(pos) * lot * price / leverage if same_side else 0.0
+        needed = notional / leverage - held
+        available = self.available_balance(account, mark, fallback=price, contract=contract)
+        if needed > available + 1e-9:
+            return f"insufficient margin: needs {needed:,.2f} USDT, available {available:,.2f}"
+        return ""
+
+    def available_balance(
+        self, account: int, mark: np.ndarray, fallback: float = np.nan, contract: int = 0
+    ) -> float:
+        """Wallet + cross UPNL − cross initial margin: what new positions can draw on."""
+        prices = np.where(np.isfinite(mark), mark, fallback if contract == 0 else np.nan)
+        if contract != 0 and not np.isfinite(prices[contract]):
+            prices = prices.copy()
+            prices[contract] = fallback
+        lots = self.lots[account]
+        cross = ~self.isolated[account] & (lots != 0)
+        if not cross.any():
+            return float(self.wallet[account])
+        base = lots * self.lot * cross
+        upnl = np.nansum(base * (prices - self.entry[account]))
+        im = np.nansum(np.abs(base) * prices / self.leverage[account])
+        return float(self.wallet[account] + upnl - im)
+
+    # ---- funding -----------------------------------------------------------------------------
+    def settle_funding(self, contract: int, rate: float, mark_price: float) -> float:
+        """Pay funding peer to peer on mark notional; longs pay when ``rate`` > 0.
+
+        Returns what longs paid in total (shorts received exactly that).
+        """
+        payment = self.lots[:, contract] * (self.lot[contract] * mark_price * rate)
+        iso = self.isolated[:, contract]
+        self.wallet -= np.where(iso, 0.0, payment)
+        self.iso_margin[:, contract] -= np.where(iso, payment, 0.0)
+        paid = float(payment[payment > 0].sum())
+        self.funding_paid[contract] += float(payment.sum())
+        return paid
+
+    # ---- valuation (vectorised over all accounts) -------------------------------------------
+    def base_qty(self) -> np.ndarray:
+        """Signed positions in base units, [accounts, contracts]."""
+        return self.lots * self.lot
+
+    def upnl(self, mark: np.ndarray) -> np.ndarray:
+        """Unrealised PnL at ``mark``, [accounts, contracts]."""
+        return self.base_qty() * (mark - self.entry)
+
+    def notional(self, mark: np.ndarray) -> np.ndarray:
+        """Absolute position notional at ``mark``, [accounts, contracts]."""
+        return np.abs(self.base_qty()) * mark
+
+    def maintenance(self, mark: np.ndarray) -> np.ndarray:
+        """Maintenance margin of every position at ``mark`` (tiered), [accounts, contracts]."""
+        notional = self.notional(mark)
+        out = np.empty_like(notional)
+        for c, table in enumerate(self.tiers):
+            out[:, c] = table.maintenance_margin(notional[:, c])
+        return out
+
+    def open_interest(self, contract: int) -> float:
+        """Long open interest of a contract in base units (equal to short open interest)."""
+        lots = self.lots[:, contract]
+        return float(lots[lots > 0].sum() * self.lot[contract])
+
+    # ---- audit -------------------------------------------------------------------------------
+    def conservation_error(self, mark: np.ndarray) -> float:
+        """(Money held − money deposited) / deposits."""
+        upnl = self.upnl(np.nan_to_num(mark, nan=0.0))
+        held = self.wallet.sum() + self.iso_margin.sum() + upnl.sum() + self.fees_collected
+        return float((held - self.deposits) / max(1.0, self.deposits))
+
+    def audit(self, mark: np.ndarray) -> list[str]:
+        """Every broken invariant, as readable sentences (empty when all hold)."""
+        problems = []
+        for name in ("wallet", "entry", "iso_margin"):
+            if not np.all(np.isfinite(getattr(self, name))):
+                problems.append(f"{name} has NaN or infinite values")
+        imbalance = self.lots.sum(axis=0)
+        for c in np.flatnonzero(imbalance):
+            problems.append(
+                f"contract {c}: long and short open interest differ by {imbalance[c]} lots"
+            )
+        error = self.conservation_error(mark)
+        if abs(error) > CONSERVATION_TOLERANCE:
+            problems.append(f"money not conserved: relative error {error:.3e}")
+        flat = ~(self.lots != 0).any(axis=1)
+        negative = flat & (self.wallet < -1e-6)
+        if negative.any():
+            problems.append(f"{int(negative.sum())} flat accounts below zero")
+        iso_deficit = (self.lots == 0) & (self.iso_margin < -1e-6)
+        if iso_deficit.any():
+            problems.append(f"{int(iso_deficit.sum())} closed isolated positions below zero")
+        return problems
