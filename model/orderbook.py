@@ -265,8 +265,11 @@ class OrderBook:
             orders = level.orders
             while qty and orders:
                 maker = next(iter(orders.values()))
-                if maker.owner == owner:
-                    self._remove(maker, level)
+                if maker.owner == owner:  # expire the maker; the level is tidied below
+                    del orders[maker.order_id]
+                    level.qty -= maker.qty
+                    del self._orders[maker.order_id]
+                    self._forget_owner(maker)
                     result.self_trade_cancels.append(maker.order_id)
                     continue
                 take = min(qty, maker.qty)

@@ -1,0 +1,211 @@
+"""The exchange: order books and the ledger joined by order entry and fill settlement.
+
+Traders, the liquidation engine, the insurance fund and ADL all trade through here, so every
+trade is checked and settled the same way: order entry validates the account and contract,
+checks initial margin on the tier of the resulting notional, matches on the contract's book, and
+books both sides of each fill in the ledger with the venue's maker and taker fees.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.ledger import Ledger
+from model.margin import TierTable
+from model.orderbook import InvalidOrder, OrderBook, OrderResult, OrderStatus, TimeInForce
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSpec:
+    """What the exchange needs to list a perpetual contract."""
+
+    symbol: str
+    tick_size: float
+    lot_size: float
+    tiers: TierTable
+
+
+class Exchange:
+    """Order entry, matching and settlement for every listed contract.
+
+    Args:
+        contracts: the listed contracts, in index order.
+        maker_fee: fee rate charged to the resting side of a fill (negative = rebate).
+        taker_fee: fee rate charged to the incoming side of a fill.
+        ledger: an existing ledger to settle into; a new one is made when None.
+    """
+
+    def __init__(
+        self,
+        contracts: Sequence[ContractSpec],
+        maker_fee: float = 0.0002,
+        taker_fee: float = 0.0005,
+        ledger: Ledger | None = None,
+    ) -> None:
+        if not contracts:
+            raise ValueError("contracts: at least one contract is required")
+        self.contracts = list(contracts)
+        self.maker_fee = maker_fee
+        self.taker_fee = taker_fee
+        self.books = [OrderBook(tick_size=c.tick_size, lot_size=c.lot_size) for c in self.contracts]
+        self.ledger = ledger or Ledger(
+            [c.lot_size for c in self.contracts],
+            [c.tiers for c in self.contracts],
+            maker_fee=maker_fee,
+            taker_fee=taker_fee,
+        )
+        self.mark = np.array([np.nan] * len(self.contracts))
+        # Traded base volume per contract since the last `reset_volume` (for the recorder).
+        self.volume = np.zeros(len(self.contracts))
+        self._tick = np.array([c.tick_size for c in self.contracts])
+        self._lot = np.array([c.lot_size for c in self.contracts])
+
+    # ---- unit conversion -------------------------------------------------------------------
+    def to_ticks(self, contract: int, price: float) -> int:
+        """Nearest tick of a USDT price (at least one tick)."""
+        return max(1, round(price / self._tick[contract]))
+
+    def to_lots(self, contract: int, qty: float) -> int:
+        """Whole lots in a base quantity, rounded down."""
+        return int(abs(qty) / self._lot[contract] + 1e-9)
+
+    def price_of(self, contract: int, ticks: float) -> float:
+        """USDT price of a tick count."""
+        return float(ticks * self._tick[contract])
+
+    # ---- order entry -----------------------------------------------------------------------
+    def submit(
+        self,
+        account: int,
+        contract: int,
+        side: int,
+        lots: int,
+        price: int | None = None,
+        tif: TimeInForce = TimeInForce.GTC,
+        *,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        check_margin: bool = True,
+        fee_rate: float | None = None,
+        release_margin: bool = True,
+    ) -> OrderResult:
+        """Enter an order for an account; fills are settled before this returns.
+
+        Args:
+            account: ledger row of the owner.
+            contract: index of the contract.
+            side: +1 buy, -1 sell.
+            lots: size in lots.
+            price: limit in ticks; None for a market order (IOC or FOK).
+            tif: time in force.
+            post_only: reject instead of taking liquidity.
+            reduce_only: never increase the position (clipped to it).
+            check_margin: skip the initial-margin check (liquidation and ADL orders).
+            fee_rate: taker fee override for this order (None = the venue's taker fee).
+            release_margin: release the closed share of isolated margin to the wallet (False
+                for liquidation orders, which leave it behind the remaining position).
+
+        Returns:
+            The book's result; status REJECTED with a reason when margin is insufficient.
+
+        Raises:
+            InvalidOrder: unknown account or contract, or an order the book rejects as invalid.
+        """
+        if not isinstance(contract, int | np.integer) or not 0 <= contract < len(self.books):
+            raise InvalidOrder(f"contract must be 0..{len(self.books) - 1}, got {contract!r}")
+        if not isinstance(account, int | np.integer) or not 0 <= account < self.ledger.n_accounts:
+            raise InvalidOrder(
+                f"owner must be an open account 0..{self.ledger.n_accounts - 1}, got {account!r}"
+            )
+        book = self.books[contract]
+        position = int(self.ledger.lots[account, contract])
+        if check_margin and not reduce_only and side in (1, -1) and isinstance(lots, int):
+            ref = price if price is not None else _reference_ticks(book, side)
+            if ref is not None and lots > 0:
+                reason = self.ledger.check_initial_margin(
+                    account, contract, side * lots, self.price_of(contract, ref), self.mark
+                )
+                if reason:
+                    return OrderResult.rejected(lots, reason)
+        result = book.submit(
+            account,
+            side,
+            lots,
+            price,
+            tif,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            position=position if reduce_only else None,
+        )
+        if result.fills:
+            self._settle(
+                contract,
+                result,
+                self.taker_fee if fee_rate is None else fee_rate,
+                release_margin,
+            )
+        return result
+
+    def market(
+        self, account: int, contract: int, side: int, lots: int, **kw: object
+    ) -> OrderResult:
+        """Shorthand for an immediate-or-cancel market order."""
+        return self.submit(account, contract, side, lots, None, TimeInForce.IOC, **kw)  # type: ignore[arg-type]
+
+    def cancel_all(self, account: int) -> int:
+        """Cancel every resting order of an account on every book; returns how many."""
+        return sum(len(book.cancel_owner(account)) for book in self.books)
+
+    # ---- settlement ------------------------------------------------------------------------
+    def _settle(
+        self, contract: int, result: OrderResult, taker_fee: float, release_margin: bool
+    ) -> None:
+        ledger = self.ledger
+        tick = self._tick[contract]
+        touched: set[int] = set()
+        for fill in result.fills:
+            price = fill.price * tick
+            signed = fill.taker_side * fill.qty
+            ledger.apply_fill(fill.maker_owner, contract, -signed, price, self.maker_fee)
+            ledger.apply_fill(
+                fill.taker_owner, contract, signed, price, taker_fee, release_margin=release_margin
+            )
+            self.volume[contract] += fill.qty * self._lot[contract]
+            touched.add(fill.maker_owner)
+        touched.add(result.fills[0].taker_owner)
+        self._trim_reduce_only(contract, touched)
+
+    def _trim_reduce_only(self, contract: int, accounts: set[int]) -> None:
+        """Shrink resting reduce-only orders that now exceed the position they reduce."""
+        book = self.books[contract]
+        for account in accounts:
+            position = int(self.ledger.lots[account, contract])
+            room = abs(position)
+            for order_id in book.orders_of(account):
+                order = book.get(order_id)
+                if order is None or not order.reduce_only:
+                    continue
+                if position == 0 or order.side == np.sign(position) or room == 0:
+                    book.cancel(order_id)
+                elif order.qty > room:
+                    book.resize(order_id, room)
+                    room = 0
+                else:
+                    room -= order.qty
+
+    def reset_volume(self) -> None:
+        """Start a new volume count (the recorder calls this each step)."""
+        self.volume[:] = 0.0
+
+    def resting_status(self, result: OrderResult) -> bool:
+        """True when some of the order rests on the book."""
+        return result.status in (OrderStatus.RESTING, OrderStatus.PARTIAL_RESTING)
+
+
+def _reference_ticks(book: OrderBook, side: int) -> int | None:
+    """Price a market order is checked at: the opposite best quote, else the last trade."""
+    best = book.best_ask() if side > 0 else book.best_bid()
+    return best if best is not None else book.last_price
