@@ -8,10 +8,12 @@ below zero the pool is left negative, a deficit that the insurance fund settles.
 
 Money never appears or vanishes. What traders deposit is always held somewhere:
 
-    Σ wallet + Σ iso_margin + Σ UPNL + fees collected = Σ deposits
+    Σ wallet + Σ iso_margin + Σ UPNL + fees collected = Σ deposits + bad debt written off
 
-(Σ UPNL does not depend on the price because long and short open interest are equal.) Insurance
-funds and the backstop vault are ledger accounts flagged ``system``, so their balances are wallets.
+(Σ UPNL does not depend on the price because long and short open interest are equal.) A negative
+balance that no fund and no counterparty can cover is written off to zero and counted in
+``written_off``, so the bad debt is visible rather than hidden.
+Insurance funds and the backstop vault are ledger accounts flagged ``system``, so their balances are wallets.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Ledger:
         self.n_accounts = 0
         self.deposits = 0.0
         self.fees_collected = 0.0
+        self.written_off = 0.0
         self.funding_paid = np.zeros(self.n_contracts)  # by longs, cumulative (0 when balanced)
         self._allocate(max(1, capacity))
 
@@ -167,6 +170,52 @@ class Ledger:
         self.wallet[account] -= amount
         self.iso_margin[account, contract] += amount
         return float(amount)
+
+    def position_margin(self, account: int, contract: int, mark: np.ndarray) -> float:
+        """Margin backing a position: its isolated margin, or for cross the wallet plus the
+        UPNL of the account's other cross positions (what its bankruptcy price is computed on)."""
+        if self.isolated[account, contract]:
+            return float(self.iso_margin[account, contract])
+        others = ~self.isolated[account] & (self.lots[account] != 0)
+        others[contract] = False
+        upnl = self.lots[account] * self.lot * (mark - self.entry[account])
+        return float(self.wallet[account] + upnl[others].sum())
+
+    def charge(self, account: int, contract: int, target: int, amount: float) -> None:
+        """Move ``amount`` from the pool backing a position (isolated margin or wallet) to the
+        wallet of ``target`` (a clearance fee to the insurance fund, a margin kept by it)."""
+        if self.isolated[account, contract]:
+            self.iso_margin[account, contract] -= amount
+        else:
+            self.wallet[account] -= amount
+        self.wallet[target] += amount
+
+    def transfer_position(
+        self,
+        source: int,
+        target: int,
+        contract: int,
+        lots: int,
+        price: float,
+        source_fee: float = 0.0,
+        target_fee: float = 0.0,
+    ) -> None:
+        """Move ``lots`` (signed, as held by ``source``) of a position from ``source`` to
+        ``target`` at ``price`` off the book: a takeover or an ADL fill."""
+        self.apply_fill(source, contract, -lots, price, source_fee, release_margin=False)
+        self.apply_fill(target, contract, lots, price, target_fee)
+
+    def write_off(self, account: int, contract: int | None = None) -> float:
+        """Zero a negative balance nobody can cover (wallet, or the isolated margin of a closed
+        position); returns the bad debt written off."""
+        if contract is None:
+            debt = max(0.0, -float(self.wallet[account]))
+            self.wallet[account] += debt
+        else:
+            debt = max(0.0, -float(self.iso_margin[account, contract]))
+            self.iso_margin[account, contract] += debt
+        self.written_off += debt
+        return debt
 
     # ---- trading ---------------------------------------------------------------------------
     def apply_fill(
@@ -326,7 +375,7 @@ class Ledger:
         """(Money held − money deposited) / deposits."""
         upnl = self.upnl(np.nan_to_num(mark, nan=0.0))
         held = self.wallet.sum() + self.iso_margin.sum() + upnl.sum() + self.fees_collected
-        return float((held - self.deposits) / max(1.0, self.deposits))
+        return float((held - self.deposits - self.written_off) / max(1.0, self.deposits))
 
     def audit(self, mark: np.ndarray) -> list[str]:
         """Every broken invariant, as readable sentences (empty when all hold)."""

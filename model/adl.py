@@ -1,0 +1,205 @@
+"""Auto-deleveraging: close opposite positions against a bankrupt one the fund cannot absorb.
+
+Ranking policies (spec §5), selectable per scenario (``venue.adl.ranking``):
+
+* ``bitmex``: ``PnL% × effective leverage`` when in profit, ``PnL% / effective leverage`` when
+  losing, with ``PnL% = (MarkValue − EntryValue)/|EntryValue|`` and
+  ``EffectiveLeverage = |MarkValue| / (MarkValue − BankruptValue)`` on signed position values;
+* ``binance``: ``LeveragePnl = max(0, UPNL)/max(1, WB) × MM/(WB + UPNL)``;
+* ``pnl``: unrealised profit only;
+* ``pro_rata``: every profitable opposite position is cut in proportion to its profit.
+
+The queue is served highest rank first until the bankrupt quantity is covered, at the price the
+venue uses (bankruptcy price of the liquidated order, mark, or previous index). What nobody can
+take is left to the caller to record as bad debt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.events import EventLog
+from model.exchange import Exchange
+from model.venue import AdlRules
+
+
+def rank_bitmex(
+    side: int, qty: float, entry_price: float, mark_price: float, bankruptcy_price: float
+) -> float:
+    """BitMEX ADL rank of one position (higher is deleveraged first)."""
+    mark_value = side * qty * mark_price
+    entry_value = side * qty * entry_price
+    bankrupt_value = side * qty * bankruptcy_price
+    pnl_pct = (mark_value - entry_value) / abs(entry_value)
+    cushion = mark_value - bankrupt_value
+    if cushion <= 0:  # at or beyond bankruptcy: infinitely leveraged
+        return float("inf") if pnl_pct > 0 else float("-inf")
+    leverage = abs(mark_value) / cushion
+    return pnl_pct * leverage if pnl_pct > 0 else pnl_pct / leverage
+
+
+def rank_binance(wallet_balance: float, unrealized_pnl: float, maintenance_margin: float) -> float:
+    """Binance ADL rank ``LeveragePnl = PnlPercent × MarginRatio``."""
+    pnl_percent = max(0.0, unrealized_pnl) / max(1.0, wallet_balance)
+    balance = wallet_balance + unrealized_pnl
+    margin_ratio = maintenance_margin / balance if balance > 0 else 0.0
+    return pnl_percent * margin_ratio
+
+
+def _ranks_bitmex(side, qty, entry, mark, bankrupt):  # type: ignore[no-untyped-def]
+    mark_value = side * qty * mark
+    entry_value = side * qty * entry
+    pnl = (mark_value - entry_value) / np.abs(entry_value)
+    cushion = mark_value - side * qty * bankrupt
+    with np.errstate(divide="ignore", invalid="ignore"):
+        leverage = np.where(
+            cushion > 0, np.abs(mark_value) / np.where(cushion > 0, cushion, 1), np.inf
+        )
+        rank = np.where(pnl > 0, pnl * leverage, pnl / leverage)
+    return rank
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Opposite-side positions that could be deleveraged, with their ranks."""
+
+    accounts: np.ndarray
+    lots: np.ndarray  # absolute lots held
+    ranks: np.ndarray
+    upnl: np.ndarray
+
+
+class AutoDeleverager:
+    """Runs the ADL queue for one venue.
+
+    Args:
+        exchange: the exchange (ledger and books).
+        rules: the venue's ADL rules.
+        events: the event log.
+    """
+
+    def __init__(self, exchange: Exchange, rules: AdlRules, events: EventLog) -> None:
+        self.exchange = exchange
+        self.ledger = exchange.ledger
+        self.rules = rules
+        self.events = events
+
+    def candidates(self, contract: int, side: int, mark: np.ndarray) -> Candidates:
+        """Positions of ``side`` on ``contract`` (not system accounts), ranked by the policy."""
+        ledger = self.ledger
+        lots = ledger.lots[:, contract]
+        held = (np.sign(lots) == side) & ~ledger.system
+        accounts = np.flatnonzero(held)
+        qty = np.abs(lots[accounts]) * ledger.lot[contract]
+        entry = ledger.entry[accounts, contract]
+        price = float(mark[contract])
+        upnl = side * qty * (price - entry)
+        policy = self.rules.ranking
+        if policy == "bitmex":
+            margin = np.array([ledger.position_margin(int(a), contract, mark) for a in accounts])
+            bankrupt = np.maximum(0.0, entry - side * margin / np.maximum(qty, 1e-300))
+            ranks = _ranks_bitmex(side, qty, entry, price, bankrupt)
+        elif policy == "binance":
+            mm = ledger.tiers[contract].maintenance_margin(qty * price)
+            wallet = np.where(
+                ledger.isolated[accounts, contract],
+                ledger.iso_margin[accounts, contract],
+                ledger.wallet[accounts],
+            )
+            pnl_pct = np.maximum(0.0, upnl) / np.maximum(1.0, wallet)
+            balance = wallet + upnl
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1), 0.0)
+            ranks = pnl_pct * ratio
+        else:  # pnl and pro_rata rank by profit
+            ranks = upnl
+        return Candidates(accounts, np.abs(lots[accounts]), ranks, upnl)
+
+    def deleverage(
+        self,
+        t: float,
+        account: int,
+        contract: int,
+        lots: int,
+        price: float,
+        mark: np.ndarray,
+        cause: str,
+    ) -> int:
+        """Close ``lots`` (signed, as held by ``account``) against opposite positions.
+
+        Returns the lots that could not be matched (0 when fully covered).
+        """
+        side = 1 if lots > 0 else -1
+        need = abs(lots)
+        pool = self.candidates(contract, -side, mark)
+        plan = _pro_rata(pool, need) if self.rules.ranking == "pro_rata" else _greedy(pool, need)
+        ledger = self.ledger
+        qty_lot = ledger.lot[contract]
+        for target, take, rank in plan:
+            self.exchange.cancel_all(target)
+            ledger.transfer_position(
+                account, target, contract, side * take, price, 0.0, self.rules.fee
+            )
+            fee = take * qty_lot * price * self.rules.fee
+            self.events.add(
+                "adl",
+                t,
+                account,
+                contract,
+                side=side,
+                qty=take * qty_lot,
+                notional=take * qty_lot * price,
+                mark_price=float(mark[contract]),
+                fill_price=price,
+                fee=fee,
+                counterparty=int(target),
+                rank=float(rank),
+                style_step=f"adl:{self.rules.ranking}:{cause}",
+            )
+            need -= take
+        return need
+
+    def lights(self, contract: int, side: int, mark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ADL quintile (1–5 lights, 5 = first in the queue) of every position of ``side``.
+
+        Returns (accounts, lights).
+        """
+        pool = self.candidates(contract, side, mark)
+        if pool.accounts.size == 0:
+            return pool.accounts, pool.accounts.copy()
+        order = np.argsort(np.argsort(pool.ranks, kind="stable"), kind="stable")
+        pct = (order + 1) / pool.accounts.size
+        return pool.accounts, np.ceil(pct * 5).astype(int)
+
+
+def _greedy(pool: Candidates, need: int) -> list[tuple[int, int, float]]:
+    plan = []
+    for i in np.argsort(-pool.ranks, kind="stable"):
+        if need <= 0:
+            break
+        take = int(min(need, pool.lots[i]))
+        plan.append((int(pool.accounts[i]), take, float(pool.ranks[i])))
+        need -= take
+    return plan
+
+
+def _pro_rata(pool: Candidates, need: int) -> list[tuple[int, int, float]]:
+    winners = np.flatnonzero(pool.upnl > 0)
+    if winners.size == 0:
+        return []
+    weights = pool.upnl[winners] / pool.upnl[winners].sum()
+    share = np.minimum(pool.lots[winners], np.floor(weights * need).astype(np.int64))
+    left = need - int(share.sum())
+    for i in np.argsort(-weights, kind="stable"):  # whole lots left over: largest profit first
+        if left <= 0:
+            break
+        extra = int(min(left, pool.lots[winners[i]] - share[i]))
+        share[i] += extra
+        left -= extra
+    return [
+        (int(pool.accounts[w]), int(s), float(pool.ranks[w]))
+        for w, s in zip(winners, share, strict=True)
+        if s > 0
+    ]

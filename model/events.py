@@ -1,0 +1,95 @@
+"""The structured event log: every liquidation, ADL fill, insurance-fund takeover and offload.
+
+Events are appended as small slotted records during a step and turned into a pandas frame after
+the run (columns in docs/CONTRACTS.md). Kinds:
+
+* ``liquidation``: one liquidation step on one position (``partial`` tells a partial reduction
+  from a full close; ``style_step`` names the rule that fired, e.g. ``binance:ioc``);
+* ``takeover``: the insurance fund (or backstop vault) taking a position at the bankruptcy price;
+* ``offload``: the fund selling what it holds into the book;
+* ``adl``: one auto-deleveraging fill against a counterparty, with its rank;
+* ``bad_debt``: a loss no fund and no counterparty could cover (recorded, never hidden);
+* ``deficit``: the fund settling a negative balance left after a close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
+
+KINDS = ("liquidation", "takeover", "offload", "adl", "bad_debt", "deficit")
+
+
+@dataclass(slots=True)
+class Event:
+    """One row of the event log."""
+
+    kind: str
+    time: float
+    account: int
+    contract: int
+    side: int = 0  # +1 long / −1 short: the position being closed
+    qty: float = 0.0  # base units
+    notional: float = 0.0  # USDT at the fill (or bankruptcy) price
+    mark_price: float = float("nan")
+    bankruptcy_price: float = float("nan")
+    fill_price: float = float("nan")
+    fee: float = 0.0
+    insurance_change: float = 0.0
+    partial: bool = False
+    style_step: str = ""
+    counterparty: int = -1
+    rank: float = float("nan")
+    cascade_id: int = -1
+
+
+COLUMNS = [f.name for f in fields(Event)]
+
+
+class EventLog:
+    """Append-only list of events."""
+
+    def __init__(self) -> None:
+        self.rows: list[Event] = []
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, kind: str, time: float, account: int, contract: int, **values: object) -> Event:
+        """Append one event and return it."""
+        if kind not in KINDS:
+            raise ValueError(f"event kind must be one of {KINDS}, got {kind!r}")
+        event = Event(kind, time, account, contract, **values)  # type: ignore[arg-type]
+        self.rows.append(event)
+        return event
+
+    def rows_since(self, start: int) -> Iterator[Event]:
+        """Events appended after the first ``start`` ones."""
+        return iter(self.rows[start:])
+
+    def of_kind(self, kind: str) -> list[Event]:
+        """Every event of one kind."""
+        return [e for e in self.rows if e.kind == kind]
+
+    def assign_cascades(self, cascade_of: Mapping[int, int]) -> None:
+        """Set ``cascade_id`` from a map of event index → cascade id."""
+        for index, cascade in cascade_of.items():
+            self.rows[index].cascade_id = cascade
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a frame; the index is the event's position in the log."""
+        if not self.rows:
+            return pd.DataFrame({name: pd.Series(dtype=_dtype(name)) for name in COLUMNS})
+        return pd.DataFrame([asdict(e) for e in self.rows], columns=COLUMNS)
+
+
+def _dtype(name: str) -> str:
+    if name in ("kind", "style_step"):
+        return "object"
+    if name in ("account", "contract", "side", "counterparty", "cascade_id"):
+        return "int64"
+    if name == "partial":
+        return "bool"
+    return "float64"

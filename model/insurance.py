@@ -1,0 +1,207 @@
+"""Insurance funds: one per contract or one shared (venue preset), held as system ledger accounts.
+
+A fund is fed by clearance fees and by the surplus when a position it took over at the
+bankruptcy price is sold for better, and pays the shortfall when it sells for worse (spec §4).
+Its balance is the fund account's wallet; positions it holds are offloaded into the book at a
+configurable pace (``offload_fraction`` of the holding per step), so takeovers feed the same
+order book as every other liquidation order.
+
+Limits that send a loss to ADL instead of the fund:
+
+* the fund cannot cover the shortfall (every preset);
+* taking the position would make the fund's net position exceed ``max_position_pct`` of its
+  balance (Binance: 100%);
+* optionally, the balance has fallen ``drawdown_pct`` from its peak within
+  ``drawdown_window_seconds`` (OKX and Bybit: 30% within 8 hours).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from model.events import EventLog
+from model.exchange import Exchange
+from model.ledger import Ledger
+from model.venue import InsuranceRules
+
+
+class InsuranceFunds:
+    """The venue's insurance fund(s).
+
+    Args:
+        ledger: the exchange ledger (funds are system accounts in it).
+        n_contracts: listed contracts.
+        initial: starting balance of each fund (USDT).
+        rules: the venue's insurance rules.
+    """
+
+    def __init__(
+        self, ledger: Ledger, n_contracts: int, initial: float, rules: InsuranceRules
+    ) -> None:
+        self.ledger = ledger
+        self.rules = rules
+        if rules.scope == "shared":
+            shared = ledger.open_account(initial, system=True)
+            self.accounts = [shared] * n_contracts
+        else:
+            self.accounts = [ledger.open_account(initial, system=True) for _ in range(n_contracts)]
+        self.unique_accounts = sorted(set(self.accounts))
+        self._history: dict[int, deque[tuple[float, float]]] = {
+            a: deque([(0.0, initial)]) for a in self.unique_accounts
+        }
+        self.min_balance = self.total_balance()
+
+    # ---- state --------------------------------------------------------------------------------
+    def account_of(self, contract: int) -> int:
+        """Ledger row of the fund that covers a contract."""
+        return self.accounts[contract]
+
+    def balance(self, contract: int) -> float:
+        """Balance (wallet) of the fund that covers a contract."""
+        return float(self.ledger.wallet[self.accounts[contract]])
+
+    def total_balance(self) -> float:
+        """Sum over the distinct funds."""
+        return float(sum(self.ledger.wallet[a] for a in self.unique_accounts))
+
+    def equity(self, contract: int, mark: np.ndarray) -> float:
+        """Balance plus the unrealised PnL of what the fund holds."""
+        account = self.accounts[contract]
+        ledger = self.ledger
+        upnl = ledger.lots[account] * ledger.lot * (mark - ledger.entry[account])
+        return float(ledger.wallet[account] + upnl.sum())
+
+    def drawdown(self, contract: int) -> float:
+        """Fall of the balance from its peak within the drawdown window (fraction)."""
+        history = self._history[self.accounts[contract]]
+        peak = max(b for _, b in history)
+        return 0.0 if peak <= 0 else max(0.0, (peak - self.balance(contract)) / peak)
+
+    # ---- decisions ----------------------------------------------------------------------------
+    def absorbable_lots(
+        self, contract: int, side: int, lots: int, shortfall: float, price: float
+    ) -> tuple[int, str]:
+        """How many of ``lots`` (a position of ``side``) the fund may take over, and why not all.
+
+        Args:
+            contract: the contract.
+            side: side of the position taken over (+1 long).
+            lots: its size in lots.
+            shortfall: loss the fund takes at the mark by taking all of it (≥ 0).
+            price: mark price, to value the fund's net position.
+        """
+        rules = self.rules
+        balance = self.balance(contract)
+        if shortfall > balance:
+            return 0, "fund cannot cover the shortfall"
+        if rules.drawdown_trigger and self.drawdown(contract) >= rules.drawdown_pct:
+            return 0, f"fund fell {rules.drawdown_pct:.0%} from its peak"
+        ledger = self.ledger
+        account = self.accounts[contract]
+        lot = ledger.lot[contract]
+        held = int(ledger.lots[account, contract])
+        limit = rules.max_position_pct * max(0.0, balance - shortfall)
+        room_lots = math.floor(limit / (lot * price) + 1e-9) - side * held
+        take = max(0, min(lots, room_lots))
+        return take, "" if take == lots else "fund at its maximum net position"
+
+    # ---- each step ----------------------------------------------------------------------------
+    def offload(self, t: float, exchange: Exchange, events: EventLog, mark: np.ndarray) -> None:
+        """Sell ``offload_fraction`` of every holding into the book at market."""
+        ledger = self.ledger
+        for account in self.unique_accounts:
+            for c in np.flatnonzero(ledger.lots[account]):
+                c = int(c)
+                held = int(ledger.lots[account, c])
+                lots = max(1, math.ceil(abs(held) * self.rules.offload_fraction))
+                before = float(ledger.wallet[account])
+                result = exchange.market(account, c, -int(np.sign(held)), lots, reduce_only=True)
+                if result.filled_qty:
+                    ticks = sum(f.price * f.qty for f in result.fills) / result.filled_qty
+                    price = exchange.price_of(c, ticks)
+                    qty = result.filled_qty * ledger.lot[c]
+                    events.add(
+                        "offload",
+                        t,
+                        account,
+                        c,
+                        side=int(np.sign(held)),
+                        qty=qty,
+                        notional=qty * price,
+                        mark_price=float(mark[c]),
+                        fill_price=price,
+                        insurance_change=float(ledger.wallet[account]) - before,
+                        style_step="insurance:offload",
+                    )
+
+    def cover_deficits(self, t: float, events: EventLog) -> float:
+        """Pay the negative balances left after closes; write off what the fund cannot pay.
+
+        Returns the bad debt written off this step.
+        """
+        ledger = self.ledger
+        bad = 0.0
+        flat = ~(ledger.lots != 0).any(axis=1) & ~ledger.system
+        for account in np.flatnonzero(flat & (ledger.wallet < -1e-9)):
+            bad += self._cover(t, events, int(account), None, 0)
+        closed_iso = (ledger.lots == 0) & (ledger.iso_margin < -1e-9)
+        for account, c in np.argwhere(closed_iso):
+            bad += self._cover(t, events, int(account), int(c), int(c))
+        for fund in self.unique_accounts:  # a fund that sold at a loss beyond its balance
+            if ledger.wallet[fund] < -1e-9 and not (ledger.lots[fund] != 0).any():
+                debt = ledger.write_off(fund)
+                bad += debt
+                events.add("bad_debt", t, fund, 0, notional=debt, style_step="insurance:overdrawn")
+        return bad
+
+    def _cover(
+        self, t: float, events: EventLog, account: int, contract: int | None, fund_contract: int
+    ) -> float:
+        ledger = self.ledger
+        owed = -float(
+            ledger.wallet[account] if contract is None else ledger.iso_margin[account, contract]
+        )
+        fund = self.accounts[fund_contract]
+        paid = min(owed, max(0.0, float(ledger.wallet[fund])))
+        if paid > 0:
+            ledger.wallet[fund] -= paid
+            if contract is None:
+                ledger.wallet[account] += paid
+            else:
+                ledger.iso_margin[account, contract] += paid
+            events.add(
+                "deficit",
+                t,
+                account,
+                fund_contract,
+                notional=paid,
+                insurance_change=-paid,
+                style_step="insurance:deficit",
+            )
+        debt = ledger.write_off(account, contract) if paid < owed else 0.0
+        if debt > 0:
+            events.add(
+                "bad_debt", t, account, fund_contract, notional=debt, style_step="insurance:empty"
+            )
+        return debt
+
+    def record(self, t: float) -> None:
+        """Remember the balances (for the drawdown rule and the minimum)."""
+        window = self.rules.drawdown_window_seconds
+        for account in self.unique_accounts:
+            history = self._history[account]
+            history.append((t, float(self.ledger.wallet[account])))
+            while history and history[0][0] < t - window:
+                history.popleft()
+        self.min_balance = min(self.min_balance, self.total_balance())
+
+    def audit(self) -> list[str]:
+        """Broken fund invariants (a balance below zero)."""
+        return [
+            f"insurance fund account {a} below zero: {self.ledger.wallet[a]:.6f}"
+            for a in self.unique_accounts
+            if self.ledger.wallet[a] < -1e-6
+        ]

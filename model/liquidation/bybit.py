@@ -1,0 +1,33 @@
+"""Bybit and BitMEX (spec §3).
+
+On the lowest risk tier: cancel orders, then close at the bankruptcy price (the insurance fund
+takes the position over). On a higher tier: cancel orders and try to step the position down to the
+tier below with a fill-or-kill order for the difference; if that does not fill or the position is
+still under maintenance margin, close the whole position at the bankruptcy price.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from model.orderbook import TimeInForce
+
+if TYPE_CHECKING:
+    from model.liquidation.engine import LiquidationEngine
+
+
+def liquidate(engine: LiquidationEngine, account: int, contract: int) -> None:
+    """One Bybit/BitMEX liquidation of one position."""
+    engine.exchange.cancel_all(account)
+    tier = engine.tier_index(account, contract)
+    if tier > 0:
+        cap = engine.ledger.tiers[contract].tiers[tier - 1].cap
+        keep = engine.lots_within(contract, cap)
+        held = abs(int(engine.ledger.lots[account, contract]))
+        if 0 < keep < held:
+            engine.reduce_at_market(
+                account, contract, held - keep, TimeInForce.FOK, "bybit:step-down"
+            )
+            if not engine.breached(account, contract):
+                return
+    engine.takeover(account, contract, "bybit:bankruptcy")

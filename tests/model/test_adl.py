@@ -1,0 +1,131 @@
+"""ADL: fires only when the fund cannot cover, serves the queue in rank order, at the preset price."""
+
+import pytest
+
+from model.adl import rank_binance, rank_bitmex
+
+
+def test_rank_bitmex_hand_example():
+    # long 1 @ 50,000, mark 55,000, bankruptcy 45,000:
+    # PnL% = 5,000/50,000 = 0.1; EffLev = 55,000/(55,000 − 45,000) = 5.5 → 0.55
+    assert rank_bitmex(1, 1.0, 50_000.0, 55_000.0, 45_000.0) == pytest.approx(0.55)
+    # short 2 @ 50,000, mark 45,000, bankruptcy 60,000: MarkValue −90,000, EntryValue −100,000,
+    # BankruptValue −120,000 → PnL% 0.1, EffLev 90,000/30,000 = 3 → 0.3
+    assert rank_bitmex(-1, 2.0, 50_000.0, 45_000.0, 60_000.0) == pytest.approx(0.3)
+    # losing: PnL% / EffLev
+    assert rank_bitmex(1, 1.0, 50_000.0, 45_000.0, 40_000.0) == pytest.approx(-0.1 / 9.0)
+
+
+def test_rank_binance_hand_example():
+    # PnlPercent = 500/1,000 = 0.5; MarginRatio = 30/1,500 = 0.02 → 0.01
+    assert rank_binance(1_000.0, 500.0, 30.0) == pytest.approx(0.01)
+    assert rank_binance(1_000.0, -200.0, 30.0) == 0.0
+    assert rank_binance(100.0, -200.0, 30.0) == 0.0  # balance ≤ 0: margin ratio 0
+
+
+def shorts(m, specs, leverage=10):
+    """Profitable isolated shorts as (deposit, lots, entry)."""
+    out = []
+    for deposit, lots, entry in specs:
+        a = m.ledger.open_account(deposit, isolated=True, leverage=leverage)
+        m.ledger.transfer_position(m.maker, a, 0, -lots, entry)
+        out.append(a)
+    return out
+
+
+def bankrupt_long(m, fund_is_empty=True):
+    trader = m.trader(6_000.0, 1_000)  # bankruptcy 54,000
+    if fund_is_empty:
+        fund = m.funds.account_of(0)
+        m.ledger.deposits -= m.ledger.wallet[fund]
+        m.ledger.wallet[fund] = 0.0
+    return trader
+
+
+def test_no_adl_while_the_fund_can_cover(market):
+    m = market("binance")
+    bankrupt_long(m, fund_is_empty=False)
+    shorts(m, [(50_000.0, 1_000, 59_000.0)])
+    m.liquidate(53_000.0)
+    assert not m.kinds("adl")
+    assert m.kinds("takeover")
+
+
+@pytest.mark.parametrize(
+    ("ranking", "expected_first"),
+    [
+        ("pnl", 1),  # the biggest profit: entry 70,000
+        ("bitmex", 2),  # thin margin → high effective leverage
+        ("binance", 2),
+    ],
+)
+def test_queue_order_per_policy(market, ranking, expected_first):
+    m = market("binance", adl__ranking=ranking)
+    trader = bankrupt_long(m)
+    accounts = shorts(
+        m,
+        [
+            (100_000.0, 1_000, 56_000.0),  # small profit, 10x
+            (100_000.0, 1_000, 70_000.0),  # big profit, 10x
+        ],
+    )
+    accounts += shorts(m, [(10_000.0, 1_000, 60_000.0)], leverage=50)  # mid profit, 50x
+    m.liquidate(53_000.0)
+    adl = m.kinds("adl")
+    assert adl, "the empty fund must hand the loss to ADL"
+    assert adl[0].counterparty == accounts[expected_first]
+    assert m.ledger.lots[trader, 0] == 0
+    assert adl[0].fill_price == pytest.approx(54_000.0)  # Binance: the bankruptcy price
+    assert m.problems() == []
+
+
+def test_pro_rata_spreads_in_proportion_to_profit(market):
+    m = market("binance", adl__ranking="pro_rata")
+    bankrupt_long(m)
+    accounts = shorts(m, [(100_000.0, 2_000, 57_000.0), (100_000.0, 2_000, 59_000.0)])
+    m.liquidate(53_000.0)
+    cut = {e.counterparty: e.qty for e in m.kinds("adl")}
+    # profits at 53,000: 2·4,000 = 8,000 and 2·6,000 = 12,000 → 40% / 60% of 1 BTC
+    assert cut[accounts[0]] == pytest.approx(0.4)
+    assert cut[accounts[1]] == pytest.approx(0.6)
+
+
+@pytest.mark.parametrize(
+    ("price_rule", "expected"), [("bankruptcy", 54_000.0), ("mark", 53_000.0), ("index", 60_000.0)]
+)
+def test_adl_price_follows_the_preset(market, price_rule, expected):
+    m = market("binance", adl__price=price_rule)
+    bankrupt_long(m)
+    shorts(m, [(100_000.0, 1_000, 59_000.0)])
+    m.liquidate(53_000.0)  # the test market's previous index is 60,000
+    (adl,) = m.kinds("adl")
+    assert adl.fill_price == pytest.approx(expected)
+    assert m.problems() == []
+
+
+def test_bad_debt_is_recorded_when_nobody_can_take_it(market):
+    m = market("binance", insurance__offload_fraction=1.0)
+    m.ledger.system[m.maker] = True  # the only short is an exchange account: no ADL candidate
+    trader = bankrupt_long(m)
+    m.liquidate(50_000.0)  # 4,000 below bankruptcy, with an empty fund
+    assert m.ledger.lots[trader, 0] == 0
+    assert not m.kinds("adl")
+    fund = m.funds.account_of(0)
+    assert [e.style_step for e in m.kinds("takeover")] == ["binance:takeover:forced"]
+    assert [e.style_step for e in m.kinds("bad_debt")] == ["insurance:insolvent"]
+    m.quote(1, 50_000.0, 2.0, owner=m.ledger.open_account(1e6, leverage=1))
+    m.engine.settle(1.0, m.mark)  # the fund sells at a loss it cannot pay: written off
+    assert m.ledger.lots[fund, 0] == 0
+    assert m.ledger.wallet[fund] == pytest.approx(0.0)
+    assert m.ledger.written_off == pytest.approx(4_000.0 + 50_000.0 * m.venue.taker_fee)
+    assert m.problems() == []
+
+
+def test_lights_are_quintiles(market):
+    m = market("binance")
+    accounts = shorts(m, [(1e5, 1_000, 60_000.0 + 1_000 * i) for i in range(10)])
+    m.mark[:] = 55_000.0
+    ids, lights = m.engine.adl.lights(0, -1, m.mark)
+    by_account = dict(zip(ids.tolist(), lights.tolist(), strict=True))
+    assert by_account[accounts[-1]] == 5 and by_account[accounts[0]] == 1
+    assert sorted(set(lights.tolist())) == [1, 2, 3, 4, 5]
