@@ -1,0 +1,111 @@
+"""Leveraged directional traders, and the defences the seed article recommends.
+
+A trader holds one position from the start of the run (opened before it, at an entry price near
+the initial price), with leverage drawn from the scenario's distribution (capped by the tier), in
+isolated or cross mode, long or short by the scenario's bias. If a defence or panic closes it, it
+stays out. Defences are per-trader settings with a population mix:
+
+* stop-loss: a stop price ``stop_loss_pct`` from entry, watched on the *last* price and executed
+  at market, so it slips in a fast market;
+* top-up: when the margin ratio passes ``topup_threshold``, part of the cash reserve (kept off
+  the exchange) is paid in as margin;
+* reduce: when the margin ratio passes ``reduce_threshold``, half the position is closed.
+
+The population checks the triggers for all traders at once (vectorised) and only calls the few
+traders whose trigger fired.
+"""
+
+from __future__ import annotations
+
+import math
+
+from agents.trader import Trader
+
+ENTRY_SIZE = 0.95  # share of the deposit's buying power used at entry
+TOPUP_SHARE = 0.5  # share of the remaining reserve paid in per top-up
+
+
+class LeveragedTrader(Trader):
+    """A directional position with optional defences."""
+
+    kind = "leveraged"
+
+    def __init__(  # type: ignore[no-untyped-def]
+        self,
+        model,
+        capital: float,
+        leverage: float,
+        isolated: bool,
+        side: int,
+        contracts: list[int],
+        reserve: float,
+        stop_loss_pct: float | None,
+        topup: bool,
+        reduce: bool,
+    ) -> None:
+        super().__init__(model, capital, leverage, isolated)
+        self.side = side
+        self.contracts = contracts
+        self.contract = contracts[0]
+        self.reserve = reserve
+        self.stop_loss_pct = stop_loss_pct
+        self.topup = topup
+        self.reduce = reduce
+        self.entered = False
+        self.stop_price = math.nan
+        self.stopped = False
+
+    def target_lots(self, contract: int, price: float) -> int:
+        """Lots of the position the trader wants on ``contract`` at ``price``."""
+        wallet = float(self.ledger.wallet[self.account])
+        buying_power = wallet * self.leverage * ENTRY_SIZE / len(self.contracts)
+        cap = self.ledger.tiers[contract].max_notional(self.leverage) * 0.999
+        return self.exchange.to_lots(contract, min(buying_power, cap) / price)
+
+    def opened(self) -> None:
+        """Called once the starting position is in place: set the stop."""
+        self.entered = True
+        c = self.contract
+        if self.position(c) and self.stop_loss_pct:
+            entry = float(self.ledger.entry[self.account, c])
+            self.stop_price = entry * (1.0 - self.side * self.stop_loss_pct)
+
+    def enter(self) -> None:
+        """Open the position(s) at market (after a flip)."""
+        for c in self.contracts:
+            price = float(self.market_model.mark[c])
+            self.market(c, self.side, self.target_lots(c, price))
+        self.opened()
+
+    def trigger_stop(self) -> None:
+        """The stop fired: close at market (it slips in a fast market)."""
+        self.stopped = True
+        self.stop_price = math.nan
+        for c in self.contracts:
+            self.close(c)
+
+    def top_up(self) -> None:
+        """Pay part of the reserve in as margin."""
+        amount = self.reserve * TOPUP_SHARE
+        if amount < 1.0:
+            return
+        self.reserve -= amount
+        self.ledger.deposit(self.account, amount)
+        c = self.contract
+        if self.ledger.isolated[self.account, c] and self.position(c):
+            self.ledger.add_isolated_margin(self.account, c, amount)
+
+    def cut(self, share: float = 0.5) -> None:
+        """Close ``share`` of every position at market."""
+        for c in self.contracts:
+            held = self.position(c)
+            lots = int(abs(held) * share)
+            if lots:
+                self.market(c, -1 if held > 0 else 1, lots, reduce_only=True)
+
+    def flip(self) -> None:
+        """Panic: close and reopen the other way (herding)."""
+        self.cut(1.0)
+        self.side = -self.side
+        self.stop_price = math.nan
+        self.enter()

@@ -1,0 +1,262 @@
+"""The traders of a scenario: who they are, and who acts in a step (sparse activation).
+
+Every step: market makers observe the market and requote, arbitrageurs check the basis, a
+Poisson-thinned handful of noise and momentum traders act, leveraged traders whose entry time has
+come enter, and the defences (stops on the last price, margin top-ups, size cuts on the margin
+ratio) are checked for all leveraged traders at once on arrays, so only the traders whose trigger
+fired run any Python. After the liquidations of a step, herding lets neighbours of liquidated
+traders panic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from agents.arbitrageur import Arbitrageur
+from agents.carry import CarryTrader
+from agents.herding import HerdNetwork
+from agents.leveraged import LeveragedTrader
+from agents.market_maker import MarketMaker
+from agents.momentum import MomentumTrader
+from agents.noise import NoiseTrader
+from model.events import EventLog
+from model.scenario import Scenario
+
+if TYPE_CHECKING:
+    from model.simulation import CascadeModel
+
+NOISE_RATE = 0.05  # actions per second per noise trader
+MOMENTUM_RATE = 0.03
+MOMENTUM_LOOKBACK = 30.0  # seconds
+ENTRY_DISPERSION = 0.01  # log-std of starting entry prices around the initial price
+CARRY_TRADERS = 10
+FAIR_BASIS_HALFLIFE = 10.0  # seconds: makers lean on the persistent basis, not on single prints
+MAX_FAIR_BASIS = 0.05
+MAKER_CAPITAL = 5_000_000.0
+ARBITRAGEUR_CAPITAL = 3_000_000.0
+WHALE_CAPITAL = 300_000.0
+WHALE_LEVERAGE = 25.0
+REDUCE_COOLDOWN = 10.0
+YEAR_SECONDS = 365.0 * 86_400.0
+
+
+class Population:
+    """Builds and activates the traders of a scenario.
+
+    Args:
+        model: the model (exchange, ledger, rng, mark and risk are read from it).
+        scenario: the scenario's population settings.
+    """
+
+    def __init__(self, model: CascadeModel, scenario: Scenario) -> None:
+        self.model = model
+        pop = scenario.population
+        rng = model.rng
+        n_contracts = model.n_contracts
+        self.dt = scenario.step
+        contracts = scenario.contracts
+        calm_vol = np.array([c.volatility / math.sqrt(YEAR_SECONDS) * 1e4 for c in contracts])
+        depth = np.array([c.depth_scale for c in contracts])
+
+        self.makers = [
+            MarketMaker(model, MAKER_CAPITAL * float(depth.max()), calm_vol, depth)
+            for _ in range(pop.market_makers)
+        ]
+        self.arbitrageurs = [
+            Arbitrageur(model, ARBITRAGEUR_CAPITAL, leverage=5.0) for _ in range(pop.arbitrageurs)
+        ]
+        self.noise = [
+            NoiseTrader(model, float(c), leverage=5.0)
+            for c in _lognormal(rng, 20_000.0, 0.5, pop.noise)
+        ]
+        self.momentum = [
+            MomentumTrader(model, float(c), leverage=10.0)
+            for c in _lognormal(rng, pop.capital.median, pop.capital.sigma, pop.momentum)
+        ]
+        self.leveraged = self._leveraged(model, scenario, pop.leveraged, whales=False)
+        self.leveraged += self._leveraged(model, scenario, pop.whales, whales=True)
+        self.carry = self._open_positions(model, scenario)
+        self.accounts = np.array([t.account for t in self.leveraged], dtype=np.int64)
+        self.stop = np.array([t.stop_price for t in self.leveraged])
+        self.side = np.array([t.side for t in self.leveraged], dtype=np.int64)
+        self.home = np.array([t.contract for t in self.leveraged], dtype=np.int64)
+        self.topup = np.array([t.topup for t in self.leveraged], dtype=bool)
+        self.reduce = np.array([t.reduce for t in self.leveraged], dtype=bool)
+        self.last_reduce = np.full(len(self.leveraged), -np.inf)
+        self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
+
+        self.mid_history: deque[np.ndarray] = deque(
+            maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
+        )
+        self.herd = HerdNetwork(model, [*self.leveraged, *self.momentum], pop.herding)
+        self.n_contracts = n_contracts
+        self.basis = np.zeros(n_contracts)
+
+    def _open_positions(self, model: CascadeModel, scenario: Scenario) -> list[CarryTrader]:
+        """Put every leveraged trader's starting position in place, off the book, against carry
+        traders who take the crowd's net imbalance at low leverage (open interest exists before
+        the run starts, as on a real venue)."""
+        rng = model.rng
+        ledger = model.ledger
+        n_contracts = model.n_contracts
+        wanted = []
+        for trader in self.leveraged:
+            for c in trader.contracts:
+                price = scenario.contracts[c].initial_price
+                entry = price * float(np.exp(rng.normal(0.0, ENTRY_DISPERSION)))
+                lots = trader.target_lots(c, entry)
+                if lots:
+                    wanted.append((trader, c, trader.side * lots, entry))
+        net = np.zeros(n_contracts)
+        for _, c, lots, entry in wanted:
+            net[c] += abs(lots) * ledger.lot[c] * entry
+        carry = [
+            CarryTrader(model, float(max(net.max(), 1.0) / CARRY_TRADERS), leverage=20.0)
+            for _ in range(CARRY_TRADERS)
+        ]
+        for i, (trader, c, lots, entry) in enumerate(wanted):
+            counterparty = carry[i % CARRY_TRADERS]
+            ledger.transfer_position(counterparty.account, trader.account, c, lots, entry)
+        for trader in self.leveraged:
+            trader.opened()
+        return carry
+
+    @staticmethod
+    def _leveraged(
+        model: CascadeModel, scenario: Scenario, n: int, whales: bool
+    ) -> list[LeveragedTrader]:
+        pop = scenario.population
+        rng = model.rng
+        d = pop.defences
+        n_contracts = model.n_contracts
+        if whales:
+            capital = WHALE_CAPITAL * rng.lognormal(0.0, 0.3, n)
+            leverage = np.full(n, min(WHALE_LEVERAGE, pop.max_leverage))
+            isolated = np.ones(n, dtype=bool)
+        else:
+            capital = _lognormal(rng, pop.capital.median, pop.capital.sigma, n)
+            leverage = _lognormal(rng, pop.leverage.median, pop.leverage.sigma, n)
+            high = rng.random(n) < pop.leverage.high_share
+            leverage = np.where(high, pop.leverage.high_leverage, leverage)
+            isolated = rng.random(n) < pop.isolated_share
+        leverage = np.clip(leverage, 1.0, pop.max_leverage)
+        side = np.where(rng.random(n) < pop.long_bias, 1, -1)
+        home = rng.integers(n_contracts, size=n)
+        stop = rng.random(n) < d.stop_loss_share
+        topup = rng.random(n) < d.topup_share
+        reduce = rng.random(n) < d.reduce_share
+        traders = []
+        for i in range(n):
+            reserve = capital[i] * d.reserve_pct if topup[i] else 0.0
+            held = (
+                list(range(n_contracts))
+                if (not isolated[i] and n_contracts > 1)
+                else [int(home[i])]
+            )
+            traders.append(
+                LeveragedTrader(
+                    model,
+                    float(capital[i] - reserve),
+                    float(leverage[i]),
+                    bool(isolated[i]),
+                    int(side[i]),
+                    held,
+                    float(reserve),
+                    d.stop_loss_pct if stop[i] else None,
+                    bool(topup[i]),
+                    bool(reduce[i]),
+                )
+            )
+            traders[-1].whale = whales
+        return traders
+
+    # ---- the step --------------------------------------------------------------------------
+    def _mids(self) -> np.ndarray:
+        m = self.model
+        out = np.empty(self.n_contracts)
+        for c, book in enumerate(m.exchange.books):
+            mid = book.mid()
+            last = book.last_price
+            tick = m.exchange.contracts[c].tick_size
+            out[c] = mid * tick if mid is not None else (last * tick if last else m.mark[c])
+        return out
+
+    def act(self, t: float) -> None:
+        """Every trader that acts this step sends its orders."""
+        m = self.model
+        rng = m.rng
+        mids = self._mids()
+        index = m.index_price
+        last = np.array(
+            [
+                (b.last_price * m.exchange.contracts[c].tick_size) if b.last_price else index[c]
+                for c, b in enumerate(m.exchange.books)
+            ]
+        )
+        weight = 1.0 - 0.5 ** (self.dt / FAIR_BASIS_HALFLIFE)
+        self.basis += weight * (
+            np.clip(last / index - 1.0, -MAX_FAIR_BASIS, MAX_FAIR_BASIS) - self.basis
+        )
+        fair = index * (1.0 + self.basis)
+        for maker in self.makers:
+            maker.observe(mids, self.dt)
+            maker.quote(fair)
+        mids = self._mids()
+        for arb in self.arbitrageurs:
+            arb.act(list(mids), list(index))
+        self.mid_history.append(mids)
+        returns = list(mids / self.mid_history[0] - 1.0)
+        for trader in _poisson_pick(rng, self.noise, NOISE_RATE * self.dt):
+            trader.act(list(mids))
+        for trader in _poisson_pick(rng, self.momentum, MOMENTUM_RATE * self.dt):
+            trader.act(returns)
+        self._defend(t, last)
+
+    def _defend(self, t: float, last: np.ndarray) -> None:
+        if not len(self.leveraged):
+            return
+        price = last[self.home]
+        open_ = self.model.ledger.lots[self.accounts, self.home] != 0
+        hit = (
+            open_
+            & np.isfinite(self.stop)
+            & (((self.side > 0) & (price <= self.stop)) | ((self.side < 0) & (price >= self.stop)))
+        )
+        for i in np.flatnonzero(hit):
+            self.leveraged[i].trigger_stop()
+            self.stop[i] = np.nan
+        ratio = self.model.risk.margin_ratio[self.accounts]
+        d = self.model.config.population.defences
+        for i in np.flatnonzero(self.topup & (ratio >= d.topup_threshold)):
+            self.leveraged[i].top_up()
+        cut = (
+            self.reduce & (ratio >= d.reduce_threshold) & (t - self.last_reduce >= REDUCE_COOLDOWN)
+        )
+        for i in np.flatnonzero(cut):
+            self.leveraged[i].cut(0.5)
+            self.last_reduce[i] = t
+
+    def after_liquidations(self, t: float, events: EventLog, since: int) -> None:
+        """Herding: neighbours of traders liquidated this step may panic."""
+        liquidated = sorted(
+            {e.account for e in events.rows_since(since) if e.kind == "liquidation"}
+        )
+        self.herd.spread_panic([self.by_account[a] for a in liquidated if a in self.by_account])
+
+
+def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:
+    return median * rng.lognormal(0.0, sigma, n)
+
+
+def _poisson_pick(rng: np.random.Generator, traders: list, p: float) -> list:  # type: ignore[type-arg]
+    """The traders that act this step: each with probability ``p`` (drawn in one call)."""
+    if not traders:
+        return []
+    k = int(rng.binomial(len(traders), min(1.0, p)))
+    if k == 0:
+        return []
+    return [traders[i] for i in rng.choice(len(traders), size=k, replace=False)]

@@ -1,0 +1,68 @@
+"""``cascade run``: one simulation, its summary table, files and plots."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from experiments.metrics import FIELD_MEANINGS
+from experiments.plots import plot_run
+from experiments.report import write_summary_md
+from experiments.runner import run_scenario, write_run
+from model.scenario import load_scenario, parse_overrides
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        parents=[common],
+        help="run one scenario and write its summary, time series, events and plots",
+        description="Run one scenario. Writes summary.json, summary.md, timeseries.parquet, "
+        "events.parquet, cascades.csv and PNG plots to --out (default runs/<scenario>-<seed>/).",
+    )
+    parser.add_argument("--audit", action="store_true", help="check every invariant every step")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    overrides = parse_overrides(args.overrides)
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    scenario = load_scenario(args.scenario, overrides)
+    out = Path(args.out or f"runs/{scenario.name}-{scenario.seed}")
+    console = Console()
+    console.print(
+        f"[bold]{scenario.name}[/bold] (seed {scenario.seed}, venue {scenario.venue.name}, "
+        f"{scenario.n_steps} steps of {scenario.step:g} s)"
+    )
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=scenario.n_steps)
+        result = run_scenario(
+            scenario, audit=args.audit, progress=lambda n: bar.update(task, completed=n)
+        )
+    write_run(result, out)
+    plots = [] if args.no_plots else plot_run(result, out)
+    write_summary_md(result, plots, out)
+    table = Table(title=f"summary ({out}/summary.json)")
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    table.add_column("meaning", style="dim")
+    for key, value in result.summary.items():
+        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+        table.add_row(key, shown, FIELD_MEANINGS[key])
+    console.print(table)
+    console.print(f"wrote {out}/ (summary.md, plots, parquet)")
+    return 0

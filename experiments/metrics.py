@@ -1,0 +1,120 @@
+"""The summary of one run, computed from the model's three frames (docs/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+SUMMARY_FIELDS = [
+    "scenario",
+    "seed",
+    "steps",
+    "liquidations_count",
+    "partial_liquidations_count",
+    "full_liquidations_count",
+    "liquidations_notional",
+    "long_liquidations_notional",
+    "short_liquidations_notional",
+    "adl_count",
+    "adl_notional",
+    "insurance_fund_start",
+    "insurance_fund_min",
+    "insurance_fund_end",
+    "bad_debt",
+    "max_drawdown_pct",
+    "max_mark_index_gap_pct",
+    "max_spread_bps",
+    "median_spread_bps",
+    "cascades_count",
+    "largest_cascade_liquidations",
+    "largest_cascade_notional",
+    "conservation_error",
+    "wall_seconds",
+]
+
+FIELD_MEANINGS = {
+    "scenario": "scenario name",
+    "seed": "root seed of the run",
+    "steps": "model steps simulated",
+    "liquidations_count": "liquidation steps (partial + full)",
+    "partial_liquidations_count": "liquidations that left part of the position open",
+    "full_liquidations_count": "liquidations that closed the position",
+    "liquidations_notional": "USDT notional liquidated",
+    "long_liquidations_notional": "USDT notional of long positions liquidated",
+    "short_liquidations_notional": "USDT notional of short positions liquidated",
+    "adl_count": "ADL fills",
+    "adl_notional": "USDT notional closed by ADL",
+    "insurance_fund_start": "insurance fund(s) at the start (USDT)",
+    "insurance_fund_min": "lowest insurance fund balance (USDT)",
+    "insurance_fund_end": "insurance fund(s) at the end (USDT)",
+    "bad_debt": "losses nobody could cover, written off (USDT)",
+    "max_drawdown_pct": "largest peak-to-trough fall of the mark price (%)",
+    "max_mark_index_gap_pct": "largest |mark − index| / index (%)",
+    "max_spread_bps": "widest quoted spread (bps)",
+    "median_spread_bps": "median quoted spread (bps)",
+    "cascades_count": "cascades of at least two linked liquidations",
+    "largest_cascade_liquidations": "liquidations in the largest cascade",
+    "largest_cascade_notional": "USDT notional of the largest cascade",
+    "conservation_error": "largest relative money-conservation error over the run",
+    "wall_seconds": "wall-clock seconds the run took",
+}
+
+
+def max_drawdown_pct(prices: pd.Series) -> float:
+    """Largest peak-to-trough fall, in percent."""
+    values = prices.to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0
+    peak = np.maximum.accumulate(values)
+    return float(((peak - values) / peak).max() * 100.0)
+
+
+def summarize(
+    timeseries: pd.DataFrame,
+    events: pd.DataFrame,
+    cascades: pd.DataFrame,
+    *,
+    scenario: str,
+    seed: int,
+    insurance_fund_start: float,
+    conservation_error: float,
+    wall_seconds: float,
+) -> dict[str, Any]:
+    """Every summary field of one run (``SUMMARY_FIELDS``)."""
+    liq = events[events["kind"] == "liquidation"]
+    adl = events[events["kind"] == "adl"]
+    bad = events[events["kind"] == "bad_debt"]
+    spread = timeseries["spread_bps"].dropna()
+    gap = (timeseries["mark"] - timeseries["index"]).abs() / timeseries["index"] * 100.0
+    fund = timeseries["insurance_fund"]
+    biggest = cascades.sort_values(["n_liquidations", "notional"]).tail(1)
+    summary = {
+        "scenario": scenario,
+        "seed": int(seed),
+        "steps": len(timeseries),
+        "liquidations_count": len(liq),
+        "partial_liquidations_count": int(liq["partial"].sum()),
+        "full_liquidations_count": int((~liq["partial"].astype(bool)).sum()),
+        "liquidations_notional": float(liq["notional"].sum()),
+        "long_liquidations_notional": float(liq.loc[liq["side"] > 0, "notional"].sum()),
+        "short_liquidations_notional": float(liq.loc[liq["side"] < 0, "notional"].sum()),
+        "adl_count": len(adl),
+        "adl_notional": float(adl["notional"].sum()),
+        "insurance_fund_start": float(insurance_fund_start),
+        "insurance_fund_min": float(min(insurance_fund_start, fund.min())) if len(fund) else 0.0,
+        "insurance_fund_end": float(fund.iloc[-1]) if len(fund) else float(insurance_fund_start),
+        "bad_debt": float(bad["notional"].sum()),
+        "max_drawdown_pct": max_drawdown_pct(timeseries["mark"]),
+        "max_mark_index_gap_pct": float(gap.max()) if len(gap) else 0.0,
+        "max_spread_bps": float(spread.max()) if len(spread) else float("nan"),
+        "median_spread_bps": float(spread.median()) if len(spread) else float("nan"),
+        "cascades_count": len(cascades),
+        "largest_cascade_liquidations": int(biggest["n_liquidations"].sum()),
+        "largest_cascade_notional": float(biggest["notional"].sum()),
+        "conservation_error": float(conservation_error),
+        "wall_seconds": float(wall_seconds),
+    }
+    return {k: summary[k] for k in SUMMARY_FIELDS}

@@ -1,0 +1,142 @@
+"""What the model records each step, through a Mesa `DataCollector` named ``datacollector``.
+
+The recorder measures the market once per step into a plain dict and the collector's model
+reporters (picklable partials) read from it, so Mesa's own tools (`mesa.batch_run`, SolaraViz plot components) see the
+usual ``model.datacollector`` with one column per measure. Contract 0 has plain column names;
+other contracts carry a ``_{i}`` suffix (see docs/CONTRACTS.md).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from mesa import DataCollector
+
+if TYPE_CHECKING:
+    from model.simulation import CascadeModel
+
+AT_RISK_RATIO = 0.8  # Binance warns at an 80% margin ratio (spec §2)
+DEPTH_BAND = 0.01  # depth counted within 1% of the mid
+
+PER_CONTRACT = (
+    "index",
+    "mark",
+    "last",
+    "best_bid",
+    "best_ask",
+    "spread_bps",
+    "depth_bid",
+    "depth_ask",
+    "open_interest",
+    "funding_rate",
+)
+MARKET_WIDE = (
+    "time",
+    "insurance_fund",
+    "liq_count_long",
+    "liq_count_short",
+    "liq_notional_long",
+    "liq_notional_short",
+    "liq_count_partial",
+    "liq_count_full",
+    "adl_count",
+    "adl_notional",
+    "accounts_at_risk",
+    "bad_debt",
+    "conservation_error",
+)
+
+
+def _read(model: CascadeModel, key: str) -> Any:
+    """Model reporter: one measure of the current row (a module-level function, so that the
+    ``partial`` wrapping it pickles for process pools)."""
+    return model.recorder.row[key]
+
+
+class Recorder:
+    """Measures the market after each step and feeds the DataCollector."""
+
+    def __init__(self, model: CascadeModel) -> None:
+        self.model = model
+        self.columns = list(MARKET_WIDE)
+        for c in range(model.n_contracts):
+            suffix = "" if c == 0 else f"_{c}"
+            self.columns += [f"{name}{suffix}" for name in PER_CONTRACT]
+        self.row: dict[str, Any] = dict.fromkeys(self.columns, 0.0)
+        self.bad_debt = 0.0
+        self.datacollector = DataCollector(
+            model_reporters={k: partial(_read, key=k) for k in self.columns}
+        )
+
+    def record(self, n_events_before: int) -> None:
+        """Measure the market now and collect one row; events after the index are this step's."""
+        m = self.model
+        row = self.row
+        row["time"] = m.clock
+        for c, book in enumerate(m.exchange.books):
+            sfx = "" if c == 0 else f"_{c}"
+            tick = m.exchange.contracts[c].tick_size
+            lot = m.exchange.contracts[c].lot_size
+            bid, ask, last = book.best_bid(), book.best_ask(), book.last_price
+            row[f"index{sfx}"] = float(m.index_price[c])
+            row[f"mark{sfx}"] = float(m.mark[c])
+            row[f"last{sfx}"] = np.nan if last is None else last * tick
+            row[f"best_bid{sfx}"] = np.nan if bid is None else bid * tick
+            row[f"best_ask{sfx}"] = np.nan if ask is None else ask * tick
+            if bid is not None and ask is not None:
+                mid = (bid + ask) / 2.0
+                row[f"spread_bps{sfx}"] = (ask - bid) / mid * 1e4
+                band = max(1, int(mid * DEPTH_BAND))
+                depth_bid, depth_ask = book.depth_within(band)
+                row[f"depth_bid{sfx}"] = depth_bid * lot * mid * tick
+                row[f"depth_ask{sfx}"] = depth_ask * lot * mid * tick
+            else:
+                row[f"spread_bps{sfx}"] = np.nan
+                row[f"depth_bid{sfx}"] = 0.0 if bid is None else np.nan
+                row[f"depth_ask{sfx}"] = 0.0 if ask is None else np.nan
+            row[f"open_interest{sfx}"] = m.ledger.open_interest(c)
+            row[f"funding_rate{sfx}"] = float(m.funding_rate[c])
+        row["insurance_fund"] = m.funds.total_balance()
+        self._count_events(n_events_before)
+        ratio = m.risk.margin_ratio
+        row["accounts_at_risk"] = int(np.count_nonzero(ratio >= AT_RISK_RATIO))
+        row["conservation_error"] = self._conservation_error()
+        m.conservation_error_max = max(m.conservation_error_max, row["conservation_error"])
+        self.datacollector.collect(m)
+
+    def _count_events(self, since: int) -> None:
+        row = self.row
+        counts = dict.fromkeys(
+            (
+                "liq_count_long",
+                "liq_count_short",
+                "liq_notional_long",
+                "liq_notional_short",
+                "liq_count_partial",
+                "liq_count_full",
+                "adl_count",
+                "adl_notional",
+            ),
+            0.0,
+        )
+        for ev in self.model.events.rows_since(since):
+            kind = ev.kind
+            if kind == "liquidation":
+                tag = "long" if ev.side > 0 else "short"
+                counts[f"liq_count_{tag}"] += 1
+                counts[f"liq_notional_{tag}"] += ev.notional
+                counts["liq_count_partial" if ev.partial else "liq_count_full"] += 1
+            elif kind == "adl":
+                counts["adl_count"] += 1
+                counts["adl_notional"] += ev.notional
+            elif kind == "bad_debt":
+                self.bad_debt += ev.notional
+        for k, v in counts.items():
+            row[k] = int(v) if "count" in k else float(v)
+        row["bad_debt"] = self.bad_debt
+
+    def _conservation_error(self) -> float:
+        """Relative gap between money held (with unrealised PnL) and money deposited."""
+        return abs(self.model.ledger.conservation_error(self.model.mark))

@@ -1,0 +1,203 @@
+"""The Mesa model: one exchange, its traders, and the liquidation feedback loop.
+
+Each step of simulated time flows one way (design.md):
+
+    index moves → traders act (orders) → book matches → fills settle in the ledger →
+    funding (when due) → mark price → risk check on mark → liquidations (orders back into the
+    book: the feedback loop) → insurance fund / ADL → record
+
+The loop that turns a price move into a cascade is visible here: liquidation orders taken in
+`_liquidate` move the last price and the book, the next step's mark price follows, and the next
+risk check finds the accounts that move pushed under maintenance margin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from model.cascades import build_cascade_graph, cascades_frame, node_cascade_ids
+from model.events import EventLog
+from model.exchange import ContractSpec, Exchange
+from model.index_price import IndexProcess, Shock
+from model.insurance import InsuranceFunds
+from model.liquidation import LiquidationEngine
+from model.margin import TierTable
+from model.pricing import FundingAccumulator, impact_notional, make_mark_price, premium_index
+from model.recorder import Recorder
+from model.risk import RiskSnapshot, assess
+from model.scenario import Scenario
+
+YEAR_SECONDS = 365.0 * 86_400.0
+
+
+class InvariantViolation(AssertionError):
+    """Raised in audit mode when an invariant of the exchange breaks."""
+
+
+class CascadeModel(mesa.Model):
+    """A perpetual-futures exchange with leveraged traders, built from a `Scenario`.
+
+    Args:
+        scenario: everything the run needs (see `model.scenario.Scenario`).
+        rng: seed, `SeedSequence` or Generator; None uses ``scenario.seed``.
+        audit: check every invariant after every step and raise `InvariantViolation`.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | None = None,
+        rng: int | np.random.SeedSequence | np.random.Generator | None = None,
+        audit: bool = False,
+    ) -> None:
+        scenario = scenario or Scenario()
+        super().__init__(rng=scenario.seed if rng is None else rng)
+        self.config = scenario
+        self.seed = scenario.seed if rng is None else rng
+        self.audit = audit
+        self.dt = scenario.step
+        self.clock = 0.0
+        venue = scenario.venue
+        self.venue = venue
+
+        specs = [
+            ContractSpec(
+                c.symbol,
+                c.tick_size,
+                c.lot_size,
+                TierTable.preset(c.tier_table or venue.tier_table),
+            )
+            for c in scenario.contracts
+        ]
+        self.n_contracts = len(specs)
+        self.exchange = Exchange(specs, venue.maker_fee, venue.taker_fee)
+        self.ledger = self.exchange.ledger
+        self.events = EventLog()
+
+        initial = np.array([c.initial_price for c in scenario.contracts])
+        idx = scenario.index
+        self.index_process = IndexProcess(
+            initial,
+            volatility=np.array([c.volatility for c in scenario.contracts]) / np.sqrt(YEAR_SECONDS),
+            correlation=idx.correlation,
+            jump_intensity=idx.jump_intensity / 86_400.0,
+            jump_mean=idx.jump_mean,
+            jump_std=idx.jump_std,
+            shocks=[Shock(s.start, s.duration, s.change_pct, s.contracts) for s in idx.shocks],
+            replay=idx.replay,
+            rng=self.rng,
+        )
+        self.index_price = initial.copy()
+        self.prev_index = initial.copy()
+        self.mark = initial.copy()
+        self.exchange.mark = self.mark
+        self._mark_price = [
+            make_mark_price(venue.mark.method, window_seconds=venue.mark.window_seconds)
+            for _ in specs
+        ]
+        f = venue.funding
+        self._funding = [
+            FundingAccumulator(f.interval_seconds, f.interest, f.clamp, f.cap, f.payout_divisor)
+            for _ in specs
+        ]
+        self.funding_rate = np.zeros(self.n_contracts)
+        self._impact_notional = [
+            impact_notional(1.0 / s.tiers.tiers[0].max_leverage) for s in specs
+        ]
+
+        self.funds = InsuranceFunds(
+            self.ledger, self.n_contracts, scenario.insurance_fund.initial, venue.insurance
+        )
+        self.insurance_fund_start = self.funds.total_balance()
+        self.liquidator = LiquidationEngine(venue, self.exchange, self.funds, self.events)
+
+        # Imported here: agents depend on the model, not the other way round.
+        from agents.population import Population
+
+        self.population = Population(self, scenario)
+        self.risk: RiskSnapshot = assess(self.ledger, self.mark)
+        self.recorder = Recorder(self)
+        self.datacollector = self.recorder.datacollector
+        self.conservation_error_max = 0.0
+        self.running = True
+
+    # ---- the step ----------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance the market by one step of ``scenario.step`` seconds."""
+        t = self.clock
+        self.exchange.reset_volume()
+        self._move_index(t)
+        self.population.act(t)  # orders → matching → fills settled inside the exchange
+        self._fund(t)
+        self._update_mark(t)
+        self.risk = assess(self.ledger, self.mark)
+        n_events = len(self.events)
+        self.liquidator.run(t, self.risk, self.mark, self.index_price, self.prev_index)
+        self.liquidator.settle(t, self.mark)
+        self.population.after_liquidations(t, self.events, n_events)
+        self.clock = t + self.dt
+        self.recorder.record(n_events)
+        if self.audit:
+            self.check_invariants()
+        if self.steps >= self.config.n_steps:
+            self.running = False
+
+    def _move_index(self, t: float) -> None:
+        self.prev_index = self.index_price.copy()
+        self.index_price = self.index_process.step(t, self.dt)
+
+    def _fund(self, t: float) -> None:
+        """Sample the premium every step; settle peer to peer when an interval ends."""
+        for c, book in enumerate(self.exchange.books):
+            acc = self._funding[c]
+            bid = book.impact_price(-1, self._impact_notional[c])
+            ask = book.impact_price(1, self._impact_notional[c])
+            if bid is not None and ask is not None:
+                acc.sample(t, self.dt, premium_index(bid, ask, float(self.index_price[c])))
+            if acc.due(t + self.dt):
+                rate = acc.settle(t + self.dt)
+                self.funding_rate[c] = rate
+                self.ledger.settle_funding(c, rate, float(self.mark[c]))
+
+    def _update_mark(self, t: float) -> None:
+        for c, book in enumerate(self.exchange.books):
+            tick = self.exchange.contracts[c].tick_size
+            bid, ask, last = book.best_bid(), book.best_ask(), book.last_price
+            acc = self._funding[c]
+            self.mark[c] = self._mark_price[c].update(
+                t,
+                float(self.index_price[c]),
+                None if bid is None else bid * tick,
+                None if ask is None else ask * tick,
+                None if last is None else last * tick,
+                acc.last_rate,
+                acc.time_to_funding(t),
+                acc.interval_seconds,
+            )
+
+    # ---- running and results -------------------------------------------------------------------
+    def run(self, progress: Callable[[int], None] | None = None) -> None:
+        """Run every step of the scenario; ``progress`` is called with the step count."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.steps)
+
+    def check_invariants(self) -> None:
+        """Raise `InvariantViolation` if any exchange invariant is broken now."""
+        problems = self.ledger.audit(self.mark)
+        problems += self.funds.audit()
+        problems += self.liquidator.audit()
+        if problems:
+            raise InvariantViolation(f"t={self.clock:.1f}s: " + "; ".join(problems))
+
+    def cascades_frame(self) -> pd.DataFrame:
+        """One row per cascade of linked liquidations (see `model.cascades`)."""
+        events = self.events.to_frame()
+        liquidations = events[events["kind"] == "liquidation"]
+        graph = build_cascade_graph(liquidations, self.config.cascade_window)
+        self.events.assign_cascades(node_cascade_ids(graph))
+        return cascades_frame(graph, liquidations)

@@ -1,0 +1,154 @@
+"""The whole model on the presets: cascades emerge from trading (small populations, short runs)."""
+
+import mesa
+import numpy as np
+import pytest
+
+from experiments.runner import run_scenario
+from model.scenario import available_scenarios, load_scenario
+from model.simulation import CascadeModel
+
+SMALL = {"population.leveraged": 120, "population.noise": 20, "population.momentum": 10}
+
+
+def small(name, **extra):
+    overrides = dict(SMALL)
+    overrides.update(extra)
+    return load_scenario(name, overrides)
+
+
+@pytest.fixture(scope="module")
+def flash():
+    return run_scenario(small("flash-crash", duration=780.0))
+
+
+def test_flash_crash_liquidates_partially_and_fully(flash):
+    s = flash.summary
+    assert s["partial_liquidations_count"] >= 1
+    assert s["full_liquidations_count"] >= 1
+    assert s["long_liquidations_notional"] > s["short_liquidations_notional"]
+
+
+def test_flash_crash_has_a_cascade_of_several_linked_liquidations(flash):
+    assert flash.summary["largest_cascade_liquidations"] >= 5
+    events = flash.events
+    tagged = events[(events["kind"] == "liquidation") & (events["cascade_id"] >= 0)]
+    assert len(tagged) >= 5
+
+
+def test_flash_crash_spread_widens_and_mark_leaves_the_index(flash):
+    ts = flash.timeseries
+    calm = ts[ts["time"] < 590]
+    shock = ts[(ts["time"] >= 600) & (ts["time"] <= 700)]
+    assert shock["spread_bps"].max() > 3 * calm["spread_bps"].median()
+    calm_gap = ((calm["mark"] - calm["index"]).abs() / calm["index"]).max()
+    shock_gap = ((shock["mark"] - shock["index"]).abs() / shock["index"]).max()
+    assert shock_gap > 3 * calm_gap
+
+
+def test_flash_crash_moves_the_insurance_fund(flash):
+    fund = flash.timeseries["insurance_fund"]
+    assert fund.max() - fund.min() > 0
+
+
+def test_oct_10_fires_adl_against_profitable_positions():
+    result = run_scenario(small("oct-10-2025", duration=700.0))
+    events = result.events
+    adl = events[events["kind"] == "adl"]
+    assert len(adl) > 0
+    assert (adl["side"] == 1).mean() > 0.9  # longs were the bankrupt side in this crash
+
+
+def test_adl_counterparties_were_in_profit():
+    model = CascadeModel(small("oct-10-2025", duration=700.0))
+    profitable = []
+    original = model.liquidator.adl.deleverage
+
+    def spy(t, account, contract, lots, price, mark, cause):
+        pool = model.liquidator.adl.candidates(contract, -1 if lots > 0 else 1, mark)
+        before = len(model.events)
+        left = original(t, account, contract, lots, price, mark, cause)
+        for event in model.events.rows[before:]:
+            i = int(np.flatnonzero(pool.accounts == event.counterparty)[0])
+            profitable.append(pool.upnl[i] > 0)
+        return left
+
+    model.liquidator.adl.deleverage = spy
+    model.run()
+    assert profitable, "ADL should fire in this scenario"
+    assert np.mean(profitable) > 0.9
+
+
+def test_calm_has_few_liquidations_and_no_leverage_none():
+    calm = run_scenario(small("calm", duration=600.0)).summary
+    assert calm["liquidations_count"] <= 3
+    flat = run_scenario(small("no-leverage", duration=800.0)).summary
+    assert flat["liquidations_count"] == 0
+    assert flat["adl_count"] == 0
+
+
+def test_cross_account_loses_both_contracts_while_isolated_loss_stays_in_margin():
+    model = CascadeModel(small("cross-margin-contagion", duration=600.0), audit=True)
+    ledger = model.ledger
+    iso_wallets = {
+        t.account: float(ledger.wallet[t.account])
+        for t in model.population.leveraged
+        if ledger.isolated[t.account].all()
+    }
+    model.run()
+    events = model.events.to_frame()
+    liq = events[events["kind"] == "liquidation"]
+    by_account = liq.groupby("account")["contract"].nunique()
+    cross = [a for a in by_account.index if not ledger.isolated[a].any()]
+    assert any(by_account[a] == 2 for a in cross), "a cross account should lose both positions"
+    for account in liq["account"].unique():
+        if account in iso_wallets:
+            # the wallet outside the isolated margins never pays an isolated loss
+            assert ledger.wallet[account] >= -1e-6
+
+
+def test_more_high_leverage_traders_liquidate_more_with_paired_seeds():
+    lows, highs = [], []
+    for seed in (1, 2):
+        base = small("flash-crash", duration=700.0, seed=seed)
+        lows.append(run_scenario(base).summary["liquidations_notional"])
+        high = base.with_overrides({"population.leverage.high_share": 0.5})
+        highs.append(run_scenario(high).summary["liquidations_notional"])
+    assert all(h > lo for h, lo in zip(highs, lows, strict=True))
+
+
+@pytest.mark.parametrize("name", available_scenarios())
+def test_every_preset_runs_under_audit(name):
+    scenario = small(name, duration=min(700.0, load_scenario(name).duration))
+    model = CascadeModel(scenario, audit=True)
+    model.run()  # raises InvariantViolation on any broken invariant
+    assert model.steps == scenario.n_steps
+    assert model.conservation_error_max < 1e-9
+
+
+def test_same_seed_same_result_and_mesa_batch_run():
+    scenario = small("flash-crash", duration=650.0)
+    a = run_scenario(scenario)
+    b = run_scenario(scenario)
+    assert a.timeseries.equals(b.timeseries)
+    assert a.events.equals(b.events)
+    rows = mesa.batch_run(
+        CascadeModel,
+        {"scenario": [small("calm", duration=30.0)]},
+        rng=[1],
+        max_steps=30,
+        number_processes=1,
+        display_progress=False,
+    )
+    (row,) = rows  # the last step (data_collection_period=-1)
+    assert row["Step"] == 30 and np.isfinite(row["mark"])
+
+
+def test_datacollector_has_the_required_columns(flash):
+    required = {
+        "time", "index", "mark", "last", "best_bid", "best_ask", "spread_bps", "depth_bid",
+        "depth_ask", "open_interest", "funding_rate", "insurance_fund", "liq_count_long",
+        "liq_count_short", "liq_notional_long", "liq_notional_short", "adl_count",
+        "adl_notional", "accounts_at_risk",
+    }  # fmt: skip
+    assert required <= set(flash.timeseries.columns)
