@@ -10,19 +10,23 @@ from __future__ import annotations
 import math
 
 from agents.trader import Trader
-from model.orderbook import TimeInForce
 
 THRESHOLD_BPS = 8.0  # basis beyond which they trade
 CLIP_VALUE = 200_000.0  # USDT per trade
 
 
 class Arbitrageur(Trader):
-    """Sells a rich perpetual, buys a cheap one, unwinds when the basis closes."""
+    """Sells a rich perpetual, buys a cheap one, unwinds when the basis closes.
+
+    Its orders rest at half the threshold from the index until the next step (the arbitrageur
+    takes what is there and stands ready for the next seller or buyer), so an empty side of the
+    book refills near the index while the arbitrageur has capital left."""
 
     kind = "arbitrageur"
 
     def act(self, mids: list[float], index: list[float]) -> None:
         """Trade every contract whose basis is outside the band."""
+        self.cancel_all()
         for c, (mid, idx) in enumerate(zip(mids, index, strict=True)):
             if not math.isfinite(mid):
                 continue
@@ -30,9 +34,9 @@ class Arbitrageur(Trader):
             held = self.position(c)
             lots = self.exchange.to_lots(c, CLIP_VALUE / idx)
             if basis_bps > THRESHOLD_BPS:
-                self.limit(c, -1, lots, idx * (1 + THRESHOLD_BPS / 2e4), tif=TimeInForce.IOC)
+                self.limit(c, -1, lots, idx * (1 + THRESHOLD_BPS / 2e4))
             elif basis_bps < -THRESHOLD_BPS:
-                self.limit(c, 1, lots, idx * (1 - THRESHOLD_BPS / 2e4), tif=TimeInForce.IOC)
+                self.limit(c, 1, lots, idx * (1 - THRESHOLD_BPS / 2e4))
             elif held and abs(basis_bps) < THRESHOLD_BPS / 4:
                 side = -1 if held > 0 else 1
                 self.market(c, side, min(lots, abs(held)), reduce_only=True)

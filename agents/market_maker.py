@@ -23,6 +23,7 @@ VOL_HALFLIFE = 20.0  # seconds
 STRESS_VOL_MULTIPLE = 4.0  # realised vol above this multiple of calm vol = stress
 STRESS_MARGIN_USAGE = 0.6
 INVENTORY_LIMIT_VALUE = 3_000_000.0  # USDT of inventory at which the skew is a full spread
+MAX_HALF_SPREAD_BPS = 50.0  # before the stress multiple: a maker still quotes within ~1.5% of fair
 
 
 class MarketMaker(Trader):
@@ -68,7 +69,7 @@ class MarketMaker(Trader):
             stressed = ratio > STRESS_VOL_MULTIPLE or usage > STRESS_MARGIN_USAGE
             self.stressed[c] = stressed
             half = HALF_SPREAD_BPS * self.jitter * (1.0 + 0.5 * max(0.0, ratio - 1.0))
-            half *= 1.0 + 2.0 * usage
+            half = min(half * (1.0 + 2.0 * usage), MAX_HALF_SPREAD_BPS)
             levels = LEVELS
             size_value = (
                 LEVEL_SIZE_BTC_VALUE * self.depth_scale[c] / (1.0 + 0.3 * max(0.0, ratio - 1.0))

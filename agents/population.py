@@ -67,7 +67,8 @@ class Population:
             for _ in range(pop.market_makers)
         ]
         self.arbitrageurs = [
-            Arbitrageur(model, ARBITRAGEUR_CAPITAL, leverage=5.0) for _ in range(pop.arbitrageurs)
+            Arbitrageur(model, ARBITRAGEUR_CAPITAL * float(depth.max()), leverage=5.0)
+            for _ in range(pop.arbitrageurs)
         ]
         self.noise = [
             NoiseTrader(model, float(c), leverage=5.0)
@@ -107,7 +108,12 @@ class Population:
         for trader in self.leveraged:
             for c in trader.contracts:
                 price = scenario.contracts[c].initial_price
-                entry = price * float(np.exp(rng.normal(0.0, ENTRY_DISPERSION)))
+                # nobody starts the run already in liquidation: an adverse entry costs at most
+                # half of the gap between initial and maintenance margin
+                mmr = ledger.tiers[c].tier_for(0.0).mmr
+                worst = 0.5 * max(0.0, 1.0 / trader.leverage - mmr)
+                move = float(np.expm1(rng.normal(0.0, ENTRY_DISPERSION)))
+                entry = price * (1.0 + (min(move, worst) if trader.side > 0 else max(move, -worst)))
                 lots = trader.target_lots(c, entry)
                 if lots:
                     wanted.append((trader, c, trader.side * lots, entry))

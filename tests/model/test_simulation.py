@@ -11,6 +11,10 @@ from model.simulation import CascadeModel
 SMALL = {"population.leveraged": 120, "population.noise": 20, "population.momentum": 10}
 
 
+# oct-10 needs a crowd large enough, against the same liquidity, to overwhelm its fund
+OCT = {**SMALL, "population.leveraged": 200, "duration": 700.0}
+
+
 def small(name, **extra):
     overrides = dict(SMALL)
     overrides.update(extra)
@@ -52,15 +56,17 @@ def test_flash_crash_moves_the_insurance_fund(flash):
 
 
 def test_oct_10_fires_adl_against_profitable_positions():
-    result = run_scenario(small("oct-10-2025", duration=700.0))
+    result = run_scenario(load_scenario("oct-10-2025", OCT))
     events = result.events
     adl = events[events["kind"] == "adl"]
     assert len(adl) > 0
     assert (adl["side"] == 1).mean() > 0.9  # longs were the bankrupt side in this crash
+    s = result.summary
+    assert s["insurance_fund_min"] < 0.01 * s["insurance_fund_start"]  # the fund ran dry
 
 
 def test_adl_counterparties_were_in_profit():
-    model = CascadeModel(small("oct-10-2025", duration=700.0))
+    model = CascadeModel(load_scenario("oct-10-2025", OCT))
     profitable = []
     original = model.liquidator.adl.deleverage
 
