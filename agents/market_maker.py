@@ -1,10 +1,10 @@
 """Market makers: ladders of quotes around a fair price, skewed by inventory.
 
 They are where the seed article's spread widening comes from. Each maker tracks realised
-volatility (an EWMA of squared one-step log returns of the mid) and its own margin usage: the
-half-spread widens and the size per level shrinks as either rises, and in stress (volatility many
-times its calm level, or margin usage high) the maker pulls most of its ladder and quotes a few
-wide levels only. Makers have accounts like everyone else and can be liquidated.
+volatility (an EWMA of squared one-step log returns of the mark price) and its own margin usage:
+the half-spread widens and the size per level shrinks as either rises, and in stress (volatility
+many times its calm level, or margin usage high) the maker pulls most of its ladder and quotes a
+few wide levels only. Makers have accounts like everyone else and can be liquidated.
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ class MarketMaker(Trader):
         self.jitter = float(model.rng.uniform(0.8, 1.2))
 
     def observe(self, mids: np.ndarray, dt: float) -> None:
-        """Update realised volatility from the mids seen this step."""
+        """Update realised volatility from this step's reference prices (the mark: a maker
+        watches the wider market, not only its own thin book, or one gap in the book would keep
+        it in stress for ever)."""
         ok = np.isfinite(mids) & np.isfinite(self.last_mid)
         rets = np.zeros_like(mids)
         rets[ok] = np.log(mids[ok] / self.last_mid[ok]) * 1e4 / math.sqrt(dt)

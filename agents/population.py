@@ -209,7 +209,7 @@ class Population:
         )
         fair = index * (1.0 + self.basis)
         for maker in self.makers:
-            maker.observe(mids, self.dt)
+            maker.observe(m.mark, self.dt)
             maker.quote(fair)
         mids = self._mids()
         for arb in self.arbitrageurs:
