@@ -122,7 +122,10 @@ class Exchange:
             )
         book = self.books[contract]
         position = int(self.ledger.lots[account, contract])
-        if check_margin and not reduce_only and side in (1, -1) and isinstance(lots, int):
+        # a post-only order never changes a position on entry, and resting orders reserve no
+        # margin (README, Limitations), so it has nothing to check
+        checked = check_margin and not reduce_only and not post_only
+        if checked and side in (1, -1) and isinstance(lots, int):
             ref = price if price is not None else _reference_ticks(book, side)
             if ref is not None and lots > 0:
                 reason = self.ledger.check_initial_margin(

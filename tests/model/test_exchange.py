@@ -87,3 +87,15 @@ def test_fill_or_kill_through_the_exchange():
     result = ex.submit(taker, 0, 1, 5_000, None, TimeInForce.FOK, check_margin=False)
     assert result.status == OrderStatus.REJECTED
     assert np.all(ex.ledger.lots == 0)
+
+
+def test_post_only_rests_without_a_margin_check_while_a_plain_limit_is_checked():
+    # a post-only order can never trade on entry, so it has no position to check yet
+    ex, _, taker = exchange()
+    price = ex.to_ticks(0, 59_000.0)  # below the best bid: rests either way
+    plain = ex.submit(taker, 0, 1, 2_000, price)  # 118k notional at 10x needs 11.8k
+    assert plain.status == OrderStatus.REJECTED
+    assert "insufficient margin" in plain.reason
+    quote = ex.submit(taker, 0, 1, 2_000, price, post_only=True)
+    assert quote.status == OrderStatus.RESTING
+    assert ex.ledger.lots[taker, 0] == 0
