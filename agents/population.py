@@ -141,7 +141,7 @@ class Population:
         n_contracts = model.n_contracts
         if whales:
             capital = WHALE_CAPITAL * rng.lognormal(0.0, 0.3, n)
-            leverage = np.full(n, min(WHALE_LEVERAGE, pop.max_leverage))
+            leverage = np.full(n, min(WHALE_LEVERAGE, model.leverage_cap))
             isolated = np.ones(n, dtype=bool)
         else:
             capital = _lognormal(rng, pop.capital.median, pop.capital.sigma, n)
@@ -149,7 +149,7 @@ class Population:
             high = rng.random(n) < pop.leverage.high_share
             leverage = np.where(high, pop.leverage.high_leverage, leverage)
             isolated = rng.random(n) < pop.isolated_share
-        leverage = np.clip(leverage, 1.0, pop.max_leverage)
+        leverage = np.clip(leverage, 1.0, model.leverage_cap)
         side = np.where(rng.random(n) < pop.long_bias, 1, -1)
         home = rng.integers(n_contracts, size=n)
         stop = rng.random(n) < d.stop_loss_share

@@ -31,7 +31,7 @@ class Trader(CellAgent):
         self.market_model = model
         self.exchange = model.exchange
         self.ledger = model.ledger
-        self.leverage = max(1.0, min(leverage, model.config.population.max_leverage))
+        self.leverage = max(1.0, min(leverage, model.leverage_cap))
         self.account = self.ledger.open_account(capital, isolated=isolated, leverage=self.leverage)
         self.capital = capital
 

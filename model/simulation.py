@@ -73,6 +73,10 @@ class CascadeModel(mesa.Model):
             for c in scenario.contracts
         ]
         self.n_contracts = len(specs)
+        # nobody can hold more leverage than the venue's first tier allows, whatever was drawn
+        self.leverage_cap = min(
+            scenario.population.max_leverage, *(float(s.tiers.max_leverages[0]) for s in specs)
+        )
         self.exchange = Exchange(specs, venue.maker_fee, venue.taker_fee)
         self.ledger = self.exchange.ledger
         self.events = EventLog()

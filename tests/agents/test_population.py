@@ -1,0 +1,39 @@
+"""Building a scenario's traders: leverage caps, starting positions, sparse activation."""
+
+import numpy as np
+
+from model.scenario import load_scenario
+from model.simulation import CascadeModel
+
+SMALL = {
+    "population.leveraged": 40,
+    "population.noise": 10,
+    "population.momentum": 5,
+    "duration": 10.0,
+}
+
+
+def test_leverage_is_capped_by_the_venue_tier_and_everyone_holds_a_position():
+    # Hyperliquid BTC allows 40x; a crowd drawn at 80x must trade at 40x, not sit out
+    scenario = load_scenario(
+        "calm",
+        {
+            **SMALL,
+            "venue": "hyperliquid",
+            "population.leverage.median": 80.0,
+            "population.leverage.sigma": 0.0,
+        },
+    )
+    model = CascadeModel(scenario)
+    traders = model.population.leveraged
+    assert model.leverage_cap == 40.0
+    assert {t.leverage for t in traders if not getattr(t, "whale", False)} == {40.0}
+    lots = np.array([model.ledger.lots[t.account, t.contract] for t in traders])
+    assert np.all(lots != 0)
+
+
+def test_population_max_leverage_caps_below_the_venue():
+    scenario = load_scenario("calm", {**SMALL, "population.max_leverage": 3.0})
+    model = CascadeModel(scenario)
+    assert model.leverage_cap == 3.0
+    assert max(t.leverage for t in model.population.leveraged) <= 3.0
