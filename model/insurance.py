@@ -10,7 +10,7 @@ Limits that send a loss to ADL instead of the fund:
 
 * the fund cannot cover the shortfall (every preset);
 * taking the position would make the fund's net position exceed ``max_position_pct`` of its
-  balance (Binance: 100%);
+  balance (Binance: 100%; the other venues publish no such cap, so theirs is None);
 * optionally, the balance has fallen ``drawdown_pct`` from its peak within
   ``drawdown_window_seconds`` (OKX and Bybit: 30% within 8 hours).
 """
@@ -25,6 +25,7 @@ import numpy as np
 from model.events import EventLog
 from model.exchange import Exchange
 from model.ledger import Ledger
+from model.orderbook import TimeInForce
 from model.venue import InsuranceRules
 
 
@@ -82,43 +83,64 @@ class InsuranceFunds:
 
     # ---- decisions ----------------------------------------------------------------------------
     def absorbable_lots(
-        self, contract: int, side: int, lots: int, shortfall: float, price: float
+        self, contract: int, side: int, lots: int, shortfall: float, mark: np.ndarray
     ) -> tuple[int, str]:
         """How many of ``lots`` (a position of ``side``) the fund may take over, and why not all.
+
+        What the fund can pay with is its equity (balance plus the unrealised PnL of what it
+        already holds), so a fund sitting on losing takeovers stops absorbing before its balance
+        shows the loss.
 
         Args:
             contract: the contract.
             side: side of the position taken over (+1 long).
             lots: its size in lots.
             shortfall: loss the fund takes at the mark by taking all of it (≥ 0).
-            price: mark price, to value the fund's net position.
+            mark: mark prices of every contract, to value the fund's holdings.
         """
         rules = self.rules
-        balance = self.balance(contract)
-        if shortfall > balance:
+        capacity = self.equity(contract, mark)
+        if shortfall > capacity:
             return 0, "fund cannot cover the shortfall"
         if rules.drawdown_trigger and self.drawdown(contract) >= rules.drawdown_pct:
             return 0, f"fund fell {rules.drawdown_pct:.0%} from its peak"
+        if rules.max_position_pct is None:
+            return lots, ""
         ledger = self.ledger
         account = self.accounts[contract]
         lot = ledger.lot[contract]
         held = int(ledger.lots[account, contract])
-        limit = rules.max_position_pct * max(0.0, balance - shortfall)
-        room_lots = math.floor(limit / (lot * price) + 1e-9) - side * held
+        limit = rules.max_position_pct * max(0.0, capacity - shortfall)
+        room_lots = math.floor(limit / (lot * float(mark[contract])) + 1e-9) - side * held
         take = max(0, min(lots, room_lots))
         return take, "" if take == lots else "fund at its maximum net position"
 
     # ---- each step ----------------------------------------------------------------------------
     def offload(self, t: float, exchange: Exchange, events: EventLog, mark: np.ndarray) -> None:
-        """Sell ``offload_fraction`` of every holding into the book at market."""
+        """Sell ``offload_fraction`` of every holding into the book, no worse than the fund's own
+        bankruptcy price: the fund never sells itself below zero. When the book is beyond that
+        price the holding stays, and once the fund's equity on the mark is negative the engine
+        deleverages it (`LiquidationEngine.settle`)."""
         ledger = self.ledger
         for account in self.unique_accounts:
             for c in np.flatnonzero(ledger.lots[account]):
                 c = int(c)
                 held = int(ledger.lots[account, c])
+                side = 1 if held > 0 else -1
                 lots = max(1, math.ceil(abs(held) * self.rules.offload_fraction))
+                floor = ledger.bankruptcy_price(account, c, mark) / exchange.contracts[c].tick_size
+                limit = math.ceil(floor - 1e-9) if side > 0 else math.floor(floor + 1e-9)
                 before = float(ledger.wallet[account])
-                result = exchange.market(account, c, -int(np.sign(held)), lots, reduce_only=True)
+                result = exchange.submit(  # the exchange's own account pays itself no fee
+                    account,
+                    c,
+                    -side,
+                    lots,
+                    max(1, limit),
+                    TimeInForce.IOC,
+                    reduce_only=True,
+                    fee_rate=0.0,
+                )
                 if result.filled_qty:
                     ticks = sum(f.price * f.qty for f in result.fills) / result.filled_qty
                     price = exchange.price_of(c, ticks)
@@ -128,7 +150,7 @@ class InsuranceFunds:
                         t,
                         account,
                         c,
-                        side=int(np.sign(held)),
+                        side=side,
                         qty=qty,
                         notional=qty * price,
                         mark_price=float(mark[c]),
@@ -150,8 +172,8 @@ class InsuranceFunds:
         closed_iso = (ledger.lots == 0) & (ledger.iso_margin < -1e-9)
         for account, c in np.argwhere(closed_iso):
             bad += self._cover(t, events, int(account), int(c), int(c))
-        for fund in self.unique_accounts:  # a fund that sold at a loss beyond its balance
-            if ledger.wallet[fund] < -1e-9 and not (ledger.lots[fund] != 0).any():
+        for fund in self.unique_accounts:  # a fund that had to sell at a loss beyond its balance
+            if ledger.wallet[fund] < -1e-9:
                 debt = ledger.write_off(fund)
                 bad += debt
                 events.add("bad_debt", t, fund, 0, notional=debt, style_step="insurance:overdrawn")

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model.margin import TierTable
+from model.margin import TierTable, bankruptcy_price
 
 CONSERVATION_TOLERANCE = 1e-9  # relative to deposits
 
@@ -180,6 +180,18 @@ class Ledger:
         others[contract] = False
         upnl = self.lots[account] * self.lot * (mark - self.entry[account])
         return float(self.wallet[account] + upnl[others].sum())
+
+    def bankruptcy_price(self, account: int, contract: int, mark: np.ndarray) -> float:
+        """Price at which an open position's margin (`position_margin`) is exactly used up."""
+        lots = int(self.lots[account, contract])
+        if lots == 0:
+            raise ValueError(f"account {account} holds no position on contract {contract}")
+        return bankruptcy_price(
+            1 if lots > 0 else -1,
+            abs(lots) * float(self.lot[contract]),
+            float(self.entry[account, contract]),
+            self.position_margin(account, contract, mark),
+        )
 
     def charge(self, account: int, contract: int, target: int, amount: float) -> None:
         """Move ``amount`` from the pool backing a position (isolated margin or wallet) to the

@@ -64,8 +64,12 @@ class InsuranceRules(_Strict):
     """Insurance fund scope, position limit and the drawdown ADL trigger (spec §4)."""
 
     scope: Literal["per_contract", "shared"] = "per_contract"
-    max_position_pct: float = Field(
-        1.0, ge=0.0, le=10.0, description="max net position notional as a share of the balance"
+    max_position_pct: float | None = Field(
+        None,
+        ge=0.0,
+        le=10.0,
+        description="max net position notional as a share of the balance (Binance: 1.0); "
+        "None for no cap",
     )
     offload_fraction: float = Field(
         0.1, gt=0.0, le=1.0, description="share of a held position offloaded into the book per step"

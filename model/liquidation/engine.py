@@ -19,7 +19,6 @@ from model.adl import AutoDeleverager
 from model.events import EventLog
 from model.exchange import Exchange
 from model.insurance import InsuranceFunds
-from model.margin import bankruptcy_price
 from model.orderbook import TimeInForce
 from model.risk import RiskSnapshot
 from model.venue import Venue
@@ -114,12 +113,7 @@ class LiquidationEngine:
 
     def bankruptcy(self, account: int, contract: int) -> float:
         """Bankruptcy price of a position given the margin behind it."""
-        ledger = self.ledger
-        lots = int(ledger.lots[account, contract])
-        qty = abs(lots) * ledger.lot[contract]
-        margin = ledger.position_margin(account, contract, self.mark)
-        side = 1 if lots > 0 else -1
-        return bankruptcy_price(side, qty, float(ledger.entry[account, contract]), margin)
+        return self.ledger.bankruptcy_price(account, contract, self.mark)
 
     def tier_index(self, account: int, contract: int) -> int:
         """Index of the tier holding the position's notional at the mark."""
@@ -207,7 +201,7 @@ class LiquidationEngine:
         charged = self.clearance_fee(account, contract, qty * price) if fee else 0.0
         bp = self.bankruptcy(account, contract)
         shortfall = max(0.0, side * qty * (bp - price))
-        take, reason = self.funds.absorbable_lots(contract, side, abs(held), shortfall, price)
+        take, reason = self.funds.absorbable_lots(contract, side, abs(held), shortfall, mark)
         fund = self.funds.account_of(contract)
         surplus = 0.0
         if take:
@@ -292,27 +286,19 @@ class LiquidationEngine:
 
     def _keep_funds_solvent(self, t: float, mark: np.ndarray) -> None:
         """A fund whose holdings have lost more than its balance deleverages them at its own
-        bankruptcy price."""
+        bankruptcy price; what no counterparty takes is dumped into the book at market, and the
+        loss that leaves is written off as bad debt by `InsuranceFunds.cover_deficits`."""
         ledger = self.ledger
         for contract, fund in enumerate(self.funds.accounts):
             held = int(ledger.lots[fund, contract])
             if held == 0 or self.funds.equity(contract, mark) >= 0:
                 continue
-            side = 1 if held > 0 else -1
-            qty = abs(held) * ledger.lot[contract]
-            margin = ledger.position_margin(fund, contract, mark)
-            bp = max(0.0, float(ledger.entry[fund, contract]) - side * margin / qty)
+            bp = ledger.bankruptcy_price(fund, contract, mark)
             left = self.adl.deleverage(t, fund, contract, held, bp, mark, "fund-insolvent")
             if left:
-                self.events.add(
-                    "bad_debt",
-                    t,
-                    fund,
-                    contract,
-                    side=side,
-                    qty=left * ledger.lot[contract],
-                    notional=left * ledger.lot[contract] * bp,
-                    style_step="insurance:insolvent",
+                side = 1 if held > 0 else -1
+                self.exchange.market(
+                    fund, contract, -side, left, reduce_only=True, check_margin=False, fee_rate=0.0
                 )
 
     def audit(self) -> list[str]:

@@ -107,17 +107,23 @@ def test_bad_debt_is_recorded_when_nobody_can_take_it(market):
     m = market("binance", insurance__offload_fraction=1.0)
     m.ledger.system[m.maker] = True  # the only short is an exchange account: no ADL candidate
     trader = bankrupt_long(m)
-    m.liquidate(50_000.0)  # 4,000 below bankruptcy, with an empty fund
+    m.liquidate(50_000.0)  # 4,000 below bankruptcy, with an empty fund and no bids at all
     assert m.ledger.lots[trader, 0] == 0
     assert not m.kinds("adl")
     fund = m.funds.account_of(0)
     assert [e.style_step for e in m.kinds("takeover")] == ["binance:takeover:forced"]
-    assert [e.style_step for e in m.kinds("bad_debt")] == ["insurance:insolvent"]
+    # nothing is written off while nothing has been sold: the fund holds it, never below zero
+    assert m.ledger.lots[fund, 0] == 1_000
+    assert not m.kinds("bad_debt")
+    assert m.problems() == []
     m.quote(1, 50_000.0, 2.0, owner=m.ledger.open_account(1e6, leverage=1))
-    m.engine.settle(1.0, m.mark)  # the fund sells at a loss it cannot pay: written off
+    m.engine.settle(1.0, m.mark)  # insolvent, nobody to deleverage: dumped at 50,000
     assert m.ledger.lots[fund, 0] == 0
     assert m.ledger.wallet[fund] == pytest.approx(0.0)
-    assert m.ledger.written_off == pytest.approx(4_000.0 + 50_000.0 * m.venue.taker_fee)
+    assert m.ledger.written_off == pytest.approx(4_000.0)
+    (debt,) = m.kinds("bad_debt")
+    assert debt.style_step == "insurance:overdrawn"
+    assert debt.notional == pytest.approx(m.ledger.written_off)  # bad debt is USDT written off
     assert m.problems() == []
 
 

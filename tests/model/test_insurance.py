@@ -21,7 +21,7 @@ def test_surplus_when_closed_better_than_bankruptcy(market):
     m.engine.settle(1.0, m.mark)
     assert m.ledger.lots[fund, 0] == 0  # offloaded in one go at 54,100
     (off,) = m.kinds("offload")
-    surplus = 54_100.0 - 54_000.0 - 54_100.0 * m.venue.taker_fee
+    surplus = 54_100.0 - 54_000.0  # the fund's own orders pay no trading fee
     assert off.insurance_change == pytest.approx(surplus)
     assert m.funds.balance(0) == pytest.approx(100_000.0 + surplus)
     assert m.problems() == []
@@ -32,7 +32,7 @@ def test_shortfall_when_closed_worse_than_bankruptcy(market):
     m.trader(6_000.0, 1_000)  # bankruptcy 54,000
     m.quote(1, 52_000.0, 5.0)
     m.liquidate(52_000.0)  # gapped through bankruptcy
-    loss = 2_000.0 + 52_000 * m.venue.taker_fee
+    loss = 2_000.0  # bankruptcy 54,000, sold at 52,000; no fee on the fund's own orders
     assert m.funds.balance(0) == pytest.approx(100_000.0 - loss)
     assert not m.kinds("adl")
     assert m.problems() == []

@@ -63,11 +63,6 @@ def test_oct_10_fires_adl_against_profitable_positions():
     assert (adl["side"] == 1).mean() > 0.9  # longs were the bankrupt side in this crash
 
 
-@pytest.mark.xfail(
-    reason="not reproduced yet: clearance fees and takeovers at the bankruptcy price keep the "
-    "fund above its start; ADL fires at the fund's position cap instead (README, Limitations)",
-    strict=True,
-)
 def test_oct_10_exhausts_the_insurance_fund():
     s = run_scenario(load_scenario("oct-10-2025", OCT)).summary
     assert s["insurance_fund_min"] < 0.01 * s["insurance_fund_start"]
