@@ -104,3 +104,49 @@ def test_shared_scope_uses_one_fund(market):
     per = market("binance", n_contracts=2)
     assert per.funds.account_of(0) != per.funds.account_of(1)
     assert per.funds.total_balance() == pytest.approx(2e6)
+
+
+def test_without_a_position_cap_the_fund_takes_the_whole_position(market):
+    # Bybit publishes no cap on the fund's net position (Binance's 100% rule is its own)
+    m = market("bybit", fund=30_000.0)
+    assert m.venue.insurance.max_position_pct is None
+    trader = m.trader(6_000.0, 1_000)  # 54k of notional: more than the 30k balance
+    winner = m.ledger.open_account(1e6, leverage=1)
+    m.ledger.transfer_position(m.maker, winner, 0, -2_000, 50_000.0)
+    m.liquidate(54_100.0)
+    assert m.ledger.lots[trader, 0] == 0
+    assert m.ledger.lots[m.funds.account_of(0), 0] == 1_000
+    assert not m.kinds("adl")
+    assert m.problems() == []
+
+
+def test_capacity_is_equity_so_a_fund_sitting_on_losses_stops_absorbing(market):
+    m = market("bybit", fund=5_000.0)
+    fund = m.funds.account_of(0)
+    m.ledger.transfer_position(m.maker, fund, 0, 1_000, 60_000.0)  # holds 1 BTC long at 60k
+    m.trader(6_000.0, 1_000)  # bankruptcy 54,000
+    winner = m.ledger.open_account(1e6, leverage=1)
+    m.ledger.transfer_position(m.maker, winner, 0, -1_000, 58_000.0)
+    # at 53,000 the fund's holding has lost 7,000: its equity (−2,000) cannot cover the 1,000
+    # shortfall, although its 5,000 balance alone could
+    m.liquidate(53_000.0)
+    assert m.funds.balance(0) >= 0.0
+    adl = [e for e in m.kinds("adl") if e.account != fund]
+    assert adl and "cannot-cover" in adl[0].style_step
+    assert adl[0].counterparty == winner
+
+
+def test_offload_never_sells_the_fund_below_zero(market):
+    m = market("bybit", fund=1_000.0, insurance__offload_fraction=1.0)
+    fund = m.funds.account_of(0)
+    m.ledger.transfer_position(m.maker, fund, 0, 1_000, 60_000.0)  # bankrupt below 59,000
+    m.mark[:] = 59_500.0  # equity 500: solvent, so no ADL
+    m.quote(1, 58_000.0, 1.0)  # the only bid is beyond the fund's bankruptcy price
+    m.engine.settle(0.0, m.mark)
+    assert m.ledger.lots[fund, 0] == 1_000  # nothing sold at 58,000
+    assert m.funds.balance(0) == pytest.approx(1_000.0)
+    m.quote(1, 59_200.0, 1.0)
+    m.engine.settle(1.0, m.mark)
+    assert m.ledger.lots[fund, 0] == 0
+    assert m.funds.balance(0) == pytest.approx(1_000.0 - 800.0)
+    assert m.problems() == []
