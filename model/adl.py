@@ -98,7 +98,7 @@ class AutoDeleverager:
         upnl = side * qty * (price - entry)
         policy = self.rules.ranking
         if policy == "bitmex":
-            margin = np.array([ledger.position_margin(int(a), contract, mark) for a in accounts])
+            margin = ledger.position_margins(accounts, contract, mark)
             bankrupt = np.maximum(0.0, entry - side * margin / np.maximum(qty, 1e-300))
             ranks = _ranks_bitmex(side, qty, entry, price, bankrupt)
         elif policy == "binance":

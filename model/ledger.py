@@ -174,12 +174,21 @@ class Ledger:
     def position_margin(self, account: int, contract: int, mark: np.ndarray) -> float:
         """Margin backing a position: its isolated margin, or for cross the wallet plus the
         UPNL of the account's other cross positions (what its bankruptcy price is computed on)."""
-        if self.isolated[account, contract]:
-            return float(self.iso_margin[account, contract])
-        others = ~self.isolated[account] & (self.lots[account] != 0)
-        others[contract] = False
-        upnl = self.lots[account] * self.lot * (mark - self.entry[account])
-        return float(self.wallet[account] + upnl[others].sum())
+        return float(self.position_margins(np.array([account]), contract, mark)[0])
+
+    def position_margins(self, accounts: np.ndarray, contract: int, mark: np.ndarray) -> np.ndarray:
+        """`position_margin` of many accounts' positions on one contract at once."""
+        lots = self.lots[accounts]
+        upnl = lots * self.lot * (mark - self.entry[accounts])
+        cross = ~self.isolated[accounts] & (lots != 0)
+        others = np.where(cross, upnl, 0.0).sum(axis=1) - np.where(
+            cross[:, contract], upnl[:, contract], 0.0
+        )
+        return np.where(
+            self.isolated[accounts, contract],
+            self.iso_margin[accounts, contract],
+            self.wallet[accounts] + others,
+        )
 
     def bankruptcy_price(self, account: int, contract: int, mark: np.ndarray) -> float:
         """Price at which an open position's margin (`position_margin`) is exactly used up."""
