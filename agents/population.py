@@ -177,7 +177,8 @@ class Population:
                     bool(reduce[i]),
                 )
             )
-            traders[-1].whale = whales
+            if whales:  # a leveraged trader in a higher tier, told apart in the records
+                traders[-1].kind = "whale"
         return traders
 
     # ---- the step --------------------------------------------------------------------------

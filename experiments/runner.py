@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class RunResult:
     timeseries: pd.DataFrame
     events: pd.DataFrame
     cascades: pd.DataFrame
+    accounts: pd.DataFrame = field(default_factory=pd.DataFrame)  # per-position snapshots
 
 
 def run_scenario(
@@ -66,13 +67,15 @@ def run_scenario(
         conservation_error=model.conservation_error_max,
         wall_seconds=wall,
     )
-    return RunResult(summary, timeseries, events, cascades)
+    return RunResult(summary, timeseries, events, cascades, model.accounts_frame())
 
 
 def write_run(result: RunResult, out: Path) -> None:
-    """Write ``summary.json``, ``timeseries.parquet``, ``events.parquet`` and ``cascades.csv``."""
+    """Write ``summary.json``, ``timeseries.parquet``, ``events.parquet``, ``accounts.parquet``
+    and ``cascades.csv``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
     result.timeseries.to_parquet(out / "timeseries.parquet", index=False)
     result.events.to_parquet(out / "events.parquet", index=False)
+    result.accounts.to_parquet(out / "accounts.parquet", index=False)
     result.cascades.to_csv(out / "cascades.csv", index=False)

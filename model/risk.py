@@ -44,7 +44,8 @@ class RiskSnapshot:
         return bool(len(self.isolated_breaches) or len(self.cross_breaches))
 
 
-def _ratio(mm: np.ndarray, balance: np.ndarray) -> np.ndarray:
+def ratio_of(mm: np.ndarray, balance: np.ndarray) -> np.ndarray:
+    """Margin ratio MM / margin balance; inf when the balance is ≤ 0 with MM > 0, 0 when MM is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1.0), np.inf)
     return np.where(mm > 0, ratio, 0.0)
@@ -67,9 +68,9 @@ def assess(ledger: Ledger, mark: np.ndarray) -> RiskSnapshot:
     iso_hit = iso & (iso_equity <= iso_mm) & live[:, None]
     cross_hit = cross.any(axis=1) & (cross_equity <= cross_mm) & live
 
-    ratio = _ratio(cross_mm, cross_equity)
+    ratio = ratio_of(cross_mm, cross_equity)
     if iso.any():
-        ratio = np.maximum(ratio, _ratio(iso_mm, iso_equity).max(axis=1))
+        ratio = np.maximum(ratio, ratio_of(iso_mm, iso_equity).max(axis=1))
     ratio = np.where(live, ratio, 0.0)
     return RiskSnapshot(
         upnl=upnl,

@@ -138,6 +138,12 @@ class Scenario(_Strict):
     cascade_window: float = Field(
         30.0, gt=0.0, le=3600.0, description="seconds within which liquidations link"
     )
+    account_snapshot_every: float = Field(
+        10.0,
+        ge=0.0,
+        le=86_400.0,
+        description="seconds between per-account snapshots (margin ratio, ADL lights); 0 = off",
+    )
 
     @model_validator(mode="after")
     def _check_shocks(self) -> Scenario:

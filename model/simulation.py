@@ -27,7 +27,7 @@ from model.insurance import InsuranceFunds
 from model.liquidation import LiquidationEngine
 from model.margin import TierTable
 from model.pricing import FundingAccumulator, impact_notional, make_mark_price, premium_index
-from model.recorder import Recorder
+from model.recorder import AccountSnapshots, Recorder
 from model.risk import RiskSnapshot, assess
 from model.scenario import Scenario
 
@@ -125,6 +125,7 @@ class CascadeModel(mesa.Model):
         self.risk: RiskSnapshot = assess(self.ledger, self.mark)
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
+        self.snapshots = AccountSnapshots(self, scenario.account_snapshot_every)
         self.conservation_error_max = 0.0
         self.running = True
 
@@ -144,6 +145,7 @@ class CascadeModel(mesa.Model):
         self.population.after_liquidations(t, self.events, n_events)
         self.clock = t + self.dt
         self.recorder.record(n_events)
+        self.snapshots.maybe_record(self.clock)
         if self.audit:
             self.check_invariants()
         if self.steps >= self.config.n_steps:
@@ -197,6 +199,15 @@ class CascadeModel(mesa.Model):
         problems += self.liquidator.audit()
         if problems:
             raise InvariantViolation(f"t={self.clock:.1f}s: " + "; ".join(problems))
+
+    @property
+    def margin_ratio(self) -> np.ndarray:
+        """Margin ratio (MM / margin balance) of every account at this step's risk check."""
+        return self.risk.margin_ratio
+
+    def accounts_frame(self) -> pd.DataFrame:
+        """Per-position snapshots: margin ratio and ADL lights (see `model.recorder`)."""
+        return self.snapshots.frame()
 
     def cascades_frame(self) -> pd.DataFrame:
         """One row per cascade of linked liquidations (see `model.cascades`)."""

@@ -27,7 +27,7 @@ def test_leverage_is_capped_by_the_venue_tier_and_everyone_holds_a_position():
     model = CascadeModel(scenario)
     traders = model.population.leveraged
     assert model.leverage_cap == 40.0
-    assert {t.leverage for t in traders if not getattr(t, "whale", False)} == {40.0}
+    assert {t.leverage for t in traders if t.kind != "whale"} == {40.0}
     lots = np.array([model.ledger.lots[t.account, t.contract] for t in traders])
     assert np.all(lots != 0)
 
