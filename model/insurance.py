@@ -123,8 +123,8 @@ class InsuranceFunds:
         deleverages it (`LiquidationEngine.settle`)."""
         ledger = self.ledger
         for account in self.unique_accounts:
-            for c in np.flatnonzero(ledger.lots[account]):
-                c = int(c)
+            for col in np.flatnonzero(ledger.lots[account]):
+                c = int(col)
                 held = int(ledger.lots[account, c])
                 side = 1 if held > 0 else -1
                 lots = max(1, math.ceil(abs(held) * self.rules.offload_fraction))

@@ -38,6 +38,17 @@ class Ledger:
         capacity: accounts to allocate for before the arrays grow.
     """
 
+    # Backing arrays with room to grow; the public names (wallet, lots, ...) are views of the
+    # first n_accounts rows, refreshed by `_views` whenever an account opens.
+    _wallet: np.ndarray
+    _lots: np.ndarray
+    _entry: np.ndarray
+    _realised: np.ndarray
+    _isolated: np.ndarray
+    _iso_margin: np.ndarray
+    _leverage: np.ndarray
+    _system: np.ndarray
+
     def __init__(
         self,
         lot_sizes: Sequence[float],

@@ -374,7 +374,7 @@ class OrderBook:
         """Aggregated (price, qty) of the best ``levels`` levels of one side, best first."""
         book = self._bids if side > 0 else self._asks
         keys = reversed(book.keys()) if side > 0 else iter(book.keys())
-        out = []
+        out: list[tuple[int, int]] = []
         for tick in keys:
             if len(out) >= levels:
                 break

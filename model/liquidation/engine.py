@@ -99,8 +99,11 @@ class LiquidationEngine:
         qty = ledger.lots[account] * lot
         upnl = float((qty * (mark - ledger.entry[account]))[cross].sum())
         mm = sum(
-            float(ledger.tiers[c].maintenance_margin(abs(qty[c]) * mark[c]))
-            for c in np.flatnonzero(cross)
+            (
+                float(ledger.tiers[c].maintenance_margin(abs(qty[c]) * mark[c]))
+                for c in np.flatnonzero(cross)
+            ),
+            start=0.0,
         )
         return float(ledger.wallet[account]) + upnl, mm
 
