@@ -1,8 +1,8 @@
 """Herding: traders on a seeded small-world network, through Mesa's network space.
 
-When a trader is liquidated, each neighbour panics with probability ``strength``: most cut their
-whole position at market, some flip to the other side. Panic orders are ordinary market orders,
-so they add to the move that liquidated the neighbour. Strength 0 builds no network at all.
+When a trader is liquidated or panics, each neighbour panics with probability ``strength``: most
+cut their whole position at market, some flip to the other side. Panic orders are ordinary market
+orders, so they add to the move that liquidated the neighbour. Strength 0 builds no network.
 """
 
 from __future__ import annotations
@@ -13,22 +13,31 @@ from typing import TYPE_CHECKING
 import networkx as nx
 from mesa.discrete_space import Network
 
+from agents.leveraged import LeveragedTrader
+from agents.trader import Trader
 from model.scenario import Herding
 
 if TYPE_CHECKING:
-    from agents.trader import Trader
     from model.simulation import CascadeModel
 
 FLIP_SHARE = 0.3  # of panicking traders, the share that flips instead of cutting
 
 
 class HerdNetwork:
-    """The social graph over traders and the panic rule on it."""
+    """The social graph over traders and the panic rule on it.
+
+    Panic spreads: the neighbours of a trader liquidated this step, and of a trader who panicked
+    last step, each panic with probability ``strength``. A trader panics at most once per run, and
+    only while it holds a position, so contagion saturates instead of cycling.
+    """
 
     def __init__(self, model: CascadeModel, traders: Sequence[Trader], settings: Herding) -> None:
         self.model = model
         self.strength = settings.strength
         self.space: Network | None = None
+        self.pending: list[Trader] = []  # panicked last step: this step's sources
+        self.panicked: set[Trader] = set()
+        self.last_count = 0  # panics in the latest step
         n = len(traders)
         if self.strength <= 0 or n < 3:
             return
@@ -39,21 +48,33 @@ class HerdNetwork:
             trader.cell = cell
 
     def spread_panic(self, liquidated: Sequence[Trader]) -> int:
-        """Neighbours of the liquidated traders may panic; returns how many did."""
-        if self.space is None or not liquidated:
+        """Neighbours of this step's liquidated traders and of last step's panicking traders may
+        panic: cut the position, or flip it (``FLIP_SHARE`` of them); returns how many did."""
+        sources = [*liquidated, *self.pending]
+        self.pending = []
+        if self.space is None or not sources:
+            self.last_count = 0
             return 0
         rng = self.model.rng
-        panicked = 0
-        for trader in liquidated:
-            for neighbour in trader.cell.neighborhood.agents:
-                if rng.random() >= self.strength:
+        for source in sources:
+            assert source.cell is not None  # every trader on the network has a cell
+            for neighbour in source.cell.neighborhood.agents:
+                if (
+                    not isinstance(neighbour, Trader)
+                    or neighbour in self.panicked
+                    or not neighbour.has_position()
+                    or rng.random() >= self.strength
+                ):
                     continue
-                panicked += 1
-                if hasattr(neighbour, "flip") and rng.random() < FLIP_SHARE:
-                    neighbour.flip()
-                elif hasattr(neighbour, "cut"):
-                    neighbour.cut(1.0)
+                self.panicked.add(neighbour)
+                self.pending.append(neighbour)
+                if isinstance(neighbour, LeveragedTrader):
+                    if rng.random() < FLIP_SHARE:
+                        neighbour.flip()
+                    else:
+                        neighbour.cut(1.0)
                 else:
                     for c in range(self.model.n_contracts):
                         neighbour.close(c)
-        return panicked
+        self.last_count = len(self.pending)
+        return self.last_count

@@ -248,7 +248,8 @@ class Population:
             self.last_reduce[i] = t
 
     def after_liquidations(self, t: float, events: EventLog, since: int) -> None:
-        """Herding: neighbours of traders liquidated this step may panic."""
+        """Herding: neighbours of traders liquidated this step (or panicking last step) may
+        panic."""
         liquidated = sorted(
             {e.account for e in events.rows_since(since) if e.kind == "liquidation"}
         )

@@ -40,6 +40,10 @@ class Trader(CellAgent):
         """Signed position in lots."""
         return int(self.ledger.lots[self.account, contract])
 
+    def has_position(self) -> bool:
+        """True while the trader holds a position on any contract."""
+        return bool(self.ledger.lots[self.account].any())
+
     def lots_for(self, contract: int, notional: float) -> int:
         """Lots worth ``notional`` USDT at the current mark."""
         price = float(self.market_model.mark[contract])

@@ -53,6 +53,7 @@ MARKET_WIDE = (
     "adl_count",
     "adl_notional",
     "accounts_at_risk",
+    "panics",
     "bad_debt",
     "conservation_error",
 )
@@ -111,6 +112,7 @@ class Recorder:
         self._count_events(n_events_before)
         ratio = m.risk.margin_ratio
         row["accounts_at_risk"] = int(np.count_nonzero(ratio >= AT_RISK_RATIO))
+        row["panics"] = m.population.herd.last_count
         row["conservation_error"] = self._conservation_error()
         m.conservation_error_max = max(m.conservation_error_max, row["conservation_error"])
         self.datacollector.collect(m)
