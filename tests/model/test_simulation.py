@@ -161,3 +161,34 @@ def test_datacollector_has_the_required_columns(flash):
         "adl_notional", "accounts_at_risk",
     }  # fmt: skip
     assert required <= set(flash.timeseries.columns)
+
+
+def test_funding_settles_peer_to_peer_every_interval_in_a_run():
+    scenario = small("calm", duration=300.0, **{"venue.funding.interval_seconds": 60.0})
+    model = CascadeModel(scenario, audit=True)  # money conserved through every payment
+    wallets = []
+    original = model.ledger.settle_funding
+
+    def spy(contract, rate, mark_price):
+        before = model.ledger.wallet.sum() + model.ledger.iso_margin.sum()
+        paid = original(contract, rate, mark_price)
+        after = model.ledger.wallet.sum() + model.ledger.iso_margin.sum()
+        wallets.append((model.clock, rate, paid, after - before))
+        return paid
+
+    model.ledger.settle_funding = spy
+    model.run()
+    # paid in the step that ends on each 60 s boundary (the step starting at 59, 119, ...)
+    assert [t for t, *_ in wallets] == [59.0, 119.0, 179.0, 239.0, 299.0]
+    for _, rate, paid, net in wallets:
+        assert net == pytest.approx(0.0, abs=1e-6)  # what longs pay, shorts receive
+        assert (paid > 0) == (rate > 0) or rate == 0.0
+    rates = model.datacollector.get_model_vars_dataframe()["funding_rate"]
+    assert rates.nunique() > 1
+
+
+@pytest.mark.parametrize("method", ["index", "last"])
+def test_mark_method_is_selected_by_the_venue(method):
+    scenario = small("calm", duration=60.0, **{"venue.mark.method": method})
+    ts = run_scenario(scenario).timeseries
+    assert np.allclose(ts["mark"], ts[method], equal_nan=False)
