@@ -89,6 +89,7 @@ class Population:
         self.reduce = np.array([t.reduce for t in self.leveraged], dtype=bool)
         self.last_reduce = np.full(len(self.leveraged), -np.inf)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
+        self.slot = {t.account: i for i, t in enumerate(self.leveraged)}
 
         self.mid_history: deque[np.ndarray] = deque(
             maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
@@ -254,6 +255,11 @@ class Population:
             {e.account for e in events.rows_since(since) if e.kind == "liquidation"}
         )
         self.herd.spread_panic([self.by_account[a] for a in liquidated if a in self.by_account])
+        for trader in self.herd.pending:  # a flip re-enters the other way with a new stop
+            i = self.slot.get(trader.account)
+            if i is not None:
+                self.side[i] = self.leveraged[i].side
+                self.stop[i] = self.leveraged[i].stop_price
 
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:

@@ -1,0 +1,62 @@
+"""Momentum traders: buy after rises, sell after falls, exit when the move reverses."""
+
+import numpy as np
+import pytest
+
+from agents.momentum import STAKE, THRESHOLD
+
+
+def momentum_market(build, desk_for, n=1):
+    """``n`` momentum traders facing a deep book around 60,000, and nobody else."""
+    model = build("calm", {"population.momentum": n}, bare=True)
+    desk_for(model).quote(59_995.0, 60_005.0)
+    return model, model.population.momentum
+
+
+@pytest.mark.parametrize("move", [1, -1])
+def test_momentum_trades_with_the_move(build, desk_for, move):
+    model, (trader,) = momentum_market(build, desk_for)
+    trader.act([move * 2 * THRESHOLD])
+    assert np.sign(trader.position(0)) == move
+    # sized at STAKE of the deposit's buying power
+    notional = abs(trader.position(0)) * model.ledger.lot[0] * 60_000.0
+    assert notional == pytest.approx(trader.capital * trader.leverage * STAKE, rel=0.01)
+
+
+def test_momentum_ignores_moves_below_the_threshold(build, desk_for):
+    _, (trader,) = momentum_market(build, desk_for)
+    for ret in (0.5 * THRESHOLD, -0.5 * THRESHOLD, 0.0, float("nan")):
+        trader.act([ret])
+    assert trader.position(0) == 0
+
+
+def test_momentum_exits_when_the_move_reverses_and_holds_while_it_continues(
+    build, desk_for, monkeypatch
+):
+    monkeypatch.setattr("agents.momentum.STAKE", 0.2)  # margin to spare for a second trade
+    _, (trader,) = momentum_market(build, desk_for)
+    trader.act([2 * THRESHOLD])
+    held = trader.position(0)
+    trader.act([3 * THRESHOLD])  # the move goes on: it holds, it does not add
+    assert trader.position(0) == held
+    trader.act([-2 * THRESHOLD])  # reversal: out, not straight into a short
+    assert trader.position(0) == 0
+    trader.act([-2 * THRESHOLD])  # the fall continues from flat: now it sells
+    assert trader.position(0) < 0
+
+
+def test_population_feeds_momentum_traders_the_lookback_return(build, desk_for, monkeypatch):
+    # every momentum trader acts this step, so the test sees what they were told
+    monkeypatch.setattr("agents.population.MOMENTUM_RATE", 1.0)
+    model, traders = momentum_market(build, desk_for, n=20)
+    pop = model.population
+    mids = pop._mids()
+    for _ in range(pop.mid_history.maxlen):  # a book 1% lower over the whole lookback
+        pop.mid_history.append(mids * 0.99)
+    pop.act(0.0)
+    assert all(t.position(0) > 0 for t in traders)
+
+    for _ in range(pop.mid_history.maxlen):  # the same book 1% higher back then: a fall
+        pop.mid_history.append(mids * 1.01)
+    pop.act(1.0)
+    assert all(t.position(0) == 0 for t in traders)
