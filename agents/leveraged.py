@@ -78,11 +78,13 @@ class LeveragedTrader(Trader):
         self.opened()
 
     def trigger_stop(self) -> None:
-        """The stop fired: close at market (it slips in a fast market)."""
+        """The stop fired: close at market (it slips in a fast market). What a thin book could
+        not take stays covered by the stop, which fires again at the next check."""
         self.stopped = True
-        self.stop_price = math.nan
         for c in self.contracts:
             self.close(c)
+        if not self.has_position():
+            self.stop_price = math.nan
 
     def top_up(self) -> None:
         """Pay part of the reserve in as margin."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.arbitrageur import Arbitrageur
+from agents.carry import LEVERAGE as CARRY_LEVERAGE
 from agents.carry import CarryTrader
 from agents.herding import HerdNetwork
 from agents.leveraged import LeveragedTrader
@@ -104,7 +105,6 @@ class Population:
         the run starts, as on a real venue)."""
         rng = model.rng
         ledger = model.ledger
-        n_contracts = model.n_contracts
         wanted = []
         for trader in self.leveraged:
             for c in trader.contracts:
@@ -118,16 +118,15 @@ class Population:
                 lots = trader.target_lots(c, entry)
                 if lots:
                     wanted.append((trader, c, trader.side * lots, entry))
-        net = np.zeros(n_contracts)
-        for _, c, lots, entry in wanted:
-            net[c] += abs(lots) * ledger.lot[c] * entry
-        carry = [
-            CarryTrader(model, float(max(net.max(), 1.0) / CARRY_TRADERS), leverage=20.0)
-            for _ in range(CARRY_TRADERS)
-        ]
+        carry = [CarryTrader(model, 0.0, leverage=CARRY_LEVERAGE) for _ in range(CARRY_TRADERS)]
         for i, (trader, c, lots, entry) in enumerate(wanted):
             counterparty = carry[i % CARRY_TRADERS]
             ledger.transfer_position(counterparty.account, trader.account, c, lots, entry)
+        prices = np.array([c.initial_price for c in scenario.contracts])
+        for holder in carry:  # each holds what it took at the carry leverage, whales included
+            held = np.abs(ledger.lots[holder.account]) * ledger.lot * prices
+            holder.capital = max(float(held.sum()) / CARRY_LEVERAGE, 1.0)
+            ledger.deposit(holder.account, holder.capital)
         for trader in self.leveraged:
             trader.opened()
         return carry
@@ -236,7 +235,7 @@ class Population:
         )
         for i in np.flatnonzero(hit):
             self.leveraged[i].trigger_stop()
-            self.stop[i] = np.nan
+            self.stop[i] = self.leveraged[i].stop_price
         ratio = self.model.risk.margin_ratio[self.accounts]
         d = self.model.config.population.defences
         for i in np.flatnonzero(self.topup & (ratio >= d.topup_threshold)):

@@ -59,3 +59,11 @@ def test_carry_traders_never_trade(build):
         model.step()
     assert np.array_equal(model.ledger.lots[[t.account for t in pop.carry]], before)
     assert all(not model.exchange.books[0].orders_of(t.account) for t in pop.carry)
+
+
+def test_every_carry_trader_is_near_1x_even_the_one_facing_a_whale(build):
+    # capital follows what each carry trader takes, so the one matched with a whale is not
+    # left at several times leverage (entries differ a little from the mark: hence 1.05)
+    model = build("calm", {"population.leveraged": 40, "population.whales": 2})
+    each = [effective_leverage(model, [t]) for t in model.population.carry]
+    assert max(each) <= 1.05

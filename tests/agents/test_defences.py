@@ -189,3 +189,19 @@ def test_a_trader_flipped_by_herding_is_watched_on_its_new_side_and_stop(
     desk.quote(high - 10.0, high + 10.0)
     pop._defend(2.0, np.array([high]))
     assert all(pop.leveraged[i].position(0) == 0 for i in flipped)
+
+
+def test_a_stop_the_book_cannot_fill_stays_armed_for_the_rest(build, desk_for):
+    model, trader, desk = one_trader(build, desk_for, 1, stop_loss_share=1.0)
+    stop = trader.stop_price
+    held = trader.position(0)
+    qty = held * model.ledger.lot[0]
+    desk.rest(1, stop, 0.4 * qty)  # the only bid takes 40% of the position
+    pop = model.population
+    pop._defend(0.0, np.array([stop]))
+    assert 0 < trader.position(0) < held  # partly closed...
+    assert np.isfinite(pop.stop[0]) and pop.stop[0] == stop  # ...and still watched
+    desk.rest(1, stop * 0.99, 2 * qty)  # liquidity returns: the stop fires again
+    pop._defend(1.0, np.array([stop]))
+    assert trader.position(0) == 0
+    assert np.isnan(pop.stop[0])
