@@ -123,10 +123,18 @@ class Population:
             counterparty = carry[i % CARRY_TRADERS]
             ledger.transfer_position(counterparty.account, trader.account, c, lots, entry)
         prices = np.array([c.initial_price for c in scenario.contracts])
-        for holder in carry:  # each holds what it took at the carry leverage, whales included
-            held = np.abs(ledger.lots[holder.account]) * ledger.lot * prices
-            holder.capital = max(float(held.sum()) / CARRY_LEVERAGE, 1.0)
-            ledger.deposit(holder.account, holder.capital)
+        for holder in carry:
+            # paid in up to the equity its position needs at the carry leverage: taking longs and
+            # shorts at different entries realises gains and losses, so the position alone does
+            # not say what is needed (whales included)
+            account = holder.account
+            held = float((np.abs(ledger.lots[account]) * ledger.lot * prices).sum())
+            upnl = float(
+                (ledger.lots[account] * ledger.lot * (prices - ledger.entry[account])).sum()
+            )
+            equity = float(ledger.wallet[account]) + upnl
+            holder.capital = max(held / CARRY_LEVERAGE - equity, 1.0)
+            ledger.deposit(account, holder.capital)
         for trader in self.leveraged:
             trader.opened()
         return carry

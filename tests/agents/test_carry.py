@@ -65,5 +65,7 @@ def test_every_carry_trader_is_near_1x_even_the_one_facing_a_whale(build):
     # capital follows what each carry trader takes, so the one matched with a whale is not
     # left at several times leverage (entries differ a little from the mark: hence 1.05)
     model = build("calm", {"population.leveraged": 40, "population.whales": 2})
-    each = [effective_leverage(model, [t]) for t in model.population.carry]
+    carry = model.population.carry
+    assert all(model.risk.cross_equity[t.account] > 0 for t in carry)
+    each = [effective_leverage(model, [t]) for t in carry]
     assert max(each) <= 1.05
