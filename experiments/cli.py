@@ -1,7 +1,9 @@
 """The ``cascade`` command line: one sub-command per module, registered here.
 
 Each command module exposes ``register(subparsers, common)``; ``common`` is a parent parser with
-the options every command shares (``--scenario``, ``--seed``, ``--set``, ``--out``).
+the options every command shares (``--scenario``, ``--seed``, ``--set``, ``--out``). Commands
+that run many simulations add `execution_options` (``--workers``, ``--scheduler``, ``--resume``,
+``--keep-series``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,35 @@ def common_options() -> argparse.ArgumentParser:
     )
     common.add_argument("--out", default=None, help="output directory")
     return common
+
+
+def execution_options() -> argparse.ArgumentParser:
+    """Options shared by the commands that run many simulations (mc, sweep, sensitivity)."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="K",
+        help="local worker processes; 1 runs in this process (default: one per CPU)",
+    )
+    options.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Dask scheduler (tcp://host:port) to run on instead of local processes",
+    )
+    options.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the experiment in --out: run only the runs it lacks",
+    )
+    options.add_argument(
+        "--keep-series",
+        action="store_true",
+        help="also write each run's time series and events to OUT/runs/<i>/",
+    )
+    return options
 
 
 def build_parser() -> argparse.ArgumentParser:

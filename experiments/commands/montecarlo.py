@@ -1,0 +1,75 @@
+"""``cascade mc``: one scenario run with N seeds; the distribution of its outcomes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from experiments.cli import execution_options
+from experiments.console import frame_table, run_progress
+from experiments.distributions import adl_probability, outcome_quantiles
+from experiments.montecarlo import TABLE, monte_carlo
+from model.scenario import load_scenario, parse_overrides
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Add ``cascade mc``."""
+    parser = subparsers.add_parser(
+        "mc",
+        parents=[common, execution_options()],
+        help="Monte Carlo: run a scenario with N seeds and report how its outcomes are spread",
+        description="Run a scenario with N seeds (SeedSequence(ROOT).spawn(N); the default root "
+        "is the scenario's seed). Writes runs.parquet (one row per run), report.md with "
+        "quantiles and plots, and journal.jsonl, which --resume continues from. --out defaults "
+        "to runs/mc-<scenario>-<root>/.",
+    )
+    parser.add_argument("--runs", type=int, required=True, metavar="N", help="number of runs")
+    parser.set_defaults(func=main)
+
+
+def default_out(kind: str, scenario: str, overrides: dict[str, Any], seed: int | None) -> Path:
+    """``runs/<kind>-<scenario name>-<root seed>``."""
+    base = load_scenario(scenario, overrides)
+    return Path(f"runs/{kind}-{base.name}-{base.seed if seed is None else seed}")
+
+
+def interrupted(console: Console, out: Path) -> int:
+    """Say what an interruption kept and how to continue; the shell's code for Ctrl-C."""
+    console.print(
+        f"[yellow]interrupted[/yellow]: finished runs are kept in {out}/journal.jsonl; "
+        "run the same command with --resume to finish"
+    )
+    return 130
+
+
+def main(args: argparse.Namespace) -> int:
+    overrides = parse_overrides(args.overrides)
+    out = Path(args.out) if args.out else default_out("mc", args.scenario, overrides, args.seed)
+    console = Console()
+    try:
+        with run_progress(console, "monte carlo") as progress:
+            frame = monte_carlo(
+                args.scenario,
+                args.runs,
+                out,
+                overrides=overrides,
+                seed=args.seed,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                keep_series=args.keep_series,
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        return interrupted(console, out)
+    console.print(frame_table(outcome_quantiles(frame), f"{len(frame)} runs ({out}/{TABLE})"))
+    p, low, high, n = adl_probability(frame)
+    console.print(f"P(ADL) = {p:.3g} (95% interval {low:.3g}–{high:.3g}, {n} runs)")
+    failed = int((frame["status"] != "ok").sum())
+    if failed:
+        console.print(f"[red]{failed} runs failed[/red] (status/error columns, report.md)")
+    console.print(f"wrote {out}/ (runs.parquet, report.md, plots)")
+    return 0

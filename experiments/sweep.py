@@ -1,0 +1,276 @@
+"""Sweeps: every point of a grid of settings, each run with the same N seeds.
+
+Using the same seeds at every grid point (common random numbers) means the difference between
+two points is the effect of the setting, not of luck: each seed's market, traders and index
+path are the same until the setting changes what happens. ``sweep.parquet`` holds one row per
+run with the grid values as columns; plots show each outcome against each swept setting (the
+mean, a 90% band across seeds and a 95% bootstrap interval of the mean), plus a heatmap of the
+mean for two-setting grids.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from experiments.distributions import KEY_OUTCOMES, failures_section, markdown_table, ok_runs
+from experiments.experiment import (
+    Experiment,
+    ProgressCallback,
+    check_runs,
+    resolve_scenario,
+    run_experiment,
+)
+from experiments.journal import ExperimentError, normalized
+from model.scenario import Scenario, parse_value
+
+TABLE = "sweep.parquet"
+ADL_OCCURRED = "adl_probability"  # per run: 1 when it had an ADL fill; its mean is P(ADL)
+OUTCOME_LABELS = {**KEY_OUTCOMES, ADL_OCCURRED: "P(ADL)"}
+BOOTSTRAP_SEED = 0  # the bootstrap interval of a plot must not change between two plots
+
+
+def parse_grid(items: list[str]) -> dict[str, list[Any]]:
+    """Turn ``["a.b=1,2,3", ...]`` into ``{"a.b": [1, 2, 3]}``; values parse like ``--set``.
+
+    Commas inside brackets, braces or quotes do not split (``k=[1,2],[3,4]`` has two values).
+
+    Raises:
+        ExperimentError: a malformed item, an empty value or a key given twice.
+    """
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not text.strip():
+            raise ExperimentError(f"--grid expects dotted.key=v1,v2,..., got {item!r}")
+        if key in grid:
+            raise ExperimentError(f"--grid {key} is given twice; list all its values once")
+        parts = _split_top_level(text)
+        if any(not p.strip() for p in parts):
+            raise ExperimentError(f"--grid {key}: empty value in {text!r}")
+        grid[key] = [parse_value(p.strip()) for p in parts]
+    if not grid:
+        raise ExperimentError("a sweep needs at least one --grid dotted.key=v1,v2,...")
+    return grid
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, quote, start = [], 0, "", 0
+    for i, char in enumerate(text):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the grid's values, the first key varying slowest."""
+    keys = list(grid)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def sweep_experiment(
+    scenario: Scenario | str | Path,
+    grid: dict[str, list[Any]],
+    runs: int,
+    *,
+    overrides: dict[str, Any] | None = None,
+    seed: int | None = None,
+) -> Experiment:
+    """The runs of a sweep, every grid point's scenario validated, nothing run.
+
+    Raises:
+        ScenarioError: the base scenario or a grid point is invalid (the message names the key).
+    """
+    check_runs(runs)
+    if not grid or any(not values for values in grid.values()):
+        raise ExperimentError("a sweep needs at least one grid key with at least one value")
+    base, source = resolve_scenario(scenario, overrides)
+    root = base.seed if seed is None else int(seed)
+    settings = {"grid": {k: list(v) for k, v in grid.items()}}
+    experiment = Experiment("sweep", base, root, runs, grid_points(grid), settings, source)
+    experiment.point_scenarios()
+    return experiment
+
+
+def sweep(
+    scenario: Scenario | str | Path,
+    grid: dict[str, list[Any]],
+    runs: int,
+    out: Path | str,
+    *,
+    overrides: dict[str, Any] | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    keep_series: bool = False,
+    report: bool = True,
+    progress: ProgressCallback | None = None,
+) -> pd.DataFrame:
+    """Run the full grid × ``runs`` paired seeds into ``out``; return ``sweep.parquet``'s table.
+
+    Args:
+        scenario: a `Scenario`, a preset name or a path to a .toml.
+        grid: dotted key -> the values to sweep (see `parse_grid`).
+        runs: seeds per grid point, the same at every point.
+        out: the experiment's directory; must be empty unless ``resume``.
+        overrides, seed, workers, scheduler, resume, keep_series, progress: as in
+            `experiments.montecarlo.monte_carlo`.
+        report: write ``report.md`` and the plots.
+    """
+    experiment = sweep_experiment(scenario, grid, runs, overrides=overrides, seed=seed)
+    out = Path(out)
+    frame = run_experiment(
+        experiment,
+        out,
+        table=TABLE,
+        workers=workers,
+        scheduler=scheduler,
+        resume=resume,
+        keep_series=keep_series,
+        progress=progress,
+    )
+    if report:
+        write_sweep_report(frame, list(grid), out, normalized(experiment.definition()))
+    return frame
+
+
+def with_adl(frame: pd.DataFrame) -> pd.DataFrame:
+    """The finished runs, with a 0/1 column telling whether each had ADL."""
+    runs = ok_runs(frame).copy()
+    runs[ADL_OCCURRED] = (runs["adl_count"].astype(float) > 0).astype(float)
+    for outcome in KEY_OUTCOMES:
+        runs[outcome] = runs[outcome].astype(float)
+    return runs
+
+
+def point_summary(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per grid point: runs finished and failed, and the mean of every key outcome."""
+    runs = with_adl(frame)
+    table = frame[keys].drop_duplicates().reset_index(drop=True)
+    finished = runs.groupby(keys, sort=False, dropna=False).size().rename("ok")
+    means = runs.groupby(keys, sort=False, dropna=False)[list(OUTCOME_LABELS)].mean()
+    table = table.merge(finished.reset_index(), on=keys, how="left")
+    table["ok"] = table["ok"].fillna(0).astype(int)
+    counts = frame.groupby(keys, sort=False, dropna=False).size().rename("runs").reset_index()
+    table = table.merge(counts, on=keys, how="left")
+    table["failed"] = table["runs"] - table["ok"]
+    return table.drop(columns="runs").merge(means.reset_index(), on=keys, how="left")
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def outcome_plot(runs: pd.DataFrame, key: str, outcome: str, keys: list[str], path: Path) -> Path:
+    """One outcome against one swept setting: mean over seeds, 90% band across seeds, and 95%
+    bootstrap interval of the mean. With two settings, one line per value of the other."""
+    data = runs.copy()
+    if not _is_numeric(data[key]):
+        data[key] = data[key].astype(str)  # categorical axis, in grid order
+    others = [k for k in keys if k != key]
+    hue = others[0] if len(others) == 1 and data[others[0]].nunique() <= 8 else None
+    if hue is not None:
+        data[hue] = data[hue].astype(str)
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    common = {"data": data, "x": key, "y": outcome, "ax": ax, "sort": False, "marker": "o"}
+    if hue is None:
+        # Two bands on one line: the light one is where 90% of seeds fall, the darker one
+        # (overlapping it) the 95% bootstrap interval of the mean.
+        sns.lineplot(**common, errorbar=("pi", 90), color="tab:blue")
+        sns.lineplot(**common, errorbar=("ci", 95), seed=BOOTSTRAP_SEED, color="tab:blue")
+        handles = [
+            Line2D([], [], color="tab:blue", marker="o", label="mean over seeds"),
+            Patch(color="tab:blue", alpha=0.2, label="90% of seeds"),
+            Patch(color="tab:blue", alpha=0.4, label="95% CI of the mean (bootstrap)"),
+        ]
+        ax.legend(handles=handles, fontsize=8)
+    else:
+        sns.lineplot(**common, hue=hue, errorbar=("pi", 90))
+        ax.legend(fontsize=8, title=f"{hue} (band: 90% of seeds)", title_fontsize=8)
+    note = " (pooled over the other settings)" if len(others) > 1 else ""
+    ax.set(xlabel=key, ylabel=OUTCOME_LABELS[outcome], title=f"{outcome} vs {key}{note}")
+    return _save(fig, path)
+
+
+def heatmap_plot(runs: pd.DataFrame, keys: list[str], outcome: str, path: Path) -> Path:
+    """Mean of one outcome at every point of a two-setting grid."""
+    rows, cols = keys
+    table = runs.pivot_table(index=rows, columns=cols, values=outcome, aggfunc="mean", sort=False)
+    fig, ax = plt.subplots(figsize=(1.2 * len(table.columns) + 3, 0.6 * len(table) + 2))
+    sns.heatmap(table, annot=True, fmt=".3g", cmap="rocket_r", ax=ax, cbar_kws={"shrink": 0.8})
+    ax.set(title=f"mean {OUTCOME_LABELS[outcome]}")
+    return _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write_sweep_report(
+    frame: pd.DataFrame, keys: list[str], out: Path, definition: dict[str, Any]
+) -> Path:
+    """Write the plots and ``out/report.md`` (per-point means, failures, plots)."""
+    sns.set_theme(style="whitegrid", context="notebook")
+    runs = with_adl(frame)
+    plots: list[Path] = []
+    if len(runs):
+        for key in keys:
+            plots += [
+                outcome_plot(runs, key, outcome, keys, out / f"sweep_{outcome}_vs_{key}.png")
+                for outcome in OUTCOME_LABELS
+            ]
+        if len(keys) == 2:
+            plots += [
+                heatmap_plot(runs, keys, outcome, out / f"heatmap_{outcome}.png")
+                for outcome in OUTCOME_LABELS
+            ]
+    grid = definition.get("grid", {})
+    lines = [
+        f"# Sweep: {definition.get('scenario')}",
+        "",
+        (
+            f"{definition.get('points')} grid points × {definition.get('runs')} paired seeds: "
+            f"{len(frame)} runs recorded ({len(runs)} ok), root seed "
+            f"{definition.get('root_seed')}. One row per run in `{TABLE}`."
+        ),
+        "",
+        *[f"- `{k}`: {', '.join(repr(v) for v in values)}" for k, values in grid.items()],
+        "",
+        "## Mean outcomes per grid point",
+        "",
+        *markdown_table(point_summary(frame, keys)),
+        "",
+        *failures_section(frame),
+        "## Plots",
+        "",
+    ]
+    for path in plots:
+        lines += [f"![{path.stem}]({path.name})", ""]
+    target = out / "report.md"
+    target.write_text("\n".join(lines))
+    return target
