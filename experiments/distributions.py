@@ -20,6 +20,9 @@ import pandas as pd
 import seaborn as sns
 from pandas.api.types import is_numeric_dtype
 
+from experiments.journal import ExperimentError
+from experiments.metrics import SUMMARY_FIELDS
+
 KEY_OUTCOMES = {
     "liquidations_notional": "liquidated notional (USDT)",
     "insurance_fund_min": "insurance fund minimum (USDT)",
@@ -28,8 +31,22 @@ KEY_OUTCOMES = {
     "largest_cascade_liquidations": "liquidations in the largest cascade",
     "max_drawdown_pct": "max drawdown of the mark (%)",
 }
+NOT_OUTCOMES = {"scenario", "seed"}
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 WILSON_Z = 1.959964  # 95% two-sided normal quantile
+
+
+def check_outcomes(outcomes: list[str]) -> None:
+    """Raise `ExperimentError` unless every outcome is a numeric summary field."""
+    allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES]
+    for outcome in outcomes:
+        if outcome not in allowed:
+            raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
+
+
+def outcome_label(outcome: str) -> str:
+    """How an outcome is named on a plot axis (the field name when it has no short label)."""
+    return KEY_OUTCOMES.get(outcome, outcome)
 
 
 def ok_runs(frame: pd.DataFrame) -> pd.DataFrame:

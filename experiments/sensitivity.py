@@ -25,6 +25,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from experiments import distributions
 from experiments.experiment import (
     Experiment,
     ProgressCallback,
@@ -33,7 +34,6 @@ from experiments.experiment import (
     run_experiment,
 )
 from experiments.journal import ExperimentError, normalized
-from experiments.metrics import SUMMARY_FIELDS
 from experiments.sensitivity_report import write_sensitivity_report
 from model.scenario import Scenario, ScenarioError
 
@@ -44,7 +44,6 @@ DEFAULT_OUTCOMES = [
     "adl_notional",
     "max_drawdown_pct",
 ]
-NOT_OUTCOMES = {"scenario", "seed"}
 INDEX_COLUMNS = {
     "sobol": ["S1", "S1_conf", "ST", "ST_conf"],
     "morris": ["mu_star", "mu_star_conf", "sigma"],
@@ -137,11 +136,8 @@ def resolve_params(base: Scenario, ranges: dict[str, tuple[float, float]]) -> li
 
 
 def check_outcomes(outcomes: list[str]) -> None:
-    """Raise `ExperimentError` unless every outcome is a numeric summary field."""
-    allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES]
-    for outcome in outcomes:
-        if outcome not in allowed:
-            raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
+    """Raise `ExperimentError` unless there is at least one outcome, each a numeric summary field."""
+    distributions.check_outcomes(outcomes)
     if not outcomes:
         raise ExperimentError("a sensitivity analysis needs at least one --outcome")
 

@@ -24,7 +24,14 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from experiments.distributions import KEY_OUTCOMES, failures_section, markdown_table, ok_runs
+from experiments.distributions import (
+    KEY_OUTCOMES,
+    check_outcomes,
+    failures_section,
+    markdown_table,
+    ok_runs,
+    outcome_label,
+)
 from experiments.experiment import (
     Experiment,
     ProgressCallback,
@@ -37,7 +44,7 @@ from model.scenario import Scenario, parse_value
 
 TABLE = "sweep.parquet"
 ADL_OCCURRED = "adl_probability"  # per run: 1 when it had an ADL fill; its mean is P(ADL)
-OUTCOME_LABELS = {**KEY_OUTCOMES, ADL_OCCURRED: "P(ADL)"}
+DEFAULT_OUTCOMES = [*KEY_OUTCOMES, ADL_OCCURRED]
 BOOTSTRAP_SEED = 0  # the bootstrap interval of a plot must not change between two plots
 
 
@@ -126,6 +133,7 @@ def sweep(
     resume: bool = False,
     keep_series: bool = False,
     report: bool = True,
+    outcomes: list[str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Run the full grid × ``runs`` paired seeds into ``out``; return ``sweep.parquet``'s table.
@@ -138,7 +146,11 @@ def sweep(
         overrides, seed, workers, scheduler, resume, keep_series, progress: as in
             `experiments.montecarlo.monte_carlo`.
         report: write ``report.md`` and the plots.
+        outcomes: summary fields to report and plot (default: the key outcomes and P(ADL));
+            not part of the experiment's definition, so ``resume`` can report others.
     """
+    if outcomes is not None:
+        check_outcomes([o for o in outcomes if o != ADL_OCCURRED])
     experiment = sweep_experiment(scenario, grid, runs, overrides=overrides, seed=seed)
     out = Path(out)
     frame = run_experiment(
@@ -152,25 +164,32 @@ def sweep(
         progress=progress,
     )
     if report:
-        write_sweep_report(frame, list(grid), out, normalized(experiment.definition()))
+        write_sweep_report(frame, list(grid), out, normalized(experiment.definition()), outcomes)
     return frame
 
 
-def with_adl(frame: pd.DataFrame) -> pd.DataFrame:
-    """The finished runs, with a 0/1 column telling whether each had ADL."""
+def _label(outcome: str) -> str:
+    return "P(ADL)" if outcome == ADL_OCCURRED else outcome_label(outcome)
+
+
+def with_adl(frame: pd.DataFrame, outcomes: list[str] | None = None) -> pd.DataFrame:
+    """The finished runs, with a 0/1 column telling whether each had ADL, outcomes as floats."""
     runs = ok_runs(frame).copy()
     runs[ADL_OCCURRED] = (runs["adl_count"].astype(float) > 0).astype(float)
-    for outcome in KEY_OUTCOMES:
+    for outcome in outcomes or DEFAULT_OUTCOMES:
         runs[outcome] = runs[outcome].astype(float)
     return runs
 
 
-def point_summary(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per grid point: runs finished and failed, and the mean of every key outcome."""
-    runs = with_adl(frame)
+def point_summary(
+    frame: pd.DataFrame, keys: list[str], outcomes: list[str] | None = None
+) -> pd.DataFrame:
+    """Per grid point: runs finished and failed, and the mean of every outcome."""
+    outcomes = outcomes or DEFAULT_OUTCOMES
+    runs = with_adl(frame, outcomes)
     table = frame[keys].drop_duplicates().reset_index(drop=True)
     finished = runs.groupby(keys, sort=False, dropna=False).size().rename("ok")
-    means = runs.groupby(keys, sort=False, dropna=False)[list(OUTCOME_LABELS)].mean()
+    means = runs.groupby(keys, sort=False, dropna=False)[outcomes].mean()
     table = table.merge(finished.reset_index(), on=keys, how="left")
     table["ok"] = table["ok"].fillna(0).astype(int)
     counts = frame.groupby(keys, sort=False, dropna=False).size().rename("runs").reset_index()
@@ -210,7 +229,7 @@ def outcome_plot(runs: pd.DataFrame, key: str, outcome: str, keys: list[str], pa
         sns.lineplot(**common, hue=hue, errorbar=("pi", 90))
         ax.legend(fontsize=8, title=f"{hue} (band: 90% of seeds)", title_fontsize=8)
     note = " (pooled over the other settings)" if len(others) > 1 else ""
-    ax.set(xlabel=key, ylabel=OUTCOME_LABELS[outcome], title=f"{outcome} vs {key}{note}")
+    ax.set(xlabel=key, ylabel=_label(outcome), title=f"{outcome} vs {key}{note}")
     return _save(fig, path)
 
 
@@ -220,7 +239,7 @@ def heatmap_plot(runs: pd.DataFrame, keys: list[str], outcome: str, path: Path) 
     table = runs.pivot_table(index=rows, columns=cols, values=outcome, aggfunc="mean", sort=False)
     fig, ax = plt.subplots(figsize=(1.2 * len(table.columns) + 3, 0.6 * len(table) + 2))
     sns.heatmap(table, annot=True, fmt=".3g", cmap="rocket_r", ax=ax, cbar_kws={"shrink": 0.8})
-    ax.set(title=f"mean {OUTCOME_LABELS[outcome]}")
+    ax.set(title=f"mean {_label(outcome)}")
     return _save(fig, path)
 
 
@@ -232,22 +251,27 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def write_sweep_report(
-    frame: pd.DataFrame, keys: list[str], out: Path, definition: dict[str, Any]
+    frame: pd.DataFrame,
+    keys: list[str],
+    out: Path,
+    definition: dict[str, Any],
+    outcomes: list[str] | None = None,
 ) -> Path:
     """Write the plots and ``out/report.md`` (per-point means, failures, plots)."""
     sns.set_theme(style="whitegrid", context="notebook")
-    runs = with_adl(frame)
+    outcomes = outcomes or DEFAULT_OUTCOMES
+    runs = with_adl(frame, outcomes)
     plots: list[Path] = []
     if len(runs):
         for key in keys:
             plots += [
                 outcome_plot(runs, key, outcome, keys, out / f"sweep_{outcome}_vs_{key}.png")
-                for outcome in OUTCOME_LABELS
+                for outcome in outcomes
             ]
         if len(keys) == 2:
             plots += [
                 heatmap_plot(runs, keys, outcome, out / f"heatmap_{outcome}.png")
-                for outcome in OUTCOME_LABELS
+                for outcome in outcomes
             ]
     grid = definition.get("grid", {})
     lines = [
@@ -263,7 +287,7 @@ def write_sweep_report(
         "",
         "## Mean outcomes per grid point",
         "",
-        *markdown_table(point_summary(frame, keys)),
+        *markdown_table(point_summary(frame, keys, outcomes)),
         "",
         *failures_section(frame),
         "## Plots",

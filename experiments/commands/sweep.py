@@ -34,6 +34,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         help="a setting and its values, parsed like --set (repeatable: the full grid is run)",
     )
     parser.add_argument("--runs", type=int, required=True, metavar="N", help="seeds per grid point")
+    parser.add_argument(
+        "--outcome",
+        action="append",
+        default=None,
+        metavar="FIELD",
+        help="summary field to report and plot (repeatable; default: the key outcomes and "
+        "P(ADL)); with --resume on a finished sweep, re-reports without running anything",
+    )
     parser.set_defaults(func=main)
 
 
@@ -55,11 +63,13 @@ def main(args: argparse.Namespace) -> int:
                 scheduler=args.scheduler,
                 resume=args.resume,
                 keep_series=args.keep_series,
+                outcomes=args.outcome,
                 progress=progress,
             )
     except KeyboardInterrupt:
         return interrupted(console, out)
     title = f"mean outcomes per grid point ({out}/{TABLE})"
-    console.print(frame_table(point_summary(frame, list(grid)), title, tuple(grid)))
+    summary = point_summary(frame, list(grid), args.outcome)
+    console.print(frame_table(summary, title, tuple(grid)))
     console.print(f"wrote {out}/ ({TABLE}, report.md, plots)")
     return 0

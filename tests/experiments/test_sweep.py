@@ -156,3 +156,34 @@ def test_sweep_resume_adds_only_the_missing_runs(tmp_path, tiny):
     frame = sweep("flash-crash", grid, 2, out, overrides=tiny, workers=1, resume=True)
     assert frame["run"].tolist() == [0, 1, 2, 3]
     assert (frame["status"] == "ok").all()
+
+
+def test_chosen_outcomes_are_plotted_and_resume_re_reports_without_running(tmp_path, tiny):
+    out = tmp_path / "sweep"
+    grid = {"population.leverage.median": [5.0, 20.0]}
+    sweep("flash-crash", grid, 2, out, overrides=tiny, workers=1)
+    lines = (out / "journal.jsonl").read_text().count("\n")
+    assert not (out / "sweep_return_excess_kurtosis_vs_population.leverage.median.png").exists()
+    frame = sweep(
+        "flash-crash",
+        grid,
+        2,
+        out,
+        overrides=tiny,
+        workers=1,
+        resume=True,
+        outcomes=["return_excess_kurtosis", "liquidations_notional"],
+    )
+    assert (out / "journal.jsonl").read_text().count("\n") == lines  # nothing ran again
+    assert len(frame) == 4
+    assert (out / "sweep_return_excess_kurtosis_vs_population.leverage.median.png").is_file()
+    report = (out / "report.md").read_text()
+    assert "return_excess_kurtosis" in report and "adl_notional" not in report
+
+
+def test_an_unknown_outcome_is_refused_before_anything_runs(tmp_path, tiny):
+    out = tmp_path / "sweep"
+    with pytest.raises(ExperimentError, match="--outcome must be one of"):
+        sweep("flash-crash", {"population.leverage.median": [5.0]}, 1, out, overrides=tiny,
+              outcomes=["no_such_field"])  # fmt: skip
+    assert not out.exists()
