@@ -64,9 +64,9 @@ def compact(value: Any) -> str:
     if isinstance(value, float) and not math.isfinite(value):
         return "–"
     size = abs(value)
-    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
-        if size >= limit:
-            return f"{value / limit:.3g}{suffix}"
+    for scale, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if size >= scale:
+            return f"{value / scale:.3g}{suffix}"
     return str(value) if isinstance(value, int) else f"{value:.3g}"
 
 

@@ -36,9 +36,9 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 WILSON_Z = 1.959964  # 95% two-sided normal quantile
 
 
-def check_outcomes(outcomes: list[str]) -> None:
-    """Raise `ExperimentError` unless every outcome is a numeric summary field."""
-    allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES]
+def check_outcomes(outcomes: list[str], extra: tuple[str, ...] = ()) -> None:
+    """Raise `ExperimentError` unless every outcome is a numeric summary field (or in ``extra``)."""
+    allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES] + list(extra)
     for outcome in outcomes:
         if outcome not in allowed:
             raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")

@@ -150,7 +150,7 @@ def sweep(
             not part of the experiment's definition, so ``resume`` can report others.
     """
     if outcomes is not None:
-        check_outcomes([o for o in outcomes if o != ADL_OCCURRED])
+        check_outcomes(outcomes, extra=(ADL_OCCURRED,))
     experiment = sweep_experiment(scenario, grid, runs, overrides=overrides, seed=seed)
     out = Path(out)
     frame = run_experiment(

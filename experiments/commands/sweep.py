@@ -39,8 +39,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         action="append",
         default=None,
         metavar="FIELD",
-        help="summary field to report and plot (repeatable; default: the key outcomes and "
-        "P(ADL)); with --resume on a finished sweep, re-reports without running anything",
+        help="summary field to report and plot, or adl_probability (repeatable; default: the key "
+        "outcomes and adl_probability); with --resume on a finished sweep, re-reports without "
+        "running anything",
     )
     parser.set_defaults(func=main)
 

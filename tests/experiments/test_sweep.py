@@ -187,3 +187,9 @@ def test_an_unknown_outcome_is_refused_before_anything_runs(tmp_path, tiny):
         sweep("flash-crash", {"population.leverage.median": [5.0]}, 1, out, overrides=tiny,
               outcomes=["no_such_field"])  # fmt: skip
     assert not out.exists()
+
+
+def test_adl_probability_is_an_outcome_the_sweep_names_when_refusing(tmp_path, tiny):
+    with pytest.raises(ExperimentError, match="adl_probability"):
+        sweep("flash-crash", {"population.leverage.median": [5.0]}, 1, tmp_path / "s",
+              overrides=tiny, outcomes=["adl_probabilty"])  # fmt: skip
