@@ -228,6 +228,8 @@ def outcome_plot(runs: pd.DataFrame, key: str, outcome: str, keys: list[str], pa
     else:
         sns.lineplot(**common, hue=hue, errorbar=("pi", 90))
         ax.legend(fontsize=8, title=f"{hue} (band: 90% of seeds)", title_fontsize=8)
+    if _is_numeric(data[key]) and data[key].min() > 0 and data[key].max() >= 100 * data[key].min():
+        ax.set_xscale("log")  # e.g. fund sizes or leverage spanning decades
     note = " (pooled over the other settings)" if len(others) > 1 else ""
     ax.set(xlabel=key, ylabel=_label(outcome), title=f"{outcome} vs {key}{note}")
     return _save(fig, path)

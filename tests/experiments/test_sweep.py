@@ -193,3 +193,23 @@ def test_adl_probability_is_an_outcome_the_sweep_names_when_refusing(tmp_path, t
     with pytest.raises(ExperimentError, match="adl_probability"):
         sweep("flash-crash", {"population.leverage.median": [5.0]}, 1, tmp_path / "s",
               overrides=tiny, outcomes=["adl_probabilty"])  # fmt: skip
+
+
+def test_settings_spanning_decades_are_plotted_on_a_log_axis(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from experiments.sweep import outcome_plot
+
+    scales = []
+    original = plt.Figure.savefig
+
+    def spy(fig, *args, **kwargs):
+        scales.append(fig.axes[0].get_xscale())
+        return original(fig, *args, **kwargs)
+
+    monkeypatch.setattr(plt.Figure, "savefig", spy)
+    runs = pd.DataFrame({"fund": [1e4, 1e5, 1e6, 1e7], "adl_notional": [4.0, 3.0, 1.0, 0.0]})
+    outcome_plot(runs, "fund", "adl_notional", ["fund"], tmp_path / "log.png")
+    narrow = runs.assign(fund=[1.0, 2.0, 5.0, 10.0])
+    outcome_plot(narrow, "fund", "adl_notional", ["fund"], tmp_path / "lin.png")
+    assert scales == ["log", "linear"]
