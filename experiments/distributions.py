@@ -22,6 +22,7 @@ from pandas.api.types import is_numeric_dtype
 
 from experiments.journal import ExperimentError
 from experiments.metrics import SUMMARY_FIELDS
+from experiments.plots import save_figure
 
 KEY_OUTCOMES = {
     "liquidations_notional": "liquidated notional (USDT)",
@@ -85,13 +86,6 @@ def adl_probability(frame: pd.DataFrame) -> tuple[float, float, float, int]:
     return p, max(0.0, centre - half), min(1.0, centre + half), n
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
-
-
 def distribution_plot(frame: pd.DataFrame, outcome: str, path: Path) -> Path:
     """Histogram of one outcome across runs, with its 5%, 50% and 95% quantiles marked."""
     values = pd.to_numeric(ok_runs(frame)[outcome], errors="coerce").dropna().astype(float)
@@ -106,7 +100,7 @@ def distribution_plot(frame: pd.DataFrame, outcome: str, path: Path) -> Path:
     else:
         ax.text(0.5, 0.5, "no finished runs", ha="center", va="center", transform=ax.transAxes)
     ax.set(xlabel=KEY_OUTCOMES.get(outcome, outcome), ylabel="runs", title=outcome)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def adl_plot(frame: pd.DataFrame, path: Path) -> Path:
@@ -125,7 +119,7 @@ def adl_plot(frame: pd.DataFrame, path: Path) -> Path:
     else:
         right.text(0.5, 0.5, "no run had ADL", ha="center", va="center", transform=right.transAxes)
     right.set(xlabel="ADL notional (USDT)", ylabel="runs", title="ADL notional, runs with ADL")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _fmt(value: Any) -> str:
@@ -135,6 +129,15 @@ def _fmt(value: Any) -> str:
             return "–"
         return f"{number:,.4g}" if abs(number) < 1e4 else f"{number:,.0f}"
     return str(value)
+
+
+def write_report(out: Path, lines: list[str], plots: list[Path]) -> Path:
+    """Write ``out/report.md``: the given lines, then every plot as an image."""
+    for path in plots:
+        lines += [f"![{path.stem}]({path.name})", ""]
+    target = out / "report.md"
+    target.write_text("\n".join(lines))
+    return target
 
 
 def markdown_table(frame: pd.DataFrame) -> list[str]:
@@ -200,8 +203,4 @@ def write_distribution_report(
         "## Distributions",
         "",
     ]
-    for path in plots:
-        lines += [f"![{path.stem}]({path.name})", ""]
-    target = out / "report.md"
-    target.write_text("\n".join(lines))
-    return target
+    return write_report(out, lines, plots)

@@ -17,7 +17,8 @@ from experiments.runner import RunResult
 BIN_SECONDS = 10.0
 
 
-def _save(fig: plt.Figure, path: Path) -> Path:
+def save_figure(fig: plt.Figure, path: Path) -> Path:
+    """Save a figure as the PNG every plot of the project is (tight layout, 110 dpi), close it."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -41,7 +42,7 @@ def price_plot(result: RunResult, path: Path) -> Path:
             ax.scatter(rows["time"], rows["mark_price"], s=8, color=colour, label=name, zorder=3)
     ax.set(xlabel="time (s)", ylabel="price (USDT)", title="Prices and liquidations")
     ax.legend(loc="best", fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def liquidation_plot(result: RunResult, path: Path) -> Path:
@@ -58,7 +59,7 @@ def liquidation_plot(result: RunResult, path: Path) -> Path:
     ax.axhline(0, color="black", lw=0.6)
     ax.set(xlabel="time (s)", ylabel="notional (M USDT; shorts below 0)", title="Liquidations")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def insurance_plot(result: RunResult, path: Path) -> Path:
@@ -73,7 +74,7 @@ def insurance_plot(result: RunResult, path: Path) -> Path:
         ax.scatter(times, level, color="tab:red", marker="v", s=25, label="ADL", zorder=3)
     ax.set(xlabel="time (s)", ylabel="balance (M USDT)", title="Insurance fund and ADL")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def spread_depth_plot(result: RunResult, path: Path) -> Path:
@@ -86,7 +87,7 @@ def spread_depth_plot(result: RunResult, path: Path) -> Path:
     bottom.plot(ts["time"], ts["depth_ask"] / 1e6, color="tab:red", lw=0.8, label="asks")
     bottom.set(xlabel="time (s)", ylabel="depth ±1% (M USDT)")
     bottom.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def cascade_plot(result: RunResult, path: Path) -> Path:
@@ -101,7 +102,7 @@ def cascade_plot(result: RunResult, path: Path) -> Path:
     else:
         ax.text(0.5, 0.5, "no cascades", ha="center", va="center", transform=ax.transAxes)
     ax.set(xlabel="liquidations in the cascade", ylabel="notional (M USDT)", title="Cascade sizes")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 PLOTS = {

@@ -19,14 +19,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from experiments.distributions import failures_section, markdown_table
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+from experiments.distributions import failures_section, markdown_table, write_report
+from experiments.plots import save_figure
 
 
 def _blank(ax: plt.Axes, note: str) -> None:
@@ -56,7 +50,7 @@ def sobol_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -> Path:
     ax.set_xticks(x, rows["parameter"], rotation=20, ha="right")
     ax.set(ylabel="Sobol index", title=f"Sobol indices: {outcome}")
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def morris_bar_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -> Path:
@@ -74,7 +68,7 @@ def morris_bar_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -> 
         _blank(ax, note)
     ax.set_xticks(x, rows["parameter"], rotation=20, ha="right")
     ax.set(ylabel="μ* (mean |elementary effect|)", title=f"Morris μ*: {outcome}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def morris_plane_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -> Path:
@@ -97,7 +91,7 @@ def morris_plane_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -
         ax.legend(fontsize=8)
         ax.set(xlim=(0, None), ylim=(0, None))
     ax.set(xlabel="μ*", ylabel="σ", title=f"Morris μ*–σ: {outcome}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def write_sensitivity_report(
@@ -151,8 +145,4 @@ def write_sensitivity_report(
         "## Plots",
         "",
     ]
-    for path in plots:
-        lines += [f"![{path.stem}]({path.name})", ""]
-    target = out / "report.md"
-    target.write_text("\n".join(lines))
-    return target
+    return write_report(out, lines, plots)

@@ -31,6 +31,7 @@ from experiments.distributions import (
     markdown_table,
     ok_runs,
     outcome_label,
+    write_report,
 )
 from experiments.experiment import (
     Experiment,
@@ -40,6 +41,7 @@ from experiments.experiment import (
     run_experiment,
 )
 from experiments.journal import ExperimentError, normalized
+from experiments.plots import save_figure
 from model.scenario import Scenario, parse_value
 
 TABLE = "sweep.parquet"
@@ -232,7 +234,7 @@ def outcome_plot(runs: pd.DataFrame, key: str, outcome: str, keys: list[str], pa
         ax.set_xscale("log")  # e.g. fund sizes or leverage spanning decades
     note = " (pooled over the other settings)" if len(others) > 1 else ""
     ax.set(xlabel=key, ylabel=_label(outcome), title=f"{outcome} vs {key}{note}")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def heatmap_plot(runs: pd.DataFrame, keys: list[str], outcome: str, path: Path) -> Path:
@@ -242,14 +244,7 @@ def heatmap_plot(runs: pd.DataFrame, keys: list[str], outcome: str, path: Path) 
     fig, ax = plt.subplots(figsize=(1.2 * len(table.columns) + 3, 0.6 * len(table) + 2))
     sns.heatmap(table, annot=True, fmt=".3g", cmap="rocket_r", ax=ax, cbar_kws={"shrink": 0.8})
     ax.set(title=f"mean {_label(outcome)}")
-    return _save(fig, path)
-
-
-def _save(fig: plt.Figure, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_sweep_report(
@@ -295,8 +290,4 @@ def write_sweep_report(
         "## Plots",
         "",
     ]
-    for path in plots:
-        lines += [f"![{path.stem}]({path.name})", ""]
-    target = out / "report.md"
-    target.write_text("\n".join(lines))
-    return target
+    return write_report(out, lines, plots)
