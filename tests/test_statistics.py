@@ -1,0 +1,50 @@
+"""Slow statistical checks behind the README's claims (``make test-slow``; not in ``make test``)."""
+
+import numpy as np
+import pytest
+
+from experiments.runner import run_scenario
+from experiments.sweep import sweep
+from model.scenario import load_scenario
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_oct_10_vault_runs_dry_and_adl_fires_at_full_size(seed):
+    s = run_scenario(load_scenario("oct-10-2025", {"seed": seed})).summary
+    assert s["insurance_fund_min"] < 0.01 * s["insurance_fund_start"]
+    assert s["adl_count"] > 0
+
+
+def test_null_model_never_liquidates_over_twenty_seeds():
+    for seed in range(20):
+        s = run_scenario(load_scenario("no-leverage"), seed=np.random.SeedSequence(seed)).summary
+        assert s["liquidations_count"] == 0 and s["adl_count"] == 0, seed
+
+
+def test_100x_fattens_tails_and_clusters_volatility_against_1x_on_paired_seeds(tmp_path):
+    # the README's leverage sweep, at its two ends: 20 paired seeds of an hour of calm
+    frame = sweep(
+        "calm",
+        {"population.max_leverage": [1.0, 100.0]},
+        20,
+        tmp_path / "sweep",
+        overrides={
+            "duration": 3600.0,
+            "population.leverage.median": 100.0,
+            "population.leverage.sigma": 0.3,
+        },
+        seed=1000,
+        workers=2,
+        report=False,
+    )
+    assert (frame["status"] == "ok").all()
+    key = "population.max_leverage"
+    hill = frame.pivot(index="seed_index", columns=key, values="return_hill_2_5pct")
+    acf = frame.pivot(index="seed_index", columns=key, values="abs_return_acf_lag1")
+    # 15 of 20 has a one-sided binomial p of 2% under "leverage makes no difference"
+    assert (hill[100.0] < hill[1.0]).sum() >= 15
+    assert (acf[100.0] > acf[1.0]).sum() >= 15
+    liquidations = frame.groupby(key)["liquidations_count"].min()
+    assert liquidations[1.0] == 0 and liquidations[100.0] > 0
