@@ -123,17 +123,14 @@ class Population:
             counterparty = carry[i % CARRY_TRADERS]
             ledger.transfer_position(counterparty.account, trader.account, c, lots, entry)
         prices = np.array([c.initial_price for c in scenario.contracts])
+        notional, upnl = ledger.notional(prices), ledger.upnl(prices)
         for holder in carry:
             # paid in up to the equity its position needs at the carry leverage: taking longs and
             # shorts at different entries realises gains and losses, so the position alone does
             # not say what is needed (whales included)
             account = holder.account
-            held = float((np.abs(ledger.lots[account]) * ledger.lot * prices).sum())
-            upnl = float(
-                (ledger.lots[account] * ledger.lot * (prices - ledger.entry[account])).sum()
-            )
-            equity = float(ledger.wallet[account]) + upnl
-            holder.capital = max(held / CARRY_LEVERAGE - equity, 1.0)
+            equity = float(ledger.wallet[account] + upnl[account].sum())
+            holder.capital = max(float(notional[account].sum()) / CARRY_LEVERAGE - equity, 1.0)
             ledger.deposit(account, holder.capital)
         for trader in self.leveraged:
             trader.opened()
