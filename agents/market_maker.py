@@ -90,4 +90,7 @@ class MarketMaker(Trader):
                 for level in range(levels):
                     bps = half + level * LEVEL_STEP_BPS - side * skew
                     level_price = price * (1.0 - side * max(bps, 0.1) / 1e4)
-                    self.limit(c, side, lots, level_price, post_only=True)
+                    if lots > 0:
+                        self.exchange.post(
+                            self.account, c, side, lots, self.exchange.to_ticks(c, level_price)
+                        )

@@ -56,7 +56,9 @@ class Trader(CellAgent):
         """A market (IOC) order; None when there is nothing to send."""
         if lots <= 0:
             return None
-        return self.exchange.market(self.account, contract, side, lots, reduce_only=reduce_only)
+        return self.exchange.send(
+            self.account, contract, side, lots, None, TimeInForce.IOC, reduce_only=reduce_only
+        )
 
     def limit(
         self,
@@ -72,7 +74,7 @@ class Trader(CellAgent):
         if lots <= 0:
             return None
         ticks = self.exchange.to_ticks(contract, price)
-        return self.exchange.submit(
+        return self.exchange.send(
             self.account, contract, side, lots, ticks, tif, post_only=post_only
         )
 

@@ -60,21 +60,23 @@ class Exchange:
         self.mark = np.array([np.nan] * len(self.contracts))
         # Traded base volume per contract since the last `reset_volume` (for the recorder).
         self.volume = np.zeros(len(self.contracts))
-        self._tick = np.array([c.tick_size for c in self.contracts])
-        self._lot = np.array([c.lot_size for c in self.contracts])
+        # plain floats: the unit conversions run for every order, and Python arithmetic on
+        # floats is several times cheaper than on NumPy scalars
+        self._tick_size = [float(c.tick_size) for c in self.contracts]
+        self._lot_size = [float(c.lot_size) for c in self.contracts]
 
     # ---- unit conversion -------------------------------------------------------------------
     def to_ticks(self, contract: int, price: float) -> int:
         """Nearest tick of a USDT price (at least one tick)."""
-        return max(1, round(price / self._tick[contract]))
+        return max(1, round(price / self._tick_size[contract]))
 
     def to_lots(self, contract: int, qty: float) -> int:
         """Whole lots in a base quantity, rounded down."""
-        return int(abs(qty) / self._lot[contract] + 1e-9)
+        return int(abs(qty) / self._lot_size[contract] + 1e-9)
 
     def price_of(self, contract: int, ticks: float) -> float:
         """USDT price of a tick count."""
-        return float(ticks * self._tick[contract])
+        return float(ticks * self._tick_size[contract])
 
     # ---- order entry -----------------------------------------------------------------------
     def submit(
@@ -92,7 +94,8 @@ class Exchange:
         fee_rate: float | None = None,
         release_margin: bool = True,
     ) -> OrderResult:
-        """Enter an order for an account; fills are settled before this returns.
+        """Enter an order for an account after checking every field; fills are settled before
+        this returns. The public door: the model's own agents use `send` (see below).
 
         Args:
             account: ledger row of the owner.
@@ -120,28 +123,63 @@ class Exchange:
             raise InvalidOrder(
                 f"owner must be an open account 0..{self.ledger.n_accounts - 1}, got {account!r}"
             )
+        position = int(self.ledger.lots[account, contract])
+        self.books[contract]._validate(
+            account, side, lots, price, tif, post_only, reduce_only, position
+        )
+        return self.send(
+            int(account),
+            int(contract),
+            int(side),
+            int(lots),
+            None if price is None else int(price),
+            tif,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            check_margin=check_margin,
+            fee_rate=fee_rate,
+            release_margin=release_margin,
+        )
+
+    def send(
+        self,
+        account: int,
+        contract: int,
+        side: int,
+        lots: int,
+        price: int | None = None,
+        tif: TimeInForce = TimeInForce.GTC,
+        *,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        check_margin: bool = True,
+        fee_rate: float | None = None,
+        release_margin: bool = True,
+    ) -> OrderResult:
+        """`submit` for orders that are well formed by construction (the model's own agents,
+        the liquidation engine): the same margin check, matching and settlement, without the
+        field checks. Arguments as for `submit`; lots > 0, side ±1, price > 0 ticks or None."""
         book = self.books[contract]
         position = int(self.ledger.lots[account, contract])
         # a post-only order never changes a position on entry, and resting orders reserve no
         # margin (README, Limitations), so it has nothing to check
-        checked = check_margin and not reduce_only and not post_only
-        if checked and side in (1, -1) and isinstance(lots, int):
+        if check_margin and not reduce_only and not post_only:
             ref = price if price is not None else _reference_ticks(book, side)
-            if ref is not None and lots > 0:
+            if ref is not None:
                 reason = self.ledger.check_initial_margin(
                     account, contract, side * lots, self.price_of(contract, ref), self.mark
                 )
                 if reason:
                     return OrderResult.rejected(lots, reason)
-        result = book.submit(
+        result = book.enter(
             account,
             side,
             lots,
             price,
             tif,
-            post_only=post_only,
-            reduce_only=reduce_only,
-            position=position if reduce_only else None,
+            post_only,
+            reduce_only,
+            position if reduce_only else None,
         )
         if result.fills:
             self._settle(
@@ -152,22 +190,34 @@ class Exchange:
             )
         return result
 
+    def post(self, account: int, contract: int, side: int, lots: int, price: int) -> int:
+        """Rest a post-only quote (lots > 0, price in ticks); its order id, 0 if it would take.
+
+        Quotes cannot trade on entry and resting orders reserve no margin, so there is nothing
+        to settle or check: the market makers' path."""
+        return self.books[contract].post(account, side, lots, price)
+
     def market(
         self, account: int, contract: int, side: int, lots: int, **kw: object
     ) -> OrderResult:
-        """Shorthand for an immediate-or-cancel market order."""
+        """Shorthand for an immediate-or-cancel market order (through `submit`)."""
         return self.submit(account, contract, side, lots, None, TimeInForce.IOC, **kw)  # type: ignore[arg-type]
 
     def cancel_all(self, account: int) -> int:
         """Cancel every resting order of an account on every book; returns how many."""
         return sum(len(book.cancel_owner(account)) for book in self.books)
 
+    @property
+    def messages(self) -> int:
+        """Book messages so far (entries, cancels and amends on every book)."""
+        return sum(book.messages for book in self.books)
+
     # ---- settlement ------------------------------------------------------------------------
     def _settle(
         self, contract: int, result: OrderResult, taker_fee: float, release_margin: bool
     ) -> None:
         ledger = self.ledger
-        tick = self._tick[contract]
+        tick = self._tick_size[contract]
         touched: set[int] = set()
         for fill in result.fills:
             price = fill.price * tick
@@ -176,7 +226,7 @@ class Exchange:
             ledger.apply_fill(
                 fill.taker_owner, contract, signed, price, taker_fee, release_margin=release_margin
             )
-            self.volume[contract] += fill.qty * self._lot[contract]
+            self.volume[contract] += fill.qty * self._lot_size[contract]
             touched.add(fill.maker_owner)
         touched.add(result.fills[0].taker_owner)
         self._trim_reduce_only(contract, touched)

@@ -1,11 +1,18 @@
 """A limit order book for one perpetual contract: integer ticks and lots, price-time priority.
 
-Price levels live in `SortedDict`s keyed by tick, so the best bid and ask are found without
-scanning; each level is an insertion-ordered dict of orders, which keeps FIFO priority and makes a
-cancel O(1). Matching walks levels from the best price outwards and yields one `Fill` per maker
-order touched. Incoming orders never match their owner's resting orders: those are cancelled
-instead (expire-maker self-trade prevention, as the big venues offer), so a trader never trades
-with itself.
+Each side keeps its price levels in a dict keyed by tick and a heap of those ticks, so the best
+bid and ask are found without scanning (a level that empties leaves its tick in the heap until it
+reaches the top, where it is dropped). Each level is an insertion-ordered dict of orders, which
+keeps FIFO priority and makes a cancel O(1). Matching walks levels from the best price outwards
+and yields one `Fill` per maker order touched. Incoming orders never match their owner's resting
+orders: those are cancelled instead (expire-maker self-trade prevention, as the big venues
+offer), so a trader never trades with itself.
+
+Two doors lead in. `submit` is the public one: it checks every field and raises `InvalidOrder`
+on anything malformed. `enter`, `post`, `reduce` and `cancel` are what the exchange uses for the
+model's own agents, whose orders are well formed by construction: they skip the field checks,
+which would otherwise cost more than the matching itself. Every message is counted in
+``messages`` (submits, posts, cancels, amends), the figure the speed benchmark reports.
 """
 
 from __future__ import annotations
@@ -13,9 +20,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
+from heapq import heapify, heappop, heappush
 
 import numpy as np
-from sortedcontainers import SortedDict
 
 
 class InvalidOrder(ValueError):
@@ -102,6 +109,53 @@ class _Level:
         self.qty = 0
 
 
+class _Side:
+    """The resting orders of one side: levels by tick and a heap of keys (ticks for asks,
+    negated ticks for bids, so the heap's top is always the best price)."""
+
+    __slots__ = ("heap", "in_heap", "levels", "sign")
+
+    def __init__(self, sign: int) -> None:
+        self.sign = sign  # -1 for bids (max-heap through negation), +1 for asks
+        self.levels: dict[int, _Level] = {}
+        self.heap: list[int] = []
+        self.in_heap: set[int] = set()
+
+    def best(self) -> int | None:
+        """Best tick, dropping emptied levels from the top of the heap."""
+        heap, levels = self.heap, self.levels
+        sign = self.sign
+        while heap:
+            tick = heap[0] * sign
+            if tick in levels:
+                return tick
+            heappop(heap)
+            self.in_heap.discard(tick)
+        return None
+
+    def level_for(self, tick: int) -> _Level:
+        """The level at ``tick``, created (and its tick pushed on the heap) if absent."""
+        level = self.levels.get(tick)
+        if level is None:
+            level = self.levels[tick] = _Level()
+            if tick not in self.in_heap:
+                self.in_heap.add(tick)
+                heappush(self.heap, tick * self.sign)
+                if len(self.heap) > 4 * len(self.levels) + 64:
+                    self._compact()
+        return level
+
+    def _compact(self) -> None:
+        """Drop every stale tick from the heap (amortised: only when stale ones dominate)."""
+        self.heap = [t * self.sign for t in self.levels]
+        heapify(self.heap)
+        self.in_heap = set(self.levels)
+
+    def ticks(self) -> list[int]:
+        """Ticks of every level, best first."""
+        return sorted(self.levels, reverse=self.sign < 0)
+
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
@@ -119,12 +173,13 @@ class OrderBook:
             raise ValueError("tick_size and lot_size must be positive")
         self.tick_size = tick_size
         self.lot_size = lot_size
-        self._bids: SortedDict = SortedDict()  # tick -> _Level
-        self._asks: SortedDict = SortedDict()
+        self._bids = _Side(-1)
+        self._asks = _Side(1)
         self._orders: dict[int, Order] = {}
         self._by_owner: dict[int, dict[int, None]] = {}
         self._next_id = 1
         self.last_price: int | None = None
+        self.messages = 0
 
     # ---- entry -----------------------------------------------------------------------------
     def submit(
@@ -139,7 +194,7 @@ class OrderBook:
         reduce_only: bool = False,
         position: int | None = None,
     ) -> OrderResult:
-        """Enter an order; see the module docstring for matching rules.
+        """Enter an order after checking every field; see the module docstring for matching.
 
         Args:
             owner: account id (≥ 0).
@@ -155,6 +210,30 @@ class OrderBook:
             InvalidOrder: on any invalid field; the book is unchanged.
         """
         self._validate(owner, side, qty, price, tif, post_only, reduce_only, position)
+        return self.enter(
+            int(owner),
+            int(side),
+            int(qty),
+            None if price is None else int(price),
+            tif,
+            post_only,
+            reduce_only,
+            None if position is None else int(position),
+        )
+
+    def enter(
+        self,
+        owner: int,
+        side: int,
+        qty: int,
+        price: int | None,
+        tif: TimeInForce = TimeInForce.GTC,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        position: int | None = None,
+    ) -> OrderResult:
+        """`submit` without the field checks, for orders that are well formed by construction."""
+        self.messages += 1
         order_id = self._next_id
         self._next_id += 1
         clipped = 0
@@ -197,6 +276,20 @@ class OrderBook:
             result.status = OrderStatus.CANCELLED
         return result
 
+    def post(self, owner: int, side: int, qty: int, price: int) -> int:
+        """Rest a post-only limit order; its id, or 0 when it would take liquidity (rejected).
+
+        The quoting path of market makers: no fills are possible, so no `OrderResult` is built.
+        """
+        self.messages += 1
+        order_id = self._next_id
+        self._next_id += 1
+        best = self._asks.best() if side > 0 else self._bids.best()
+        if best is not None and (price >= best if side > 0 else price <= best):
+            return 0
+        self._rest(Order(order_id, owner, side, price, qty, False))
+        return order_id
+
     def _validate(
         self,
         owner: object,
@@ -229,26 +322,25 @@ class OrderBook:
             raise InvalidOrder("position (signed lots) is required for a reduce-only order")
 
     @staticmethod
-    def _crosses(opposite: SortedDict, side: int, price: int | None) -> bool:
-        if not opposite:
+    def _crosses(opposite: _Side, side: int, price: int | None) -> bool:
+        best = opposite.best()
+        if best is None:
             return False
-        best = opposite.keys()[0] if side > 0 else opposite.keys()[-1]
         return price is None or (price >= best if side > 0 else price <= best)
 
-    def _fillable(self, opposite: SortedDict, side: int, price: int | None, owner: int) -> int:
+    def _fillable(self, opposite: _Side, side: int, price: int | None, owner: int) -> int:
         """Quantity an order could take now, not counting the owner's own orders."""
         total = 0
-        keys = opposite.keys() if side > 0 else reversed(opposite.keys())
-        for tick in keys:
+        for tick in opposite.ticks():
             if price is not None and (tick > price if side > 0 else tick < price):
                 break
-            level = opposite[tick]
+            level = opposite.levels[tick]
             total += level.qty - sum(o.qty for o in level.orders.values() if o.owner == owner)
         return total
 
     def _match(
         self,
-        opposite: SortedDict,
+        opposite: _Side,
         owner: int,
         side: int,
         qty: int,
@@ -257,11 +349,12 @@ class OrderBook:
         result: OrderResult,
     ) -> int:
         fills = result.fills
-        while qty and opposite:
-            tick = opposite.keys()[0] if side > 0 else opposite.keys()[-1]
-            if price is not None and (tick > price if side > 0 else tick < price):
+        levels = opposite.levels
+        while qty:
+            tick = opposite.best()
+            if tick is None or (price is not None and (tick > price if side > 0 else tick < price)):
                 break
-            level = opposite[tick]
+            level = levels[tick]
             orders = level.orders
             while qty and orders:
                 maker = next(iter(orders.values()))
@@ -284,22 +377,22 @@ class OrderBook:
                     maker.qty -= take
                 self.last_price = tick
             if not orders:
-                del opposite[tick]
+                del levels[tick]
         return qty
 
     def _rest(self, order: Order) -> None:
-        levels = self._bids if order.side > 0 else self._asks
-        level = levels.get(order.price)
-        if level is None:
-            level = levels[order.price] = _Level()
+        level = (self._bids if order.side > 0 else self._asks).level_for(order.price)
         level.orders[order.order_id] = order
         level.qty += order.qty
         self._orders[order.order_id] = order
-        self._by_owner.setdefault(order.owner, {})[order.order_id] = None
+        mine = self._by_owner.get(order.owner)
+        if mine is None:
+            mine = self._by_owner[order.owner] = {}
+        mine[order.order_id] = None
 
-    def _remove(self, order: Order, level: _Level | None = None) -> None:
-        levels = self._bids if order.side > 0 else self._asks
-        level = level or levels[order.price]
+    def _remove(self, order: Order) -> None:
+        levels = (self._bids if order.side > 0 else self._asks).levels
+        level = levels[order.price]
         del level.orders[order.order_id]
         level.qty -= order.qty
         if not level.orders:
@@ -314,9 +407,10 @@ class OrderBook:
             if not mine:
                 del self._by_owner[order.owner]
 
-    # ---- cancels ---------------------------------------------------------------------------
+    # ---- cancels and amends ----------------------------------------------------------------
     def cancel(self, order_id: int) -> bool:
         """Cancel a resting order; False when it is not (or no longer) on the book."""
+        self.messages += 1
         order = self._orders.get(order_id)
         if order is None:
             return False
@@ -324,8 +418,9 @@ class OrderBook:
         return True
 
     def cancel_owner(self, owner: int) -> list[int]:
-        """Cancel every resting order of an owner; returns their ids."""
+        """Cancel every resting order of an owner; returns their ids (one message each)."""
         ids = list(self._by_owner.get(owner, ()))
+        self.messages += len(ids)
         for order_id in ids:
             self._remove(self._orders[order_id])
         return ids
@@ -337,7 +432,12 @@ class OrderBook:
             raise InvalidOrder(f"order {order_id} is not resting on the book")
         if not _is_int(new_qty) or not 0 < new_qty <= order.qty:
             raise InvalidOrder(f"new_qty must be in 1..{order.qty}, got {new_qty!r}")
-        levels = self._bids if order.side > 0 else self._asks
+        self.reduce(order, int(new_qty))
+
+    def reduce(self, order: Order, new_qty: int) -> None:
+        """`resize` of a resting order object without the checks (0 < new_qty ≤ its qty)."""
+        self.messages += 1
+        levels = (self._bids if order.side > 0 else self._asks).levels
         levels[order.price].qty -= order.qty - new_qty
         order.qty = new_qty
 
@@ -352,43 +452,39 @@ class OrderBook:
 
     def best_bid(self) -> int | None:
         """Highest bid in ticks."""
-        return self._bids.keys()[-1] if self._bids else None
+        return self._bids.best()
 
     def best_ask(self) -> int | None:
         """Lowest ask in ticks."""
-        return self._asks.keys()[0] if self._asks else None
+        return self._asks.best()
 
     def mid(self) -> float | None:
         """Mid price in ticks (may end in .5); None if a side is empty."""
-        if not self._bids or not self._asks:
+        bid, ask = self._bids.best(), self._asks.best()
+        if bid is None or ask is None:
             return None
-        return (self._bids.keys()[-1] + self._asks.keys()[0]) / 2.0
+        return (bid + ask) / 2.0
 
     def spread(self) -> int | None:
         """Best ask − best bid in ticks; None if a side is empty."""
-        if not self._bids or not self._asks:
+        bid, ask = self._bids.best(), self._asks.best()
+        if bid is None or ask is None:
             return None
-        return int(self._asks.keys()[0] - self._bids.keys()[-1])
+        return int(ask - bid)
 
     def depth(self, side: int, levels: int) -> list[tuple[int, int]]:
         """Aggregated (price, qty) of the best ``levels`` levels of one side, best first."""
         book = self._bids if side > 0 else self._asks
-        keys = reversed(book.keys()) if side > 0 else iter(book.keys())
-        out: list[tuple[int, int]] = []
-        for tick in keys:
-            if len(out) >= levels:
-                break
-            out.append((int(tick), book[tick].qty))
-        return out
+        return [(int(t), book.levels[t].qty) for t in book.ticks()[: max(0, levels)]]
 
     def depth_within(self, ticks: int) -> tuple[int, int]:
         """Bid qty and ask qty (lots) within ``ticks`` of the mid."""
         mid = self.mid()
         if mid is None:
             return (0, 0)
-        lo, hi = mid - ticks, mid + ticks
-        bid_qty = sum(self._bids[t].qty for t in self._bids.irange(math.ceil(lo), None))
-        ask_qty = sum(self._asks[t].qty for t in self._asks.irange(None, math.floor(hi)))
+        lo, hi = math.ceil(mid - ticks), math.floor(mid + ticks)
+        bid_qty = sum(level.qty for t, level in self._bids.levels.items() if t >= lo)
+        ask_qty = sum(level.qty for t, level in self._asks.levels.items() if t <= hi)
         return bid_qty, ask_qty
 
     def impact_price(self, side: int, notional: float) -> float | None:
@@ -397,11 +493,10 @@ class OrderBook:
         side +1 walks the asks (a buy), -1 the bids. None if the book cannot fill it.
         """
         book = self._asks if side > 0 else self._bids
-        keys = iter(book.keys()) if side > 0 else reversed(book.keys())
         need, cost, qty = notional, 0.0, 0.0
-        for tick in keys:
+        for tick in book.ticks():
             price = tick * self.tick_size
-            level_qty = book[tick].qty * self.lot_size
+            level_qty = book.levels[tick].qty * self.lot_size
             level_notional = price * level_qty
             if level_notional >= need:
                 q = need / price
@@ -414,7 +509,7 @@ class OrderBook:
     def volume_resting(self, side: int) -> int:
         """Total resting lots on one side."""
         book = self._bids if side > 0 else self._asks
-        return sum(level.qty for level in book.values())
+        return sum(level.qty for level in book.levels.values())
 
     def __len__(self) -> int:
         return len(self._orders)
