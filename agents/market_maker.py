@@ -5,6 +5,11 @@ volatility (an EWMA of squared one-step log returns of the mark price) and its o
 the half-spread widens and the size per level shrinks as either rises, and in stress (volatility
 many times its calm level, or margin usage high) the maker pulls most of its ladder and quotes a
 few wide levels only. Makers have accounts like everyone else and can be liquidated.
+
+A maker does not cancel and re-send its ladder every step. The touch follows the fair price;
+the deeper levels sit on a grid fixed in price, and each step the maker sends only the messages
+that change something (a level that moved, appeared or vanished, a size that drifted more than
+SIZE_TOLERANCE), so resting levels keep their queue priority the way they would on a venue.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ STRESS_VOL_MULTIPLE = 4.0  # realised vol above this multiple of calm vol = stre
 STRESS_MARGIN_USAGE = 0.6
 INVENTORY_LIMIT_VALUE = 3_000_000.0  # USDT of inventory at which the skew is a full spread
 MAX_HALF_SPREAD_BPS = 50.0  # before the stress multiple: a maker still quotes within ~1.5% of fair
+GRID_LOG_STEP = math.log1p(LEVEL_STEP_BPS / 1e4)
+SIZE_TOLERANCE = 0.1  # a resting level within ±10% of the wanted size is left alone
 
 
 class MarketMaker(Trader):
@@ -40,17 +47,29 @@ class MarketMaker(Trader):
         self.last_mid = np.full(n, np.nan)
         self.stressed = np.zeros(n, dtype=bool)
         self.jitter = float(model.rng.uniform(0.8, 1.2))
+        # where this maker's deep levels sit on the log-price grid (makers do not share levels)
+        self.grid_phase = float(model.rng.uniform(0.0, 1.0))
+        # resting orders by contract and side: tick -> order id
+        self.resting: list[dict[int, dict[int, int]]] = [{1: {}, -1: {}} for _ in range(n)]
+        self._grid_cache: dict[tuple[int, int, int, int], list[int]] = {}
+        self._lot = self.ledger.lot.tolist()
 
     def observe(self, mids: np.ndarray, dt: float) -> None:
         """Update realised volatility from this step's reference prices (the mark: a maker
         watches the wider market, not only its own thin book, or one gap in the book would keep
         it in stress for ever)."""
-        ok = np.isfinite(mids) & np.isfinite(self.last_mid)
-        rets = np.zeros_like(mids)
-        rets[ok] = np.log(mids[ok] / self.last_mid[ok]) * 1e4 / math.sqrt(dt)
         weight = 1.0 - 0.5 ** (dt / VOL_HALFLIFE)
-        self.var = np.where(ok, self.var + weight * (rets**2 - self.var), self.var)
-        self.last_mid = np.where(np.isfinite(mids), mids, self.last_mid)
+        scale = 1e4 / math.sqrt(dt)
+        var, last = self.var, self.last_mid
+        for c in range(len(mids)):  # a handful of contracts: scalar maths beats array calls
+            mid = float(mids[c])
+            if not math.isfinite(mid):
+                continue
+            before = float(last[c])
+            if math.isfinite(before):
+                ret = math.log(mid / before) * scale
+                var[c] += weight * (ret * ret - var[c])
+            last[c] = mid
 
     def margin_usage(self) -> float:
         """Initial margin in use over equity."""
@@ -58,39 +77,85 @@ class MarketMaker(Trader):
         equity = float(m.risk.cross_equity[self.account])
         if equity <= 0:
             return 1.0
-        notional = np.abs(self.ledger.lots[self.account]) * self.ledger.lot * m.mark
-        return float(notional.sum() / self.leverage / equity)
+        lots, lot, mark = self.ledger.lots[self.account].tolist(), self._lot, m.mark.tolist()
+        notional = sum(abs(q) * lot[c] * mark[c] for c, q in enumerate(lots))
+        return float(notional / self.leverage / equity)
 
     def quote(self, fair: np.ndarray) -> None:
-        """Replace the ladder on every contract around ``fair``."""
-        self.cancel_all()
+        """Bring the ladder on every contract to where it should be around ``fair``."""
         usage = self.margin_usage()
-        for c in range(len(fair)):
-            vol = math.sqrt(self.var[c])
-            ratio = vol / self.calm_vol[c]
+        # plain floats: this runs for every maker every step
+        var, calm = self.var.tolist(), self.calm_vol.tolist()
+        depth, held = self.depth_scale.tolist(), self.ledger.lots[self.account].tolist()
+        for c, price in enumerate(fair.tolist()):
+            ratio = math.sqrt(var[c]) / calm[c]
             stressed = ratio > STRESS_VOL_MULTIPLE or usage > STRESS_MARGIN_USAGE
             self.stressed[c] = stressed
             half = HALF_SPREAD_BPS * self.jitter * (1.0 + 0.5 * max(0.0, ratio - 1.0))
             half = min(half * (1.0 + 2.0 * usage), MAX_HALF_SPREAD_BPS)
             levels = LEVELS
-            size_value = (
-                LEVEL_SIZE_BTC_VALUE * self.depth_scale[c] / (1.0 + 0.3 * max(0.0, ratio - 1.0))
-            )
+            size_value = LEVEL_SIZE_BTC_VALUE * depth[c] / (1.0 + 0.3 * max(0.0, ratio - 1.0))
             size_value *= max(0.1, 1.0 - usage)
             if stressed:
                 half *= 3.0
                 levels = 3
-            price = float(fair[c])
-            inventory = self.position(c) * self.ledger.lot[c] * price
+            inventory = held[c] * self._lot[c] * price
             skew = -inventory / INVENTORY_LIMIT_VALUE * half
             lots = self.exchange.to_lots(c, size_value / price)
+            long_short = (inventory > 0) - (inventory < 0)
             for side in (1, -1):
-                if usage > 0.9 and np.sign(inventory) == side:
-                    continue  # at the margin limit: only quote the side that reduces inventory
-                for level in range(levels):
-                    bps = half + level * LEVEL_STEP_BPS - side * skew
-                    level_price = price * (1.0 - side * max(bps, 0.1) / 1e4)
-                    if lots > 0:
-                        self.exchange.post(
-                            self.account, c, side, lots, self.exchange.to_ticks(c, level_price)
-                        )
+                if lots <= 0 or (usage > 0.9 and long_short == side):
+                    # at the margin limit: only quote the side that reduces inventory
+                    self._amend(c, side, {})
+                    continue
+                touch = price * (1.0 - side * max(half - side * skew, 0.1) / 1e4)
+                self._amend(c, side, self._ladder(c, side, touch, levels, lots))
+
+    def _ladder(self, c: int, side: int, touch: float, levels: int, lots: int) -> dict[int, int]:
+        """Lots wanted at each tick: the touch, then ``levels - 1`` levels on the maker's own
+        grid (LEVEL_STEP_BPS apart in log price, offset by its phase) at least half a step
+        behind the touch. A grid fixed in price, unlike levels fixed relative to ``fair``, does
+        not move when ``fair`` moves a little, so most deep orders stay (and keep their place in
+        the queue) from one step to the next."""
+        to_ticks = self.exchange.to_ticks
+        position = math.log(touch) / GRID_LOG_STEP + self.grid_phase
+        first = math.floor(position - 0.5) if side > 0 else math.ceil(position + 0.5)
+        key = (c, side, first, levels)
+        deep = self._grid_cache.get(key)
+        if deep is None:  # the grid moves rarely: its ticks are worked out once per position
+            phase = self.grid_phase
+            deep = [
+                to_ticks(c, math.exp((first - side * k - phase) * GRID_LOG_STEP))
+                for k in range(levels - 1)
+            ]
+            if len(self._grid_cache) > 64:
+                self._grid_cache.clear()
+            self._grid_cache[key] = deep
+        wanted = {to_ticks(c, touch): lots}
+        for tick in deep:
+            wanted.setdefault(tick, lots)
+        return wanted
+
+    def _amend(self, c: int, side: int, wanted: dict[int, int]) -> None:
+        """Send only the messages that turn the resting ladder into ``wanted`` (tick → lots):
+        an order at a wanted tick stays while its size is within SIZE_TOLERANCE, is shrunk in
+        place when too large (keeping its priority, as venues allow), and is cancelled and
+        re-sent when too small (an increase loses priority on a real venue too)."""
+        book = self.exchange.books[c]
+        resting = self.resting[c][side]
+        for tick, order_id in list(resting.items()):
+            order = book.get(order_id)
+            if order is None:  # filled, or cancelled by the exchange (liquidation)
+                del resting[tick]
+                continue
+            want = wanted.get(tick, 0)
+            if order.qty < want * (1.0 - SIZE_TOLERANCE) or want == 0:
+                book.cancel(order_id)
+                del resting[tick]
+            elif order.qty > want * (1.0 + SIZE_TOLERANCE):
+                book.reduce(order, want)
+        for tick, want in wanted.items():
+            if tick not in resting:
+                order_id = self.exchange.post(self.account, c, side, want, tick)
+                if order_id:
+                    resting[tick] = order_id

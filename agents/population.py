@@ -23,7 +23,7 @@ from agents.herding import HerdNetwork
 from agents.leveraged import LeveragedTrader
 from agents.market_maker import MarketMaker
 from agents.momentum import MomentumTrader
-from agents.noise import NoiseTrader
+from agents.noise import NoiseTrader, draw_actions
 from model.events import EventLog
 from model.scenario import Scenario
 
@@ -187,28 +187,25 @@ class Population:
         return traders
 
     # ---- the step --------------------------------------------------------------------------
-    def _mids(self) -> np.ndarray:
+    def _prices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mid (else last, else mark) and last (else index) of every contract, in USDT."""
         m = self.model
-        out = np.empty(self.n_contracts)
+        mids = np.empty(self.n_contracts)
+        last = np.empty(self.n_contracts)
         for c, book in enumerate(m.exchange.books):
             mid = book.mid()
-            last = book.last_price
-            tick = m.exchange.contracts[c].tick_size
-            out[c] = mid * tick if mid is not None else (last * tick if last else m.mark[c])
-        return out
+            traded = book.last_price
+            tick = book.tick_size
+            mids[c] = mid * tick if mid is not None else (traded * tick if traded else m.mark[c])
+            last[c] = traded * tick if traded else m.index_price[c]
+        return mids, last
 
     def act(self, t: float) -> None:
         """Every trader that acts this step sends its orders."""
         m = self.model
         rng = m.rng
-        mids = self._mids()
         index = m.index_price
-        last = np.array(
-            [
-                (b.last_price * m.exchange.contracts[c].tick_size) if b.last_price else index[c]
-                for c, b in enumerate(m.exchange.books)
-            ]
-        )
+        _, last = self._prices()
         weight = 1.0 - 0.5 ** (self.dt / FAIR_BASIS_HALFLIFE)
         self.basis += weight * (
             np.clip(last / index - 1.0, -MAX_FAIR_BASIS, MAX_FAIR_BASIS) - self.basis
@@ -217,13 +214,16 @@ class Population:
         for maker in self.makers:
             maker.observe(m.mark, self.dt)
             maker.quote(fair)
-        mids = self._mids()
+        mids = self._prices()[0]
+        mid_list, index_list = mids.tolist(), index.tolist()
         for arb in self.arbitrageurs:
-            arb.act(list(mids), list(index))
+            arb.act(mid_list, index_list)
         self.mid_history.append(mids)
-        returns = list(mids / self.mid_history[0] - 1.0)
-        for trader in _poisson_pick(rng, self.noise, NOISE_RATE * self.dt):
-            trader.act(list(mids))
+        returns = (mids / self.mid_history[0] - 1.0).tolist()
+        acting = _poisson_pick(rng, self.noise, NOISE_RATE * self.dt)
+        draws = draw_actions(rng, len(acting), self.n_contracts)
+        for trader, action in zip(acting, draws, strict=True):
+            trader.act(mid_list, action)
         for trader in _poisson_pick(rng, self.momentum, MOMENTUM_RATE * self.dt):
             trader.act(returns)
         self._defend(t, last)

@@ -18,6 +18,7 @@ Insurance funds and the backstop vault are ledger accounts flagged ``system``, s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -331,7 +332,7 @@ class Ledger:
         lot = self.lot[contract]
         leverage = float(self.leverage[account, contract])
         notional = abs(new) * lot * price
-        allowed = float(self.tiers[contract].max_leverage(notional))
+        allowed = self.tiers[contract].max_leverage_at(notional)
         if leverage > allowed + 1e-12:
             return (
                 f"leverage {leverage:g}x exceeds the {allowed:g}x allowed at a notional of "
@@ -348,19 +349,33 @@ class Ledger:
     def available_balance(
         self, account: int, mark: np.ndarray, fallback: float = np.nan, contract: int = 0
     ) -> float:
-        """Wallet + cross UPNL − cross initial margin: what new positions can draw on."""
-        prices = np.where(np.isfinite(mark), mark, fallback if contract == 0 else np.nan)
-        if contract != 0 and not np.isfinite(prices[contract]):
-            prices = prices.copy()
-            prices[contract] = fallback
-        lots = self.lots[account]
-        cross = ~self.isolated[account] & (lots != 0)
-        if not cross.any():
-            return float(self.wallet[account])
-        base = lots * self.lot * cross
-        upnl = np.nansum(base * (prices - self.entry[account]))
-        im = np.nansum(np.abs(base) * prices / self.leverage[account])
-        return float(self.wallet[account] + upnl - im)
+        """Wallet + cross UPNL − cross initial margin: what new positions can draw on.
+
+        A price missing from ``mark`` is taken as ``fallback`` on ``contract`` (and on every
+        contract when ``contract`` is 0); a cross position with no price at all is left out."""
+        # Scalar maths over the account's few contracts: order entry calls this for every
+        # order that opens risk, and array calls on a one-row slice cost ten times more.
+        # Summed in contract order, as NumPy sums arrays this small, so the result is the same.
+        wallet = float(self.wallet[account])
+        lots = self.lots[account].tolist()
+        isolated = self.isolated[account].tolist()
+        upnl = im = 0.0
+        cross = False
+        for c, q in enumerate(lots):
+            if q == 0 or isolated[c]:
+                continue
+            cross = True
+            price = float(mark[c])
+            if not math.isfinite(price):
+                price = fallback if (c == contract or contract == 0) else math.nan
+            if math.isnan(price):
+                continue
+            base = q * float(self.lot[c])
+            upnl += base * (price - float(self.entry[account, c]))
+            im += abs(base) * price / float(self.leverage[account, c])
+        if not cross:
+            return wallet
+        return float(wallet + upnl - im)
 
     # ---- funding -----------------------------------------------------------------------------
     def settle_funding(self, contract: int, rate: float, mark_price: float) -> float:

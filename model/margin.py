@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -99,6 +100,7 @@ class TierTable:
         self.mmrs = np.array([t.mmr for t in resolved])
         self.amounts = np.array([t.maint_amount for t in resolved], dtype=float)
         self.max_leverages = np.array([t.max_leverage for t in resolved])
+        self._caps = [float(t.cap) for t in resolved]  # for scalar lookups on the order path
 
     def __repr__(self) -> str:
         return f"TierTable({self.name!r}, {len(self.tiers)} tiers)"
@@ -139,6 +141,11 @@ class TierTable:
         """Highest leverage allowed at this notional; vectorised over arrays."""
         out = self.max_leverages[self.index_of(notional)]
         return float(out) if np.ndim(out) == 0 else out
+
+    def max_leverage_at(self, notional: float) -> float:
+        """`max_leverage` of one finite notional, without array overhead (order entry)."""
+        i = min(bisect_left(self._caps, abs(notional)), len(self.tiers) - 1)
+        return float(self.tiers[i].max_leverage)
 
     def max_notional(self, leverage: float) -> float:
         """Largest notional that can be held at ``leverage`` (the cap of the last tier allowing it)."""

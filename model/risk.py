@@ -46,8 +46,7 @@ class RiskSnapshot:
 
 def ratio_of(mm: np.ndarray, balance: np.ndarray) -> np.ndarray:
     """Margin ratio MM / margin balance; inf when the balance is ≤ 0 with MM > 0, 0 when MM is 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1.0), np.inf)
+    ratio = np.divide(mm, balance, out=np.full(np.shape(mm), np.inf), where=balance > 0)
     return np.where(mm > 0, ratio, 0.0)
 
 

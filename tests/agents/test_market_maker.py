@@ -11,6 +11,7 @@ from agents.market_maker import (
     LEVELS,
     STRESS_VOL_MULTIPLE,
 )
+from model.orderbook import TimeInForce
 
 FAIR = 61_000.0  # deliberately away from the 60,000 mark: makers quote around what they are given
 
@@ -42,9 +43,12 @@ def test_calm_maker_quotes_a_full_even_ladder_around_the_reference_price(build, 
     assert abs(in_bps((best_bid + best_ask) / 2, FAIR)) < 0.1
     assert 0.8 * HALF_SPREAD_BPS - 0.1 < in_bps(best_ask, FAIR) < 1.2 * HALF_SPREAD_BPS + 0.1
     for side, levels in ((1, bids), (-1, asks)):
-        gaps = np.diff([p for p, _ in levels]) * -side
+        gaps = np.diff([p for p, _ in levels]) * -side / FAIR * 1e4
         assert np.all(gaps > 0)  # each level further from the reference
-        assert np.allclose(gaps / FAIR * 1e4, LEVEL_STEP_BPS, atol=0.05)
+        # the deep levels sit on the maker's grid, a level step apart; the first of them lies
+        # half a step to one and a half steps behind the touch
+        assert np.allclose(gaps[1:], LEVEL_STEP_BPS, atol=0.05)
+        assert 0.5 * LEVEL_STEP_BPS - 0.05 <= gaps[0] <= 1.5 * LEVEL_STEP_BPS + 0.05
     sizes = {lots for _, lots in bids + asks}
     assert sizes == {model.exchange.to_lots(0, LEVEL_SIZE_BTC_VALUE / FAIR)}
 
@@ -160,3 +164,39 @@ def test_a_maker_with_a_losing_inventory_is_liquidated(build, desk_for):
     hits = [e for e in model.events.of_kind("liquidation") if e.account == maker.account]
     assert hits
     assert abs(maker.position(0)) < model.exchange.to_lots(0, 200.0)
+
+
+def test_requoting_sends_only_the_messages_that_change_the_ladder(build, desk_for):
+    model, maker, desk = one_maker(build, desk_for)
+    book = model.exchange.books[0]
+    first = quoted(maker, desk, [FAIR])
+    ids = set(book.orders_of(maker.account))
+    sent = book.messages
+    assert quoted(maker, desk, [FAIR]) == first  # nothing changed: no message at all
+    assert book.messages == sent
+    # fair moves by 0.3 bp: the two touches move (a cancel and a post each); the deep levels,
+    # fixed on the grid, stay where they are with their ids (and so their queue priority),
+    # except that one may roll from the near end of a side to its far end
+    moved = quoted(maker, desk, [FAIR * (1 + 0.3e-4)])
+    for side in (1, -1):
+        before = {p for p, _ in first[side][1:]}
+        assert len(before & {p for p, _ in moved[side][1:]}) >= LEVELS - 2
+    kept = ids & set(book.orders_of(maker.account))
+    assert len(kept) >= 2 * (LEVELS - 2)
+    assert book.messages - sent <= 8
+
+
+def test_a_partly_filled_level_is_topped_up_and_an_oversized_one_shrunk_in_place(build, desk_for):
+    model, maker, desk = one_maker(build, desk_for)
+    book = model.exchange.books[0]
+    ex = model.exchange
+    full = quoted(maker, desk, [FAIR])[1][0][1]
+    taker = model.ledger.open_account(1e7, leverage=1)
+    ex.submit(taker, 0, -1, full // 2, None, TimeInForce.IOC)  # half the best bid is taken
+    assert quoted(maker, desk, [FAIR])[1][0][1] >= 0.9 * full  # replenished
+    middle = quoted(maker, desk, [FAIR])[1][LEVELS // 2][0]
+    deep = next(o for o in map(book.get, book.orders_of(maker.account)) if o.price * 0.1 == middle)
+    maker.var = (1.5 * maker.calm_vol) ** 2  # more volatile: smaller levels
+    quoted(maker, desk, [FAIR])
+    smaller = book.get(deep.order_id)
+    assert smaller is not None and smaller.qty < full  # the same order, shrunk

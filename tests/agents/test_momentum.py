@@ -50,7 +50,7 @@ def test_population_feeds_momentum_traders_the_lookback_return(build, desk_for, 
     monkeypatch.setattr("agents.population.MOMENTUM_RATE", 1.0)
     model, traders = momentum_market(build, desk_for, n=20)
     pop = model.population
-    mids = pop._mids()
+    mids = pop._prices()[0]
     for _ in range(pop.mid_history.maxlen):  # a book 1% lower over the whole lookback
         pop.mid_history.append(mids * 0.99)
     pop.act(0.0)

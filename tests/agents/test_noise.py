@@ -46,7 +46,9 @@ def test_noise_actions_per_step_are_rate_times_dt_times_n(build, monkeypatch, st
         {"population.noise": n, "step": step, "duration": steps * step},
     )
     acted: list[list[int]] = []
-    monkeypatch.setattr(NoiseTrader, "act", lambda self, mids: acted[-1].append(self.account))
+    monkeypatch.setattr(
+        NoiseTrader, "act", lambda self, mids, action=None: acted[-1].append(self.account)
+    )
     for _ in range(steps):
         acted.append([])
         model.step()
