@@ -43,6 +43,7 @@ WHALE_CAPITAL = 300_000.0
 WHALE_LEVERAGE = 25.0
 REDUCE_COOLDOWN = 10.0
 YEAR_SECONDS = 365.0 * 86_400.0
+SMALL_CROWD = 2_000  # up to this many traders of a kind, activation draws one uniform each
 
 
 class Population:
@@ -221,9 +222,10 @@ class Population:
         self.mid_history.append(mids)
         returns = (mids / self.mid_history[0] - 1.0).tolist()
         acting = _poisson_pick(rng, self.noise, NOISE_RATE * self.dt)
-        draws = draw_actions(rng, len(acting), self.n_contracts)
-        for trader, action in zip(acting, draws, strict=True):
-            trader.act(mid_list, action)
+        if acting:
+            draws = draw_actions(rng, len(acting), self.n_contracts)
+            for trader, action in zip(acting, draws, strict=True):
+                trader.act(mid_list, action)
         for trader in _poisson_pick(rng, self.momentum, MOMENTUM_RATE * self.dt):
             trader.act(returns)
         self._defend(t, last)
@@ -271,10 +273,18 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) ->
 
 
 def _poisson_pick(rng: np.random.Generator, traders: list, p: float) -> list:  # type: ignore[type-arg]
-    """The traders that act this step: each with probability ``p`` (drawn in one call)."""
-    if not traders:
+    """The traders that act this step: each independently with probability ``p``.
+
+    A few hundred traders draw one uniform each (one call); a large crowd draws how many act
+    (binomial) and then which (sampling without replacement touches only those), so the cost
+    follows the number that act rather than the crowd's size."""
+    n = len(traders)
+    if not n:
         return []
-    k = int(rng.binomial(len(traders), min(1.0, p)))
+    p = min(1.0, p)
+    if n <= SMALL_CROWD:
+        return [traders[i] for i in np.flatnonzero(rng.random(n) < p).tolist()]
+    k = int(rng.binomial(n, p))
     if k == 0:
         return []
-    return [traders[i] for i in rng.choice(len(traders), size=k, replace=False)]
+    return [traders[i] for i in np.sort(rng.choice(n, size=k, replace=False)).tolist()]

@@ -10,7 +10,7 @@ Usage (normally through the benchmark):
 
     python bench_case.py model SCENARIO SEED KEY=VALUE ...     a whole run
     python bench_case.py count SCENARIO SEED KEY=VALUE ...     the same run, counting messages
-    python bench_case.py record SCENARIO SEED PATH              log contract 0's book messages
+    python bench_case.py record SCENARIO SEED PATH KEY=VALUE ...  log contract 0's book messages
     python bench_case.py replay PATH public|internal            replay a log on an empty book
 """
 
@@ -91,9 +91,9 @@ def count_messages(scenario_name: str, seed: int, pairs: list[str]) -> dict[str,
     return {"messages": counter["n"]}
 
 
-def record(scenario_name: str, seed: int, path: str) -> dict[str, Any]:
+def record(scenario_name: str, seed: int, path: str, pairs: list[str]) -> dict[str, Any]:
     """Log every message to contract 0's book during a run, in the public API's terms."""
-    model, _ = _model(scenario_name, seed, [])
+    model, _ = _model(scenario_name, seed, pairs)
     book = model.exchange.books[0]
     log: list[tuple[Any, ...]] = []
 
@@ -118,7 +118,17 @@ def record(scenario_name: str, seed: int, path: str) -> dict[str, Any]:
     model.run()
     with open(path, "wb") as fh:
         pickle.dump(log, fh)
-    return {"messages": len(log)}
+    return {"messages": len(log), **_state(book)}
+
+
+def _state(book: Any) -> dict[str, Any]:
+    """What a replay must reproduce: every level of both sides and the last price."""
+    return {
+        "bids": book.depth(1, 10**9),
+        "asks": book.depth(-1, 10**9),
+        "last": book.last_price,
+        "resting": len(book),
+    }
 
 
 def _entry(  # type: ignore[no-untyped-def]
@@ -170,7 +180,7 @@ def replay(path: str, door: str) -> dict[str, Any]:
             else:
                 book.resize(msg[1], msg[2])
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return {"wall": wall, "cpu": cpu, "messages": len(log), "resting": len(book)}
+    return {"wall": wall, "cpu": cpu, "messages": len(log), **_state(book)}
 
 
 def main(argv: list[str]) -> None:
@@ -180,7 +190,7 @@ def main(argv: list[str]) -> None:
     elif mode == "count":
         out = count_messages(argv[1], int(argv[2]), argv[3:])
     elif mode == "record":
-        out = record(argv[1], int(argv[2]), argv[3])
+        out = record(argv[1], int(argv[2]), argv[3], argv[4:])
     elif mode == "replay":
         out = replay(argv[1], argv[2])
     else:

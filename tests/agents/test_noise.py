@@ -6,13 +6,16 @@ import numpy as np
 import pytest
 
 from agents.noise import CANCEL_SHARE, MARKET_SHARE, MAX_OFFSET_BPS, ORDER_VALUE, NoiseTrader
-from agents.population import NOISE_RATE, _poisson_pick
+from agents.population import NOISE_RATE, SMALL_CROWD, _poisson_pick
 
 
-def test_poisson_pick_is_a_binomial_subset_of_distinct_traders():
+@pytest.mark.parametrize(
+    ("n", "p", "draws"),
+    [(200, 0.05, 4_000), (SMALL_CROWD * 3, 0.004, 1_500)],  # one uniform each; binomial + which
+)
+def test_poisson_pick_is_a_binomial_subset_of_distinct_traders(n, p, draws):
     rng = np.random.default_rng(7)
-    traders = [object() for _ in range(200)]
-    p, draws = 0.05, 4_000
+    traders = [object() for _ in range(n)]
     sizes = []
     seen: Counter = Counter()
     for _ in range(draws):
@@ -20,14 +23,15 @@ def test_poisson_pick_is_a_binomial_subset_of_distinct_traders():
         assert len({id(t) for t in picked}) == len(picked)  # nobody acts twice in a step
         sizes.append(len(picked))
         seen.update(id(t) for t in picked)
-    n = len(traders)
     assert np.mean(sizes) == pytest.approx(n * p, rel=0.03)
     # binomial spread: a fixed-size pick (variance 0) or one coin for all (variance n²p(1−p))
     # would fail this
     assert np.var(sizes) == pytest.approx(n * p * (1 - p), rel=0.15)
     # every trader is equally likely to be picked: none left out, none favoured
     counts = np.array([seen[id(t)] for t in traders])
-    assert counts.min() > 0.6 * draws * p and counts.max() < 1.4 * draws * p
+    expected = draws * p
+    assert counts.min() > expected - 4.5 * np.sqrt(expected)
+    assert counts.max() < expected + 4.5 * np.sqrt(expected)
 
 
 def test_poisson_pick_edges():
