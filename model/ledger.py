@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from model import pools
 from model.margin import TierTable, bankruptcy_price
 
 CONSERVATION_TOLERANCE = 1e-9  # relative to deposits
@@ -185,21 +186,7 @@ class Ledger:
     def position_margin(self, account: int, contract: int, mark: np.ndarray) -> float:
         """Margin backing a position: its isolated margin, or for cross the wallet plus the
         UPNL of the account's other cross positions (what its bankruptcy price is computed on)."""
-        return float(self.position_margins(np.array([account]), contract, mark)[0])
-
-    def position_margins(self, accounts: np.ndarray, contract: int, mark: np.ndarray) -> np.ndarray:
-        """`position_margin` of many accounts' positions on one contract at once."""
-        lots = self.lots[accounts]
-        upnl = lots * self.lot * (mark - self.entry[accounts])
-        cross = ~self.isolated[accounts] & (lots != 0)
-        others = np.where(cross, upnl, 0.0).sum(axis=1) - np.where(
-            cross[:, contract], upnl[:, contract], 0.0
-        )
-        return np.where(
-            self.isolated[accounts, contract],
-            self.iso_margin[accounts, contract],
-            self.wallet[accounts] + others,
-        )
+        return float(pools.backing_margins(self, np.array([account]), contract, mark)[0])
 
     def bankruptcy_price(self, account: int, contract: int, mark: np.ndarray) -> float:
         """Price at which an open position's margin (`position_margin`) is exactly used up."""
@@ -348,19 +335,12 @@ class Ledger:
     def available_balance(
         self, account: int, mark: np.ndarray, fallback: float = np.nan, contract: int = 0
     ) -> float:
-        """Wallet + cross UPNL − cross initial margin: what new positions can draw on."""
-        prices = np.where(np.isfinite(mark), mark, fallback if contract == 0 else np.nan)
-        if contract != 0 and not np.isfinite(prices[contract]):
-            prices = prices.copy()
+        """Wallet + cross UPNL − cross initial margin: what new positions can draw on (a
+        contract without a mark is valued at ``fallback`` when it is ``contract``)."""
+        prices = np.array(mark, dtype=float)
+        if not np.isfinite(prices[contract]):
             prices[contract] = fallback
-        lots = self.lots[account]
-        cross = ~self.isolated[account] & (lots != 0)
-        if not cross.any():
-            return float(self.wallet[account])
-        base = lots * self.lot * cross
-        upnl = np.nansum(base * (prices - self.entry[account]))
-        im = np.nansum(np.abs(base) * prices / self.leverage[account])
-        return float(self.wallet[account] + upnl - im)
+        return pools.available_balance(self, account, prices)
 
     # ---- funding -----------------------------------------------------------------------------
     def settle_funding(self, contract: int, rate: float, mark_price: float) -> float:
@@ -377,21 +357,23 @@ class Ledger:
         return paid
 
     # ---- valuation (vectorised over all accounts) -------------------------------------------
-    def base_qty(self) -> np.ndarray:
-        """Signed positions in base units, [accounts, contracts]."""
-        return self.lots * self.lot
+    def base_qty(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
+        """Signed positions in base units, [accounts, contracts] (``rows`` only, if given)."""
+        return self.lots[slice(None) if rows is None else rows] * self.lot
 
-    def upnl(self, mark: np.ndarray) -> np.ndarray:
-        """Unrealised PnL at ``mark``, [accounts, contracts]."""
-        return self.base_qty() * (mark - self.entry)
+    def upnl(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
+        """Unrealised PnL ``side·Q·(mark − entry)``, [accounts, contracts]: the one place it
+        is computed."""
+        rows = slice(None) if rows is None else rows
+        return self.base_qty(rows) * (mark - self.entry[rows])
 
-    def notional(self, mark: np.ndarray) -> np.ndarray:
+    def notional(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Absolute position notional at ``mark``, [accounts, contracts]."""
-        return np.abs(self.base_qty()) * mark
+        return np.abs(self.base_qty(rows)) * mark
 
-    def maintenance(self, mark: np.ndarray) -> np.ndarray:
+    def maintenance(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Maintenance margin of every position at ``mark`` (tiered), [accounts, contracts]."""
-        notional = self.notional(mark)
+        notional = self.notional(mark, rows)
         out = np.empty_like(notional)
         for c, table in enumerate(self.tiers):
             out[:, c] = table.maintenance_margin(notional[:, c])

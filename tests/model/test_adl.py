@@ -1,5 +1,6 @@
 """ADL: fires only when the fund cannot cover, serves the queue in rank order, at the preset price."""
 
+import numpy as np
 import pytest
 
 from model.adl import rank_binance, rank_bitmex
@@ -135,3 +136,43 @@ def test_lights_are_quintiles(market):
     by_account = dict(zip(ids.tolist(), lights.tolist(), strict=True))
     assert by_account[accounts[-1]] == 5 and by_account[accounts[0]] == 1
     assert sorted(set(lights.tolist())) == [1, 2, 3, 4, 5]
+
+
+def insolvent_fund(m):
+    """The fund holds 1 BTC long from 60,000 with a 1,000 balance: at 58,000 its equity is
+    −1,000; a short from 59,000 is the one winner."""
+    fund = m.funds.account_of(0)
+    m.ledger.transfer_position(m.maker, fund, 0, 1_000, 60_000.0)
+    (winner,) = shorts(m, [(100_000.0, 2_000, 59_000.0)])
+    m.mark[:] = 58_000.0
+    return fund, winner
+
+
+@pytest.mark.parametrize(
+    ("venue", "expected"),
+    [("hyperliquid", 58_500.0), ("okx", 58_000.0), ("binance", 59_000.0), ("bybit", 59_000.0)],
+)
+def test_an_insolvent_fund_is_deleveraged_at_the_venues_adl_price(market, venue, expected):
+    """Spec §5: the previous oracle price on Hyperliquid, the mark on OKX, the bankruptcy price
+    of the liquidated order (here the fund's own) on Binance and Bybit; both sides realise their
+    PnL at that price (the fund used to be deleveraged at its bankruptcy price everywhere)."""
+    m = market(venue, fund=1_000.0)
+    fund, winner = insolvent_fund(m)
+    winner_wallet = float(m.ledger.wallet[winner])
+    m.engine.settle(0.0, m.mark, np.array([58_500.0]))  # previous index 58,500
+    (adl,) = m.kinds("adl")
+    assert adl.account == fund and adl.counterparty == winner
+    assert adl.fill_price == pytest.approx(expected)
+    assert adl.insurance_change == pytest.approx(1.0 * (expected - 60_000.0))  # fund's PnL
+    assert m.ledger.lots[fund, 0] == 0
+    # the winner closed 1 of its 2 BTC at the ADL price: realised 59,000 − price
+    assert m.ledger.realised[winner, 0] == pytest.approx(59_000.0 - expected)
+    assert m.ledger.wallet[winner] >= winner_wallet - 1e-6
+    (short,) = m.kinds("shortfall")
+    assert short.notional == pytest.approx(1_000.0)  # −equity: what keeps the venue solvent
+    # what the ADL price leaves the fund short of is written off as bad debt, not hidden
+    left = max(0.0, -(1_000.0 + expected - 60_000.0))
+    assert m.ledger.written_off == pytest.approx(left, abs=1e-6)
+    assert sum(e.notional for e in m.kinds("bad_debt")) == pytest.approx(left, abs=1e-6)
+    assert m.funds.balance(0) >= 0.0
+    assert m.problems() == []
