@@ -199,8 +199,8 @@ class AutoDeleverager:
     ) -> float:
         """Take ``amount`` from the positive PnL of the winners opposite a bankrupt position of
         ``side``, pro rata to their profit, and pay it to ``payee`` (the fund holding the
-        position); no position is closed. A winner gives at most its UPNL and never more than its
-        pool's margin balance. Returns what could not be raised.
+        position); no position is closed (`Ledger.haircut_pnl`). A winner gives at most its UPNL
+        and never more than its pool's margin balance. Returns what could not be raised.
         """
         pool = self.candidates(contract, -side, mark)
         winners = np.flatnonzero(pool.upnl > 0)
@@ -218,7 +218,7 @@ class AutoDeleverager:
         for account, h in zip(accounts, take, strict=True):
             if h <= 0:
                 continue
-            self.ledger.charge(int(account), contract, payee, float(h))
+            self.ledger.haircut_pnl(int(account), contract, float(h), payee)
             self.events.add(
                 "haircut",
                 t,

@@ -224,6 +224,17 @@ class Ledger:
         self.apply_fill(source, contract, -lots, price, source_fee, release_margin=False)
         self.apply_fill(target, contract, lots, price, target_fee)
 
+    def haircut_pnl(self, account: int, contract: int, amount: float, target: int) -> None:
+        """Take ``amount`` of a position's unrealised profit and pay it to ``target``'s wallet:
+        the entry price moves against the holder by ``amount / Q``, so the same profit cannot be
+        taken twice and no position is closed (an ADL haircut)."""
+        lots = int(self.lots[account, contract])
+        if lots == 0:
+            raise ValueError(f"account {account} holds no position on contract {contract}")
+        qty = abs(lots) * float(self.lot[contract])
+        self.entry[account, contract] += (1 if lots > 0 else -1) * amount / qty
+        self.wallet[target] += amount
+
     def write_off(self, account: int, contract: int | None = None) -> float:
         """Zero a negative balance nobody can cover (wallet, or the isolated margin of a closed
         position); returns the bad debt written off."""

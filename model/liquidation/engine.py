@@ -328,11 +328,16 @@ class LiquidationEngine:
             side = 1 if held > 0 else -1
             self._log_shortfall(fund, contract, side, -equity, "fund-insolvent", now)
             if not self.adl.closes_positions:
-                self.adl.haircut(now.t, fund, contract, side, -equity, mark, "fund-insolvent")
-                continue
-            bp = ledger.bankruptcy_price(fund, contract, mark)
-            price = self.adl_price(contract, bp, now)
-            left = self.adl.deleverage(now.t, fund, contract, held, price, mark, "fund-insolvent")
+                short = self.adl.haircut(
+                    now.t, fund, contract, side, -equity, mark, "fund-insolvent"
+                )
+                left = abs(held) if short > 0 else 0  # winners' profit ran out: sell it all
+            else:
+                bp = ledger.bankruptcy_price(fund, contract, mark)
+                price = self.adl_price(contract, bp, now)
+                left = self.adl.deleverage(
+                    now.t, fund, contract, held, price, mark, "fund-insolvent"
+                )
             if left:
                 self.exchange.market(
                     fund, contract, -side, left, reduce_only=True, check_margin=False, fee_rate=0.0

@@ -74,6 +74,9 @@ class Market:
     def kinds(self, kind):
         return [e for e in self.events.rows if e.kind == kind]
 
+    def rows_of(self, *kinds):
+        return [e for e in self.events.rows if e.kind in kinds]
+
 
 @pytest.fixture
 def market():
