@@ -42,6 +42,13 @@ SUMMARY_FIELDS = [
     "return_excess_kurtosis",
     "return_skewness",
     "abs_return_acf_lag1",
+    "adl_loss_socialised",
+    "adl_shortfall_needed",
+    "adl_shortfall_covered",
+    "adl_over_utilisation",
+    "adl_accounts_hit",
+    "adl_largest_share",
+    "adl_gini",
     "conservation_error",
     "wall_seconds",
 ]
@@ -73,6 +80,13 @@ FIELD_MEANINGS = {
     "return_excess_kurtosis": "excess kurtosis of one-step mid log returns",
     "return_skewness": "skewness of one-step mid log returns",
     "abs_return_acf_lag1": "autocorrelation of |one-step mid log returns| at lag 1",
+    "adl_loss_socialised": "winners' profit closed by ADL or haircut (USDT)",
+    "adl_shortfall_needed": "loss the venue could not cover itself when ADL fired (USDT)",
+    "adl_shortfall_covered": "what ADL'd winners paid against the mark (USDT)",
+    "adl_over_utilisation": "loss socialised / loss needed (NaN when neither, inf when none needed)",
+    "adl_accounts_hit": "winners closed or haircut by ADL",
+    "adl_largest_share": "largest share of the socialised loss borne by one account",
+    "adl_gini": "Gini coefficient of the socialised loss over the accounts hit",
     "conservation_error": "largest relative money-conservation error over the run",
     "wall_seconds": "wall-clock seconds the run took",
 }
@@ -110,6 +124,40 @@ RETURN_FIELDS = (
     "return_skewness",
     "abs_return_acf_lag1",
 )
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative amounts (0: all equal; near 1: one takes all)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    if n == 0 or x.sum() <= 0:
+        return float("nan")
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * (ranks * x).sum()) / (n * x.sum()) - (n + 1.0) / n)
+
+
+def adl_study(events: pd.DataFrame) -> dict[str, float]:
+    """How much loss ADL socialised, against how much was needed, and who paid (Chitra, arXiv
+    2512.01112): ``shortfall`` events carry what the venue could not cover itself; ``adl``
+    fills and ``haircut`` events carry the winner's profit taken (``socialised``) and what the
+    winner paid against the mark (``covered``)."""
+    hits = events[events["kind"].isin(["adl", "haircut"])]
+    needed = float(events.loc[events["kind"] == "shortfall", "notional"].sum())
+    socialised = float(hits["socialised"].sum())
+    over = float("inf") if socialised > 0 else float("nan")  # when nothing was needed
+    if needed > 0:
+        over = socialised / needed
+    per_account = hits.groupby("counterparty")["socialised"].sum()
+    total = float(per_account.sum())
+    return {
+        "adl_loss_socialised": socialised,
+        "adl_shortfall_needed": needed,
+        "adl_shortfall_covered": float(hits["covered"].sum()),
+        "adl_over_utilisation": over,
+        "adl_accounts_hit": int(hits["counterparty"].nunique()),
+        "adl_largest_share": float(per_account.max() / total) if total > 0 else float("nan"),
+        "adl_gini": gini(per_account.to_numpy()),
+    }
 
 
 def summarize(
@@ -155,6 +203,7 @@ def summarize(
         "largest_cascade_liquidations": int(biggest["n_liquidations"].sum()),
         "largest_cascade_notional": float(biggest["notional"].sum()),
         **return_statistics(timeseries),
+        **adl_study(events),
         "conservation_error": float(conservation_error),
         "wall_seconds": float(wall_seconds),
     }

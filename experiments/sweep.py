@@ -24,6 +24,12 @@ import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from experiments.adl_study import (
+    POLICY_KEY,
+    minimal_is_least,
+    policy_plot,
+    policy_table,
+)
 from experiments.distributions import (
     KEY_OUTCOMES,
     check_outcomes,
@@ -271,6 +277,8 @@ def write_sweep_report(
                 for outcome in outcomes
             ]
     grid = definition.get("grid", {})
+    study = adl_policy_section(runs, keys, out)
+    plots += study[1]
     lines = [
         f"# Sweep: {definition.get('scenario')}",
         "",
@@ -286,8 +294,39 @@ def write_sweep_report(
         "",
         *markdown_table(point_summary(frame, keys, outcomes)),
         "",
+        *study[0],
         *failures_section(frame),
         "## Plots",
         "",
     ]
     return write_report(out, lines, plots)
+
+
+def adl_policy_section(
+    runs: pd.DataFrame, keys: list[str], out: Path
+) -> tuple[list[str], list[Path]]:
+    """For a sweep over ADL policies alone: the policy table, the paired-seed check of the
+    minimal policy, and the over-utilisation plot (`experiments.adl_study`)."""
+    if keys != [POLICY_KEY] or runs.empty:
+        return [], []
+    lines = [
+        "## ADL policies (paired seeds)",
+        "",
+        (
+            "Median [5%, 95%] across seeds. Over-utilisation = loss socialised / loss needed "
+            "(Chitra, arXiv 2512.01112)."
+        ),
+        "",
+        *markdown_table(policy_table(runs)),
+        "",
+    ]
+    if "minimal" in set(runs[POLICY_KEY]):
+        least = minimal_is_least(runs)
+        lines += [
+            (
+                f"Minimal policy's over-utilisation ≤ every other policy's on "
+                f"{int(least.sum())} of {len(least)} paired seeds where it is defined."
+            ),
+            "",
+        ]
+    return lines, [policy_plot(runs, out / "adl_policies.png")]

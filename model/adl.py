@@ -9,6 +9,16 @@ Ranking policies (spec §5), selectable per scenario (``venue.adl.ranking``):
 * ``pnl``: unrealised profit only;
 * ``pro_rata``: every profitable opposite position is cut in proportion to its profit.
 
+Two policies of the ADL study (Chitra, arXiv 2512.01112) close no position at all: the fund
+takes the bankrupt position over and the loss is paid in cash out of the winners' positive PnL,
+pro rata to their profit (a haircut):
+
+* ``haircut``: the fund covers what it can and is allowed to (as for the queues); the rest of the
+  shortfall is haircut;
+* ``minimal``: the fund covers everything its equity can, whatever its position cap or drawdown
+  rule; only the loss that would leave the venue insolvent is haircut — the least socialised
+  loss that keeps the venue solvent.
+
 The queue is served highest rank first until the bankrupt quantity is covered, at the price the
 venue uses (bankruptcy price of the liquidated order, mark, or previous index). What nobody can
 take is left to the caller to record as bad debt.
@@ -20,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model import pools
 from model.events import EventLog
 from model.exchange import Exchange
 from model.venue import AdlRules
@@ -61,6 +72,9 @@ def _ranks_bitmex(side, qty, entry, mark, bankrupt):  # type: ignore[no-untyped-
     return rank
 
 
+HAIRCUT_POLICIES = ("haircut", "minimal")
+
+
 @dataclass(frozen=True, slots=True)
 class Candidates:
     """Opposite-side positions that could be deleveraged, with their ranks."""
@@ -86,34 +100,34 @@ class AutoDeleverager:
         self.rules = rules
         self.events = events
 
+    @property
+    def closes_positions(self) -> bool:
+        """True for the queue policies; the haircut policies close no position."""
+        return self.rules.ranking not in HAIRCUT_POLICIES
+
     def candidates(self, contract: int, side: int, mark: np.ndarray) -> Candidates:
         """Positions of ``side`` on ``contract`` (not system accounts), ranked by the policy."""
         ledger = self.ledger
         lots = ledger.lots[:, contract]
-        held = (np.sign(lots) == side) & ~ledger.system
-        accounts = np.flatnonzero(held)
+        accounts = np.flatnonzero((np.sign(lots) == side) & ~ledger.system)
         qty = np.abs(lots[accounts]) * ledger.lot[contract]
         entry = ledger.entry[accounts, contract]
         price = float(mark[contract])
-        upnl = side * qty * (price - entry)
+        upnl = ledger.upnl(mark, accounts)[:, contract]
         policy = self.rules.ranking
         if policy == "bitmex":
-            margin = ledger.position_margins(accounts, contract, mark)
+            margin = pools.backing_margins(ledger, accounts, contract, mark)
             bankrupt = np.maximum(0.0, entry - side * margin / np.maximum(qty, 1e-300))
             ranks = _ranks_bitmex(side, qty, entry, price, bankrupt)
         elif policy == "binance":
             mm = ledger.tiers[contract].maintenance_margin(qty * price)
-            wallet = np.where(
-                ledger.isolated[accounts, contract],
-                ledger.iso_margin[accounts, contract],
-                ledger.wallet[accounts],
-            )
+            wallet = pools.pool_cash(ledger, accounts, contract)
             pnl_pct = np.maximum(0.0, upnl) / np.maximum(1.0, wallet)
             balance = wallet + upnl
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1), 0.0)
             ranks = pnl_pct * ratio
-        else:  # pnl and pro_rata rank by profit
+        else:  # pnl, pro_rata and the haircut policies rank by profit
             ranks = upnl
         return Candidates(accounts, np.abs(lots[accounts]), ranks, upnl)
 
@@ -127,7 +141,13 @@ class AutoDeleverager:
         mark: np.ndarray,
         cause: str,
     ) -> int:
-        """Close ``lots`` (signed, as held by ``account``) against opposite positions.
+        """Close ``lots`` (signed, as held by ``account``) against opposite positions at
+        ``price``; both sides realise their PnL there.
+
+        Each fill records the profit taken out of the winner's position (``socialised``: its
+        positive UPNL at the mark on the closed lots, the measure of Chitra, arXiv 2512.01112)
+        and what the winner paid against the mark (``covered``: ``side·q·(price − mark)``), and,
+        when ``account`` is an insurance fund, the fund's realised PnL as ``insurance_change``.
 
         Returns the lots that could not be matched (0 when fully covered).
         """
@@ -136,30 +156,84 @@ class AutoDeleverager:
         pool = self.candidates(contract, -side, mark)
         plan = _pro_rata(pool, need) if self.rules.ranking == "pro_rata" else _greedy(pool, need)
         ledger = self.ledger
-        qty_lot = ledger.lot[contract]
-        for target, take, rank in plan:
+        qty_lot = float(ledger.lot[contract])
+        m = float(mark[contract])
+        fund = bool(ledger.system[account])
+        for target, take, rank, upnl_per_lot in plan:
             self.exchange.cancel_all(target)
+            before = float(ledger.wallet[account])
             ledger.transfer_position(
                 account, target, contract, side * take, price, 0.0, self.rules.fee
             )
-            fee = take * qty_lot * price * self.rules.fee
+            qty = take * qty_lot
             self.events.add(
                 "adl",
                 t,
                 account,
                 contract,
                 side=side,
-                qty=take * qty_lot,
-                notional=take * qty_lot * price,
-                mark_price=float(mark[contract]),
+                qty=qty,
+                notional=qty * price,
+                mark_price=m,
                 fill_price=price,
-                fee=fee,
+                fee=qty * price * self.rules.fee,
+                insurance_change=float(ledger.wallet[account]) - before if fund else 0.0,
                 counterparty=int(target),
                 rank=float(rank),
+                socialised=max(0.0, upnl_per_lot * take),
+                covered=side * qty * (price - m),
                 style_step=f"adl:{self.rules.ranking}:{cause}",
             )
             need -= take
         return need
+
+    def haircut(
+        self,
+        t: float,
+        payee: int,
+        contract: int,
+        side: int,
+        amount: float,
+        mark: np.ndarray,
+        cause: str,
+    ) -> float:
+        """Take ``amount`` from the positive PnL of the winners opposite a bankrupt position of
+        ``side``, pro rata to their profit, and pay it to ``payee`` (the fund holding the
+        position); no position is closed (`Ledger.haircut_pnl`). A winner gives at most its UPNL
+        and never more than its pool's margin balance. Returns what could not be raised.
+        """
+        pool = self.candidates(contract, -side, mark)
+        winners = np.flatnonzero(pool.upnl > 0)
+        if amount <= 0 or winners.size == 0:
+            return max(0.0, amount)
+        accounts = pool.accounts[winners]
+        profit = pool.upnl[winners]
+        p = pools.pools(self.ledger, mark, accounts)
+        equity = np.where(
+            self.ledger.isolated[accounts, contract], p.iso_equity[:, contract], p.cross_equity
+        )
+        cap = np.minimum(profit, np.maximum(0.0, equity))
+        take = _water_fill(profit, cap, amount)
+        m = float(mark[contract])
+        for account, h in zip(accounts, take, strict=True):
+            if h <= 0:
+                continue
+            self.ledger.haircut_pnl(int(account), contract, float(h), payee)
+            self.events.add(
+                "haircut",
+                t,
+                payee,
+                contract,
+                side=side,
+                notional=float(h),
+                mark_price=m,
+                insurance_change=float(h),
+                counterparty=int(account),
+                socialised=float(h),
+                covered=float(h),
+                style_step=f"adl:{self.rules.ranking}:{cause}",
+            )
+        return max(0.0, amount - float(take.sum()))
 
     def lights(self, contract: int, side: int, mark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """ADL quintile (1–5 lights, 5 = first in the queue) of every position of ``side``.
@@ -174,18 +248,25 @@ class AutoDeleverager:
         return pool.accounts, np.ceil(pct * 5).astype(int)
 
 
-def _greedy(pool: Candidates, need: int) -> list[tuple[int, int, float]]:
+Plan = list[tuple[int, int, float, float]]  # (account, lots, rank, UPNL per lot)
+
+
+def _per_lot(pool: Candidates, i: int) -> float:
+    return float(pool.upnl[i] / pool.lots[i])
+
+
+def _greedy(pool: Candidates, need: int) -> Plan:
     plan = []
     for i in np.argsort(-pool.ranks, kind="stable"):
         if need <= 0:
             break
         take = int(min(need, pool.lots[i]))
-        plan.append((int(pool.accounts[i]), take, float(pool.ranks[i])))
+        plan.append((int(pool.accounts[i]), take, float(pool.ranks[i]), _per_lot(pool, int(i))))
         need -= take
     return plan
 
 
-def _pro_rata(pool: Candidates, need: int) -> list[tuple[int, int, float]]:
+def _pro_rata(pool: Candidates, need: int) -> Plan:
     winners = np.flatnonzero(pool.upnl > 0)
     if winners.size == 0:
         return []
@@ -199,7 +280,22 @@ def _pro_rata(pool: Candidates, need: int) -> list[tuple[int, int, float]]:
         share[i] += extra
         left -= extra
     return [
-        (int(pool.accounts[w]), int(s), float(pool.ranks[w]))
+        (int(pool.accounts[w]), int(s), float(pool.ranks[w]), _per_lot(pool, int(w)))
         for w, s in zip(winners, share, strict=True)
         if s > 0
     ]
+
+
+def _water_fill(weights: np.ndarray, cap: np.ndarray, amount: float) -> np.ndarray:
+    """Split ``amount`` in proportion to ``weights`` with each share at most its ``cap``; what a
+    capped share cannot take is spread over the others the same way."""
+    take = np.zeros_like(weights)
+    left = amount
+    open_ = cap > take
+    while left > 1e-12 * max(1.0, amount) and open_.any():
+        share = left * weights * open_ / weights[open_].sum()
+        step = np.minimum(share, cap - take)
+        take += step
+        left -= float(step.sum())
+        open_ = cap - take > 1e-12 * np.maximum(1.0, cap)
+    return take

@@ -8,6 +8,9 @@ the run (columns in docs/CONTRACTS.md). Kinds:
 * ``takeover``: the insurance fund (or backstop vault) taking a position at the bankruptcy price;
 * ``offload``: the fund selling what it holds into the book;
 * ``adl``: one auto-deleveraging fill against a counterparty, with its rank;
+* ``haircut``: a winner's positive PnL taken in cash by a haircut ADL policy (no position closed);
+* ``shortfall``: a loss handed to ADL; ``notional`` is the part the venue could not have covered
+  itself (what ADL needs to socialise to keep the venue solvent);
 * ``bad_debt``: a loss no fund and no counterparty could cover (recorded, never hidden);
 * ``deficit``: the fund settling a negative balance left after a close.
 """
@@ -19,7 +22,16 @@ from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 
-KINDS = ("liquidation", "takeover", "offload", "adl", "bad_debt", "deficit")
+KINDS = (
+    "liquidation",
+    "takeover",
+    "offload",
+    "adl",
+    "haircut",
+    "shortfall",
+    "bad_debt",
+    "deficit",
+)
 
 
 @dataclass(slots=True)
@@ -43,6 +55,8 @@ class Event:
     counterparty: int = -1
     rank: float = float("nan")
     cascade_id: int = -1
+    socialised: float = 0.0  # adl/haircut: winner's profit closed or haircut
+    covered: float = 0.0  # adl/haircut: what the winner paid against the mark
 
 
 COLUMNS = [f.name for f in fields(Event)]

@@ -22,11 +22,15 @@ from collections import deque
 
 import numpy as np
 
+from model import pools
+from model.closeout import close_at_bankruptcy, log_closeout
 from model.events import EventLog
 from model.exchange import Exchange
 from model.ledger import Ledger
 from model.orderbook import TimeInForce
 from model.venue import InsuranceRules
+
+ROUNDING = 1e-6  # USDT: a negative balance this close to zero is float residue, not a loss
 
 
 class InsuranceFunds:
@@ -70,10 +74,7 @@ class InsuranceFunds:
 
     def equity(self, contract: int, mark: np.ndarray) -> float:
         """Balance plus the unrealised PnL of what the fund holds."""
-        account = self.accounts[contract]
-        ledger = self.ledger
-        upnl = ledger.lots[account] * ledger.lot * (mark - ledger.entry[account])
-        return float(ledger.wallet[account] + upnl.sum())
+        return pools.account_equity(self.ledger, self.accounts[contract], mark)
 
     def drawdown(self, contract: int) -> float:
         """Fall of the balance from its peak within the drawdown window (fraction)."""
@@ -87,9 +88,10 @@ class InsuranceFunds:
     ) -> tuple[int, str]:
         """How many of ``lots`` (a position of ``side``) the fund may take over, and why not all.
 
-        What the fund can pay with is its equity (balance plus the unrealised PnL of what it
-        already holds), so a fund sitting on losing takeovers stops absorbing before its balance
-        shows the loss.
+        The fund covers what it can and is allowed to: as many lots as its equity (balance plus
+        the unrealised PnL of what it already holds, so a fund sitting on losing takeovers stops
+        absorbing before its balance shows the loss) pays the shortfall of, within its net
+        position cap; ADL takes only the rest.
 
         Args:
             contract: the contract.
@@ -99,21 +101,27 @@ class InsuranceFunds:
             mark: mark prices of every contract, to value the fund's holdings.
         """
         rules = self.rules
-        capacity = self.equity(contract, mark)
-        if shortfall > capacity:
-            return 0, "fund cannot cover the shortfall"
         if rules.drawdown_trigger and self.drawdown(contract) >= rules.drawdown_pct:
             return 0, f"fund fell {rules.drawdown_pct:.0%} from its peak"
+        capacity = self.equity(contract, mark)
+        per_lot = max(0.0, shortfall) / lots
+        take, reason = lots, ""
+        if per_lot > 0:
+            take = max(0, min(lots, math.floor(max(0.0, capacity) / per_lot + 1e-9)))
+            if take < lots:
+                reason = "fund cannot cover the shortfall"
         if rules.max_position_pct is None:
-            return lots, ""
+            return take, reason
+        # the net position after taking k lots must stay within pct × (equity − k·per_lot)
         ledger = self.ledger
-        account = self.accounts[contract]
-        lot = ledger.lot[contract]
-        held = int(ledger.lots[account, contract])
-        limit = rules.max_position_pct * max(0.0, capacity - shortfall)
-        room_lots = math.floor(limit / (lot * float(mark[contract])) + 1e-9) - side * held
-        take = max(0, min(lots, room_lots))
-        return take, "" if take == lots else "fund at its maximum net position"
+        pct = rules.max_position_pct
+        lot_value = float(ledger.lot[contract] * mark[contract])
+        held = int(ledger.lots[self.accounts[contract], contract])
+        room = (pct * capacity - side * held * lot_value) / (lot_value + pct * per_lot)
+        room_lots = max(0, math.floor(room + 1e-9))
+        if room_lots < take:
+            return room_lots, "fund at its maximum net position"
+        return take, reason
 
     # ---- each step ----------------------------------------------------------------------------
     def offload(self, t: float, exchange: Exchange, events: EventLog, mark: np.ndarray) -> None:
@@ -125,36 +133,20 @@ class InsuranceFunds:
         for account in self.unique_accounts:
             for col in np.flatnonzero(ledger.lots[account]):
                 c = int(col)
-                held = int(ledger.lots[account, c])
-                side = 1 if held > 0 else -1
-                lots = max(1, math.ceil(abs(held) * self.rules.offload_fraction))
-                floor = ledger.bankruptcy_price(account, c, mark) / exchange.contracts[c].tick_size
-                limit = math.ceil(floor - 1e-9) if side > 0 else math.floor(floor + 1e-9)
-                before = float(ledger.wallet[account])
-                result = exchange.submit(  # the exchange's own account pays itself no fee
-                    account,
-                    c,
-                    -side,
-                    lots,
-                    max(1, limit),
-                    TimeInForce.IOC,
-                    reduce_only=True,
-                    fee_rate=0.0,
+                lots = max(
+                    1, math.ceil(abs(int(ledger.lots[account, c])) * self.rules.offload_fraction)
                 )
-                if result.filled_qty:
-                    ticks = sum(f.price * f.qty for f in result.fills) / result.filled_qty
-                    price = exchange.price_of(c, ticks)
-                    qty = result.filled_qty * ledger.lot[c]
-                    events.add(
+                before = float(ledger.wallet[account])
+                close = close_at_bankruptcy(exchange, account, c, lots, TimeInForce.IOC, mark)
+                if close.lots:
+                    log_closeout(
+                        events,
                         "offload",
                         t,
                         account,
                         c,
-                        side=side,
-                        qty=qty,
-                        notional=qty * price,
-                        mark_price=float(mark[c]),
-                        fill_price=price,
+                        close,
+                        mark,
                         insurance_change=float(ledger.wallet[account]) - before,
                         style_step="insurance:offload",
                     )
@@ -162,21 +154,27 @@ class InsuranceFunds:
     def cover_deficits(self, t: float, events: EventLog) -> float:
         """Pay the negative balances left after closes; write off what the fund cannot pay.
 
+        A negative balance within `ROUNDING` of zero is the float residue of a close at a
+        bankruptcy price, not a loss: it is zeroed (counted in the ledger's write-offs, so money
+        stays conserved) without an event, so no balance is ever reported below zero.
+
         Returns the bad debt written off this step.
         """
         ledger = self.ledger
         bad = 0.0
         flat = ~(ledger.lots != 0).any(axis=1) & ~ledger.system
-        for account in np.flatnonzero(flat & (ledger.wallet < -1e-9)):
+        for account in np.flatnonzero(flat & (ledger.wallet < 0)):
             bad += self._cover(t, events, int(account), None, 0)
-        closed_iso = (ledger.lots == 0) & (ledger.iso_margin < -1e-9)
-        for account, c in np.argwhere(closed_iso):
+        for account, c in np.argwhere((ledger.lots == 0) & (ledger.iso_margin < 0)):
             bad += self._cover(t, events, int(account), int(c), int(c))
         for fund in self.unique_accounts:  # a fund that had to sell at a loss beyond its balance
-            if ledger.wallet[fund] < -1e-9:
+            if ledger.wallet[fund] < 0:
                 debt = ledger.write_off(fund)
-                bad += debt
-                events.add("bad_debt", t, fund, 0, notional=debt, style_step="insurance:overdrawn")
+                if debt > ROUNDING:
+                    bad += debt
+                    events.add(
+                        "bad_debt", t, fund, 0, notional=debt, style_step="insurance:overdrawn"
+                    )
         return bad
 
     def _cover(
@@ -186,6 +184,9 @@ class InsuranceFunds:
         owed = -float(
             ledger.wallet[account] if contract is None else ledger.iso_margin[account, contract]
         )
+        if owed <= ROUNDING:
+            ledger.write_off(account, contract)
+            return 0.0
         fund = self.accounts[fund_contract]
         paid = min(owed, max(0.0, float(ledger.wallet[fund])))
         if paid > 0:

@@ -18,11 +18,11 @@ Insurance funds and the backstop vault are ledger accounts flagged ``system``, s
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from model import pools
 from model.margin import TierTable, bankruptcy_price
 
 CONSERVATION_TOLERANCE = 1e-9  # relative to deposits
@@ -186,21 +186,7 @@ class Ledger:
     def position_margin(self, account: int, contract: int, mark: np.ndarray) -> float:
         """Margin backing a position: its isolated margin, or for cross the wallet plus the
         UPNL of the account's other cross positions (what its bankruptcy price is computed on)."""
-        return float(self.position_margins(np.array([account]), contract, mark)[0])
-
-    def position_margins(self, accounts: np.ndarray, contract: int, mark: np.ndarray) -> np.ndarray:
-        """`position_margin` of many accounts' positions on one contract at once."""
-        lots = self.lots[accounts]
-        upnl = lots * self.lot * (mark - self.entry[accounts])
-        cross = ~self.isolated[accounts] & (lots != 0)
-        others = np.where(cross, upnl, 0.0).sum(axis=1) - np.where(
-            cross[:, contract], upnl[:, contract], 0.0
-        )
-        return np.where(
-            self.isolated[accounts, contract],
-            self.iso_margin[accounts, contract],
-            self.wallet[accounts] + others,
-        )
+        return float(pools.backing_margins(self, np.array([account]), contract, mark)[0])
 
     def bankruptcy_price(self, account: int, contract: int, mark: np.ndarray) -> float:
         """Price at which an open position's margin (`position_margin`) is exactly used up."""
@@ -237,6 +223,17 @@ class Ledger:
         ``target`` at ``price`` off the book: a takeover or an ADL fill."""
         self.apply_fill(source, contract, -lots, price, source_fee, release_margin=False)
         self.apply_fill(target, contract, lots, price, target_fee)
+
+    def haircut_pnl(self, account: int, contract: int, amount: float, target: int) -> None:
+        """Take ``amount`` of a position's unrealised profit and pay it to ``target``'s wallet:
+        the entry price moves against the holder by ``amount / Q``, so the same profit cannot be
+        taken twice and no position is closed (an ADL haircut)."""
+        lots = int(self.lots[account, contract])
+        if lots == 0:
+            raise ValueError(f"account {account} holds no position on contract {contract}")
+        qty = abs(lots) * float(self.lot[contract])
+        self.entry[account, contract] += (1 if lots > 0 else -1) * amount / qty
+        self.wallet[target] += amount
 
     def write_off(self, account: int, contract: int | None = None) -> float:
         """Zero a negative balance nobody can cover (wallet, or the isolated margin of a closed
@@ -349,33 +346,12 @@ class Ledger:
     def available_balance(
         self, account: int, mark: np.ndarray, fallback: float = np.nan, contract: int = 0
     ) -> float:
-        """Wallet + cross UPNL − cross initial margin: what new positions can draw on.
-
-        A price missing from ``mark`` is taken as ``fallback`` on ``contract`` (and on every
-        contract when ``contract`` is 0); a cross position with no price at all is left out."""
-        # Scalar maths over the account's few contracts: order entry calls this for every
-        # order that opens risk, and array calls on a one-row slice cost ten times more.
-        # Summed in contract order, as NumPy sums arrays this small, so the result is the same.
-        wallet = float(self.wallet[account])
-        lots = self.lots[account].tolist()
-        isolated = self.isolated[account].tolist()
-        upnl = im = 0.0
-        cross = False
-        for c, q in enumerate(lots):
-            if q == 0 or isolated[c]:
-                continue
-            cross = True
-            price = float(mark[c])
-            if not math.isfinite(price):
-                price = fallback if (c == contract or contract == 0) else math.nan
-            if math.isnan(price):
-                continue
-            base = q * float(self.lot[c])
-            upnl += base * (price - float(self.entry[account, c]))
-            im += abs(base) * price / float(self.leverage[account, c])
-        if not cross:
-            return wallet
-        return float(wallet + upnl - im)
+        """Wallet + cross UPNL − cross initial margin: what new positions can draw on (a
+        contract without a mark is valued at ``fallback`` when it is ``contract``)."""
+        prices = np.array(mark, dtype=float)
+        if not np.isfinite(prices[contract]):
+            prices[contract] = fallback
+        return pools.available_balance(self, account, prices)
 
     # ---- funding -----------------------------------------------------------------------------
     def settle_funding(self, contract: int, rate: float, mark_price: float) -> float:
@@ -392,21 +368,23 @@ class Ledger:
         return paid
 
     # ---- valuation (vectorised over all accounts) -------------------------------------------
-    def base_qty(self) -> np.ndarray:
-        """Signed positions in base units, [accounts, contracts]."""
-        return self.lots * self.lot
+    def base_qty(self, rows: np.ndarray | slice | None = None) -> np.ndarray:
+        """Signed positions in base units, [accounts, contracts] (``rows`` only, if given)."""
+        return self.lots[slice(None) if rows is None else rows] * self.lot
 
-    def upnl(self, mark: np.ndarray) -> np.ndarray:
-        """Unrealised PnL at ``mark``, [accounts, contracts]."""
-        return self.base_qty() * (mark - self.entry)
+    def upnl(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
+        """Unrealised PnL ``side·Q·(mark − entry)``, [accounts, contracts]: the one place it
+        is computed."""
+        rows = slice(None) if rows is None else rows
+        return self.base_qty(rows) * (mark - self.entry[rows])
 
-    def notional(self, mark: np.ndarray) -> np.ndarray:
+    def notional(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Absolute position notional at ``mark``, [accounts, contracts]."""
-        return np.abs(self.base_qty()) * mark
+        return np.abs(self.base_qty(rows)) * mark
 
-    def maintenance(self, mark: np.ndarray) -> np.ndarray:
+    def maintenance(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Maintenance margin of every position at ``mark`` (tiered), [accounts, contracts]."""
-        notional = self.notional(mark)
+        notional = self.notional(mark, rows)
         out = np.empty_like(notional)
         for c, table in enumerate(self.tiers):
             out[:, c] = table.maintenance_margin(notional[:, c])

@@ -10,7 +10,7 @@ Formulas from shared/spec/exchange-mechanics.md §6:
   ``Price1 = index·(1 + last funding rate·time to funding / interval)`` and
   ``Price2 = index + moving average of (mid − index)``;
 * Hyperliquid mark price = median(oracle + EMA of (mid − oracle), median(bid, ask, last),
-  other venues' mids when given).
+  other venues' perp mids); with two components the median is their mean.
 
 Example:
     >>> round(premium_index(60_030.0, 60_050.0, 60_000.0), 6)
@@ -86,13 +86,18 @@ def mark_price_binance(
 def mark_price_hyperliquid(
     oracle: float,
     ema_basis: float,
-    best_bid: float,
-    best_ask: float,
-    last_price: float,
+    best_bid: float | None,
+    best_ask: float | None,
+    last_price: float | None,
     other_venues: float | None = None,
 ) -> float:
-    """Hyperliquid mark price: the median of its components (with two, their mean)."""
-    parts = [oracle + ema_basis, _median([best_bid, best_ask, last_price])]
+    """Hyperliquid mark price: the median of (oracle + EMA of the basis, the median of best bid,
+    best ask and last, other venues' perp mids). A component without data is left out; the
+    median of two components is their mean."""
+    parts = [oracle + ema_basis]
+    quotes = [q for q in (best_bid, best_ask, last_price) if q is not None]
+    if quotes:
+        parts.append(_median(quotes))
     if other_venues is not None:
         parts.append(other_venues)
     return _median(parts)
@@ -142,10 +147,19 @@ class BinanceMark:
 
 
 class HyperliquidMark:
-    """Hyperliquid mark with an EMA of (mid − oracle) of time constant ``window_seconds``."""
+    """Hyperliquid mark with an EMA of (mid − oracle) of time constant ``window_seconds``.
 
-    def __init__(self, window_seconds: float = 150.0) -> None:
+    Args:
+        window_seconds: EMA time constant (150 s on Hyperliquid).
+        external_index: take the third component, other venues' perp mids, at the index (the
+            model simulates one venue; other venues' perpetuals are held to the same spot index
+            by their own arbitrage). False leaves it out, so the mark is the mean of the other
+            two.
+    """
+
+    def __init__(self, window_seconds: float = 150.0, external_index: bool = True) -> None:
         self.tau = window_seconds
+        self.external_index = external_index
         self.ema: float | None = None
         self._t: float | None = None
 
@@ -158,11 +172,8 @@ class HyperliquidMark:
                 weight = 1.0 - math.exp(-(t - self._t) / self.tau)
                 self.ema += weight * (basis - self.ema)
             self._t = t
-        ema = self.ema or 0.0
-        quotes = [q for q in (bid, ask, last) if q is not None]
-        if not quotes:
-            return index + ema
-        return _median([index + ema, _median(quotes)])
+        external = index if self.external_index else None
+        return mark_price_hyperliquid(index, self.ema or 0.0, bid, ask, last, external)
 
 
 class LastMark:
@@ -187,12 +198,16 @@ MARK_METHODS = {
 }
 
 
-def make_mark_price(method: str, window_seconds: float = 30.0) -> MarkPrice:
+def make_mark_price(
+    method: str, window_seconds: float = 30.0, external_index: bool = True
+) -> MarkPrice:
     """A fresh mark-price calculator for a venue's method name."""
     if method not in MARK_METHODS:
         raise ValueError(f"mark method must be one of {sorted(MARK_METHODS)}, got {method!r}")
-    if method in ("binance", "hyperliquid"):
-        return MARK_METHODS[method](window_seconds)  # type: ignore[call-arg,no-any-return]
+    if method == "hyperliquid":
+        return HyperliquidMark(window_seconds, external_index)
+    if method == "binance":
+        return BinanceMark(window_seconds)
     return MARK_METHODS[method]()  # type: ignore[call-arg,no-any-return]
 
 

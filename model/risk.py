@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.ledger import Ledger
+from model.pools import pools
 
 WARNING_RATIO = 0.8
 
@@ -52,17 +53,11 @@ def ratio_of(mm: np.ndarray, balance: np.ndarray) -> np.ndarray:
 
 def assess(ledger: Ledger, mark: np.ndarray) -> RiskSnapshot:
     """Check every position of every account on ``mark`` in one vectorised pass."""
-    upnl = ledger.upnl(mark)
-    mm = ledger.maintenance(mark)
-    open_ = ledger.lots != 0
-    iso = ledger.isolated & open_
-    cross = ~ledger.isolated & open_
+    p = pools(ledger, mark)
     live = ~ledger.system
-
-    iso_equity = np.where(iso, ledger.iso_margin + upnl, 0.0)
-    iso_mm = np.where(iso, mm, 0.0)
-    cross_equity = ledger.wallet + np.where(cross, upnl, 0.0).sum(axis=1)
-    cross_mm = np.where(cross, mm, 0.0).sum(axis=1)
+    iso, cross = p.isolated, p.cross
+    iso_equity, iso_mm = p.iso_equity, p.iso_maintenance
+    cross_equity, cross_mm = p.cross_equity, p.cross_maintenance
 
     iso_hit = iso & (iso_equity <= iso_mm) & live[:, None]
     cross_hit = cross.any(axis=1) & (cross_equity <= cross_mm) & live
@@ -72,8 +67,8 @@ def assess(ledger: Ledger, mark: np.ndarray) -> RiskSnapshot:
         ratio = np.maximum(ratio, ratio_of(iso_mm, iso_equity).max(axis=1))
     ratio = np.where(live, ratio, 0.0)
     return RiskSnapshot(
-        upnl=upnl,
-        maintenance=mm,
+        upnl=p.upnl,
+        maintenance=p.maintenance,
         iso_equity=iso_equity,
         cross_equity=cross_equity,
         cross_maintenance=cross_mm,

@@ -99,7 +99,11 @@ class CascadeModel(mesa.Model):
         self.mark = initial.copy()
         self.exchange.mark = self.mark
         self._mark_price = [
-            make_mark_price(venue.mark.method, window_seconds=venue.mark.window_seconds)
+            make_mark_price(
+                venue.mark.method,
+                window_seconds=venue.mark.window_seconds,
+                external_index=venue.mark.external == "index",
+            )
             for _ in specs
         ]
         f = venue.funding
@@ -141,7 +145,7 @@ class CascadeModel(mesa.Model):
         self.risk = assess(self.ledger, self.mark)
         n_events = len(self.events)
         self.liquidator.run(t, self.risk, self.mark, self.index_price, self.prev_index)
-        self.liquidator.settle(t, self.mark)
+        self.liquidator.settle(t, self.mark, self.prev_index)
         self.population.after_liquidations(t, self.events, n_events)
         self.clock = t + self.dt
         self.recorder.record(n_events)

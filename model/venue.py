@@ -48,6 +48,11 @@ class MarkRules(_Strict):
     window_seconds: float = Field(
         30.0, gt=0.0, le=7200.0, description="basis moving-average window or EMA time constant"
     )
+    external: Literal["index", "none"] = Field(
+        "index",
+        description="hyperliquid: other venues' perp mids, the third component of the median, "
+        "taken at the index; none leaves it out",
+    )
 
 
 class FundingRules(_Strict):
@@ -85,7 +90,7 @@ class AdlRules(_Strict):
     """Auto-deleveraging price and ranking (spec §5)."""
 
     price: Literal["bankruptcy", "mark", "index"] = "bankruptcy"
-    ranking: Literal["bitmex", "binance", "pnl", "pro_rata"] = "bitmex"
+    ranking: Literal["bitmex", "binance", "pnl", "pro_rata", "haircut", "minimal"] = "bitmex"
     fee: float = Field(0.0, ge=0.0, le=0.01, description="trading fee charged on ADL fills")
 
 

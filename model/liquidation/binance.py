@@ -10,21 +10,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from model.orderbook import TimeInForce
 
 if TYPE_CHECKING:
-    from model.liquidation.engine import LiquidationEngine
+    from model.liquidation.engine import LiquidationEngine, Moment
 
 
-def compliant_reduction(engine: LiquidationEngine, account: int, contract: int) -> int | None:
+def compliant_reduction(
+    engine: LiquidationEngine, account: int, contract: int, mark: np.ndarray
+) -> int | None:
     """Fewest lots whose sale at the mark leaves the pool above maintenance margin after the
     clearance fee; None when only a full close would do."""
     ledger = engine.ledger
     lots = abs(int(ledger.lots[account, contract]))
-    price = float(engine.mark[contract])
+    price = float(mark[contract])
     lot = ledger.lot[contract]
     table = ledger.tiers[contract]
-    equity, pool_mm = engine.pool_state(account, contract)
+    equity, pool_mm = engine.pool_state(account, contract, mark)
     other_mm = pool_mm - float(table.maintenance_margin(lots * lot * price))
     rate = engine.rules.clearance_fee
     # the order fills at the book, not at the mark: count the gap to the best opposite quote
@@ -50,12 +54,12 @@ def compliant_reduction(engine: LiquidationEngine, account: int, contract: int) 
     return lo
 
 
-def liquidate(engine: LiquidationEngine, account: int, contract: int) -> None:
+def liquidate(engine: LiquidationEngine, account: int, contract: int, now: Moment) -> None:
     """One Binance liquidation of one position."""
     engine.exchange.cancel_all(account)
-    reduce = compliant_reduction(engine, account, contract)
+    reduce = compliant_reduction(engine, account, contract, now.mark)
     if reduce is not None:
-        engine.reduce_at_market(account, contract, reduce, TimeInForce.IOC, "binance:ioc")
-        if not engine.breached(account, contract):
+        engine.reduce_at_market(account, contract, reduce, TimeInForce.IOC, "binance:ioc", now)
+        if not engine.breached(account, contract, now.mark):
             return
-    engine.takeover(account, contract, "binance:takeover")
+    engine.takeover(account, contract, "binance:takeover", now)

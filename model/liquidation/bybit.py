@@ -13,21 +13,21 @@ from typing import TYPE_CHECKING
 from model.orderbook import TimeInForce
 
 if TYPE_CHECKING:
-    from model.liquidation.engine import LiquidationEngine
+    from model.liquidation.engine import LiquidationEngine, Moment
 
 
-def liquidate(engine: LiquidationEngine, account: int, contract: int) -> None:
+def liquidate(engine: LiquidationEngine, account: int, contract: int, now: Moment) -> None:
     """One Bybit/BitMEX liquidation of one position."""
     engine.exchange.cancel_all(account)
-    tier = engine.tier_index(account, contract)
+    tier = engine.tier_index(account, contract, now.mark)
     if tier > 0:
         cap = engine.ledger.tiers[contract].tiers[tier - 1].cap
-        keep = engine.lots_within(contract, cap)
+        keep = engine.lots_within(contract, cap, now.mark)
         held = abs(int(engine.ledger.lots[account, contract]))
         if 0 < keep < held:
             engine.reduce_at_market(
-                account, contract, held - keep, TimeInForce.FOK, "bybit:step-down"
+                account, contract, held - keep, TimeInForce.FOK, "bybit:step-down", now
             )
-            if not engine.breached(account, contract):
+            if not engine.breached(account, contract, now.mark):
                 return
-    engine.takeover(account, contract, "bybit:bankruptcy")
+    engine.takeover(account, contract, "bybit:bankruptcy", now)

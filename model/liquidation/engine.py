@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from model import pools
 from model.adl import AutoDeleverager
+from model.closeout import close_at_bankruptcy, log_closeout
 from model.events import EventLog
 from model.exchange import Exchange
 from model.insurance import InsuranceFunds
@@ -23,7 +26,38 @@ from model.orderbook import TimeInForce
 from model.risk import RiskSnapshot
 from model.venue import Venue
 
-Style = Callable[["LiquidationEngine", int, int], None]
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """What a liquidation needs to know about now: the time, this step's mark prices and the
+    previous index (oracle) prices, Hyperliquid's ADL price."""
+
+    t: float
+    mark: np.ndarray
+    prev_index: np.ndarray
+
+
+class Style:
+    """A venue's liquidation sequence for one breached position (`model.liquidation.styles`).
+    Styles that remember something between steps (Hyperliquid's cooldown) keep it themselves."""
+
+    def liquidate(
+        self, engine: LiquidationEngine, account: int, contract: int, now: Moment
+    ) -> None:
+        """Liquidate one position."""
+        raise NotImplementedError
+
+
+class FunctionStyle(Style):
+    """A stateless style given as a function."""
+
+    def __init__(self, function: Callable[[LiquidationEngine, int, int, Moment], None]) -> None:
+        self.function = function
+
+    def liquidate(
+        self, engine: LiquidationEngine, account: int, contract: int, now: Moment
+    ) -> None:
+        self.function(engine, account, contract, now)
 
 
 class LiquidationEngine:
@@ -39,7 +73,7 @@ class LiquidationEngine:
     def __init__(
         self, venue: Venue, exchange: Exchange, funds: InsuranceFunds, events: EventLog
     ) -> None:
-        from model.liquidation.styles import STYLES
+        from model.liquidation.styles import make_style
 
         self.venue = venue
         self.rules = venue.liquidation
@@ -48,12 +82,8 @@ class LiquidationEngine:
         self.funds = funds
         self.events = events
         self.adl = AutoDeleverager(exchange, venue.adl, events)
-        self.style: Style = STYLES[self.rules.style]
-        self.last_slice: dict[tuple[int, int], float] = {}
+        self.style: Style = make_style(self.rules)
         self.bad_debt = 0.0
-        self.t = 0.0
-        self.mark = np.zeros(len(exchange.books))
-        self.prev_index = self.mark
 
     # ---- the step --------------------------------------------------------------------------
     def run(
@@ -65,200 +95,153 @@ class LiquidationEngine:
         prev_index: np.ndarray,
     ) -> None:
         """Liquidate every position the risk check found at or below maintenance margin."""
-        self.t, self.mark, self.prev_index = t, mark, prev_index
+        now = Moment(t, mark, prev_index)
         for account, contract in risk.isolated_breaches:
-            self.style(self, int(account), int(contract))
+            self.style.liquidate(self, int(account), int(contract), now)
         ledger = self.ledger
         for account in risk.cross_breaches:
             account = int(account)
             cross = np.flatnonzero((ledger.lots[account] != 0) & ~ledger.isolated[account])
-            notional = np.abs(ledger.lots[account, cross]) * ledger.lot[cross] * mark[cross]
+            notional = ledger.notional(mark, np.array([account]))[0, cross]
             for contract in cross[np.argsort(-notional, kind="stable")]:
-                if not self.breached(account, int(contract)):
+                if not self.breached(account, int(contract), mark):
                     break
-                self.style(self, account, int(contract))
+                self.style.liquidate(self, account, int(contract), now)
 
-    def settle(self, t: float, mark: np.ndarray) -> None:
+    def settle(self, t: float, mark: np.ndarray, prev_index: np.ndarray | None = None) -> None:
         """After liquidations: offload fund holdings, keep funds solvent, settle deficits."""
+        now = Moment(t, mark, mark if prev_index is None else prev_index)
         self.funds.offload(t, self.exchange, self.events, mark)
-        self._keep_funds_solvent(t, mark)
+        self._keep_funds_solvent(now)
         self.bad_debt += self.funds.cover_deficits(t, self.events)
         self.funds.record(t)
 
     # ---- state of a position ------------------------------------------------------------------
-    def pool_state(self, account: int, contract: int) -> tuple[float, float]:
+    def pool_state(self, account: int, contract: int, mark: np.ndarray) -> tuple[float, float]:
         """(margin balance, maintenance margin) of the pool a position draws on, at the mark."""
-        ledger, mark = self.ledger, self.mark
-        lot = ledger.lot
-        if ledger.isolated[account, contract]:
-            qty = ledger.lots[account, contract] * lot[contract]
-            upnl = qty * (mark[contract] - ledger.entry[account, contract])
-            mm = ledger.tiers[contract].maintenance_margin(abs(qty) * mark[contract])
-            return float(ledger.iso_margin[account, contract] + upnl), float(mm)
-        cross = (ledger.lots[account] != 0) & ~ledger.isolated[account]
-        qty = ledger.lots[account] * lot
-        upnl = float((qty * (mark - ledger.entry[account]))[cross].sum())
-        mm = sum(
-            (
-                float(ledger.tiers[c].maintenance_margin(abs(qty[c]) * mark[c]))
-                for c in np.flatnonzero(cross)
-            ),
-            start=0.0,
-        )
-        return float(ledger.wallet[account]) + upnl, mm
+        return pools.pool_state(self.ledger, account, contract, mark)
 
-    def breached(self, account: int, contract: int) -> bool:
+    def breached(self, account: int, contract: int, mark: np.ndarray) -> bool:
         """Position open and its pool at or below maintenance margin."""
         if self.ledger.lots[account, contract] == 0:
             return False
-        equity, mm = self.pool_state(account, contract)
+        equity, mm = self.pool_state(account, contract, mark)
         return equity <= mm
 
-    def bankruptcy(self, account: int, contract: int) -> float:
-        """Bankruptcy price of a position given the margin behind it."""
-        return self.ledger.bankruptcy_price(account, contract, self.mark)
-
-    def tier_index(self, account: int, contract: int) -> int:
+    def tier_index(self, account: int, contract: int, mark: np.ndarray) -> int:
         """Index of the tier holding the position's notional at the mark."""
-        ledger = self.ledger
-        notional = abs(ledger.lots[account, contract]) * ledger.lot[contract] * self.mark[contract]
-        return int(ledger.tiers[contract].index_of(notional))
+        notional = self.ledger.notional(mark, np.array([account]))[0, contract]
+        return int(self.ledger.tiers[contract].index_of(notional))
 
-    def lots_within(self, contract: int, notional: float) -> int:
+    def lots_within(self, contract: int, notional: float, mark: np.ndarray) -> int:
         """Most lots whose notional at the mark stays within ``notional``."""
-        lot_value = self.ledger.lot[contract] * self.mark[contract]
+        lot_value = self.ledger.lot[contract] * mark[contract]
         return max(0, math.floor(notional / lot_value + 1e-9))
+
+    def adl_price(self, contract: int, bankruptcy: float, now: Moment) -> float:
+        """The price ADL closes at on this venue (spec §5): the bankruptcy price of the
+        liquidated order, the mark, or the previous index (Hyperliquid's oracle)."""
+        rule = self.venue.adl.price
+        if rule == "mark":
+            return float(now.mark[contract])
+        if rule == "index":
+            return float(now.prev_index[contract])
+        return bankruptcy
 
     # ---- actions ------------------------------------------------------------------------------
     def reduce_at_market(
-        self, account: int, contract: int, lots: int, tif: TimeInForce, step: str
+        self, account: int, contract: int, lots: int, tif: TimeInForce, step: str, now: Moment
     ) -> int:
         """Send a reduce-only order for ``lots`` limited at the bankruptcy price; charge the
         clearance fee on what fills and log the liquidation. Returns the lots filled."""
-        ledger, ex = self.ledger, self.exchange
-        held = int(ledger.lots[account, contract])
-        side = 1 if held > 0 else -1
-        bp = self.bankruptcy(account, contract)
-        tick = ex.contracts[contract].tick_size
-        # the order sells a long (buys back a short) at no worse than the bankruptcy price
-        limit = math.ceil(bp / tick - 1e-9) if side > 0 else math.floor(bp / tick + 1e-9)
-        limit = max(1, limit)
-        result = ex.submit(
-            account,
-            contract,
-            -side,
-            min(lots, abs(held)),
-            limit,
-            tif,
-            reduce_only=True,
-            check_margin=False,
-            fee_rate=0.0,
-            release_margin=False,
-        )
-        if not result.filled_qty:
+        close = close_at_bankruptcy(self.exchange, account, contract, lots, tif, now.mark)
+        if not close.lots:
             return 0
-        qty = result.filled_qty * ledger.lot[contract]
-        price = sum(f.price * f.qty for f in result.fills) / result.filled_qty * tick
-        fee = self.clearance_fee(account, contract, qty * price)
-        still_open = ledger.lots[account, contract] != 0
-        self.events.add(
+        fee = self.clearance_fee(account, contract, close.notional, now.mark)
+        log_closeout(
+            self.events,
             "liquidation",
-            self.t,
+            now.t,
             account,
             contract,
-            side=side,
-            qty=qty,
-            notional=qty * price,
-            mark_price=float(self.mark[contract]),
-            bankruptcy_price=bp,
-            fill_price=price,
+            close,
+            now.mark,
             fee=fee,
             insurance_change=fee,
-            partial=bool(still_open),
+            partial=bool(self.ledger.lots[account, contract] != 0),
             style_step=step,
         )
-        return int(result.filled_qty)
+        return close.lots
 
-    def clearance_fee(self, account: int, contract: int, notional: float) -> float:
+    def clearance_fee(
+        self, account: int, contract: int, notional: float, mark: np.ndarray
+    ) -> float:
         """Charge the clearance fee to the insurance fund, never more than the margin left."""
         rate = self.rules.clearance_fee
         if rate <= 0:
             return 0.0
-        equity, _ = self.pool_state(account, contract)
+        equity, _ = self.pool_state(account, contract, mark)
         fee = min(rate * notional, max(0.0, equity))
         if fee > 0:
             self.ledger.charge(account, contract, self.funds.account_of(contract), fee)
         return fee
 
-    def takeover(self, account: int, contract: int, step: str, *, fee: bool = True) -> None:
-        """Close the whole position at the bankruptcy price: the fund takes what it may, ADL the
-        rest; log it as a full liquidation."""
-        ledger, mark = self.ledger, self.mark
+    def takeover(
+        self, account: int, contract: int, step: str, now: Moment, *, fee: bool = True
+    ) -> None:
+        """Close the whole position at the bankruptcy price: the fund takes what it can and may,
+        ADL the rest; log it as a full liquidation."""
+        ledger, mark = self.ledger, now.mark
         held = int(ledger.lots[account, contract])
         if held == 0:
             return
         side = 1 if held > 0 else -1
-        lot = ledger.lot[contract]
+        lot = float(ledger.lot[contract])
         price = float(mark[contract])
         qty = abs(held) * lot
-        charged = self.clearance_fee(account, contract, qty * price) if fee else 0.0
-        bp = self.bankruptcy(account, contract)
-        shortfall = max(0.0, side * qty * (bp - price))
-        take, reason = self.funds.absorbable_lots(contract, side, abs(held), shortfall, mark)
-        fund = self.funds.account_of(contract)
-        surplus = 0.0
-        if take:
-            ledger.transfer_position(account, fund, contract, side * take, bp)
-            surplus = side * take * lot * (price - bp)
-            self.events.add(
-                "takeover",
-                self.t,
-                fund,
-                contract,
-                side=side,
-                qty=take * lot,
-                notional=take * lot * bp,
-                mark_price=price,
-                bankruptcy_price=bp,
-                fill_price=bp,
-                insurance_change=surplus,
-                counterparty=account,
-                style_step=step,
+        charged = self.clearance_fee(account, contract, qty * price, mark) if fee else 0.0
+        bp = ledger.bankruptcy_price(account, contract, mark)
+        per_lot = max(0.0, side * lot * (bp - price))  # the fund's loss at the mark, per lot
+        equity = self.funds.equity(contract, mark)
+        if self.venue.adl.ranking == "minimal":  # the fund takes it all; only insolvency is shared
+            take, reason = abs(held), ""
+        else:
+            take, reason = self.funds.absorbable_lots(
+                contract, side, abs(held), per_lot * abs(held), mark
             )
+        surplus = self._to_fund(account, contract, side * take, bp, step, now) if take else 0.0
         rest = abs(held) - take
         if rest:
-            adl_price = {"bankruptcy": bp, "mark": price, "index": float(self.prev_index[contract])}
-            left = self.adl.deleverage(
-                self.t,
-                account,
-                contract,
-                side * rest,
-                adl_price[self.venue.adl.price],
-                mark,
-                reason.replace(" ", "-"),
-            )
-            if left:  # nobody could take it: the fund must, beyond its limits
-                ledger.transfer_position(account, fund, contract, side * left, bp)
-                surplus += side * left * lot * (price - bp)
-                self.events.add(
-                    "takeover",
-                    self.t,
-                    fund,
+            needed = max(0.0, rest * per_lot - max(0.0, equity - take * per_lot))
+            self._log_shortfall(account, contract, side, needed, reason, now)
+            if self.adl.closes_positions:
+                left = self.adl.deleverage(
+                    now.t,
+                    account,
                     contract,
-                    side=side,
-                    qty=left * lot,
-                    notional=left * lot * bp,
-                    mark_price=price,
-                    bankruptcy_price=bp,
-                    fill_price=bp,
-                    insurance_change=side * left * lot * (price - bp),
-                    counterparty=account,
-                    style_step=f"{step}:forced",
+                    side * rest,
+                    self.adl_price(contract, bp, now),
+                    mark,
+                    reason.replace(" ", "-"),
                 )
+            else:
+                left = rest
+            if left:  # nobody's position closed against it: the fund must hold it
+                surplus += self._to_fund(account, contract, side * left, bp, f"{step}:forced", now)
+                if not self.adl.closes_positions:
+                    self.adl.haircut(
+                        now.t,
+                        self.funds.account_of(contract),
+                        contract,
+                        side,
+                        rest * per_lot,
+                        mark,
+                        reason.replace(" ", "-"),
+                    )
         self._forfeit_residual(account, contract)
         self.events.add(
             "liquidation",
-            self.t,
+            now.t,
             account,
             contract,
             side=side,
@@ -271,6 +254,49 @@ class LiquidationEngine:
             insurance_change=charged + surplus,
             partial=False,
             style_step=step,
+        )
+
+    def _to_fund(
+        self, account: int, contract: int, lots: int, bp: float, step: str, now: Moment
+    ) -> float:
+        """Move ``lots`` (signed, as held) to the fund at the bankruptcy price; returns the
+        fund's gain at the mark (negative: the shortfall it took)."""
+        fund = self.funds.account_of(contract)
+        side = 1 if lots > 0 else -1
+        qty = abs(lots) * float(self.ledger.lot[contract])
+        price = float(now.mark[contract])
+        self.ledger.transfer_position(account, fund, contract, lots, bp)
+        surplus = side * qty * (price - bp)
+        self.events.add(
+            "takeover",
+            now.t,
+            fund,
+            contract,
+            side=side,
+            qty=qty,
+            notional=qty * bp,
+            mark_price=price,
+            bankruptcy_price=bp,
+            fill_price=bp,
+            insurance_change=surplus,
+            counterparty=account,
+            style_step=step,
+        )
+        return surplus
+
+    def _log_shortfall(
+        self, account: int, contract: int, side: int, needed: float, cause: str, now: Moment
+    ) -> None:
+        """Record a loss handed to ADL and the part of it the venue could not cover itself."""
+        self.events.add(
+            "shortfall",
+            now.t,
+            account,
+            contract,
+            side=side,
+            notional=needed,
+            mark_price=float(now.mark[contract]),
+            style_step=f"adl:{self.venue.adl.ranking}:{cause.replace(' ', '-')}",
         )
 
     def _forfeit_residual(self, account: int, contract: int) -> None:
@@ -287,19 +313,32 @@ class LiquidationEngine:
         if left > 0:
             ledger.charge(account, contract, fund, left)
 
-    def _keep_funds_solvent(self, t: float, mark: np.ndarray) -> None:
-        """A fund whose holdings have lost more than its balance deleverages them at its own
-        bankruptcy price; what no counterparty takes is dumped into the book at market, and the
-        loss that leaves is written off as bad debt by `InsuranceFunds.cover_deficits`."""
-        ledger = self.ledger
+    def _keep_funds_solvent(self, now: Moment) -> None:
+        """A fund whose holdings have lost more than its balance is deleveraged at the venue's
+        ADL price (both sides realise their PnL there), or under a haircut policy the winners
+        pay the deficit from their profit; what no counterparty takes is dumped into the book at
+        market, and the loss left is written off as bad debt by
+        `InsuranceFunds.cover_deficits`."""
+        ledger, mark = self.ledger, now.mark
         for contract, fund in enumerate(self.funds.accounts):
             held = int(ledger.lots[fund, contract])
-            if held == 0 or self.funds.equity(contract, mark) >= 0:
+            equity = self.funds.equity(contract, mark)
+            if held == 0 or equity >= 0:
                 continue
-            bp = ledger.bankruptcy_price(fund, contract, mark)
-            left = self.adl.deleverage(t, fund, contract, held, bp, mark, "fund-insolvent")
+            side = 1 if held > 0 else -1
+            self._log_shortfall(fund, contract, side, -equity, "fund-insolvent", now)
+            if not self.adl.closes_positions:
+                short = self.adl.haircut(
+                    now.t, fund, contract, side, -equity, mark, "fund-insolvent"
+                )
+                left = abs(held) if short > 0 else 0  # winners' profit ran out: sell it all
+            else:
+                bp = ledger.bankruptcy_price(fund, contract, mark)
+                price = self.adl_price(contract, bp, now)
+                left = self.adl.deleverage(
+                    now.t, fund, contract, held, price, mark, "fund-insolvent"
+                )
             if left:
-                side = 1 if held > 0 else -1
                 self.exchange.market(
                     fund, contract, -side, left, reduce_only=True, check_margin=False, fee_rate=0.0
                 )

@@ -9,32 +9,32 @@ from typing import TYPE_CHECKING
 from model.orderbook import TimeInForce
 
 if TYPE_CHECKING:
-    from model.liquidation.engine import LiquidationEngine
+    from model.liquidation.engine import LiquidationEngine, Moment
 
 MAX_ROUNDS = 20
 
 
-def liquidate(engine: LiquidationEngine, account: int, contract: int) -> None:
+def liquidate(engine: LiquidationEngine, account: int, contract: int, now: Moment) -> None:
     """One OKX liquidation of one position."""
     engine.exchange.cancel_all(account)
     ledger = engine.ledger
     for _ in range(MAX_ROUNDS):
-        tier = engine.tier_index(account, contract)
-        if tier < 2 or not engine.breached(account, contract):
+        tier = engine.tier_index(account, contract, now.mark)
+        if tier < 2 or not engine.breached(account, contract, now.mark):
             break
         cap = ledger.tiers[contract].tiers[tier - 2].cap
         held = abs(int(ledger.lots[account, contract]))
-        keep = min(engine.lots_within(contract, cap), held - 1)
+        keep = min(engine.lots_within(contract, cap, now.mark), held - 1)
         if keep <= 0:
             break
         filled = engine.reduce_at_market(
-            account, contract, held - keep, TimeInForce.IOC, "okx:two-tiers"
+            account, contract, held - keep, TimeInForce.IOC, "okx:two-tiers", now
         )
         if not filled:
             break
-    if not engine.breached(account, contract):
+    if not engine.breached(account, contract, now.mark):
         return
     held = abs(int(ledger.lots[account, contract]))
-    engine.reduce_at_market(account, contract, held, TimeInForce.IOC, "okx:full")
+    engine.reduce_at_market(account, contract, held, TimeInForce.IOC, "okx:full", now)
     if ledger.lots[account, contract] != 0:
-        engine.takeover(account, contract, "okx:bankruptcy", fee=False)
+        engine.takeover(account, contract, "okx:bankruptcy", now, fee=False)

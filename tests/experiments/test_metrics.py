@@ -44,3 +44,37 @@ def test_max_drawdown_is_peak_to_trough_percent():
 
 def test_summary_fields_are_unique():
     assert len(SUMMARY_FIELDS) == len(set(SUMMARY_FIELDS))
+
+
+def test_adl_study_fields_from_the_event_log():
+    from experiments.metrics import adl_study, gini
+    from model.events import EventLog
+
+    log = EventLog()
+    log.add("shortfall", 1.0, 7, 0, notional=100.0)
+    log.add("adl", 1.0, 7, 0, notional=5_000.0, counterparty=1, socialised=300.0, covered=60.0)
+    log.add("adl", 1.0, 7, 0, notional=2_000.0, counterparty=2, socialised=100.0, covered=40.0)
+    log.add("haircut", 2.0, 9, 0, notional=50.0, counterparty=2, socialised=50.0, covered=50.0)
+    study = adl_study(log.to_frame())
+    assert study["adl_loss_socialised"] == pytest.approx(450.0)
+    assert study["adl_shortfall_needed"] == pytest.approx(100.0)
+    assert study["adl_shortfall_covered"] == pytest.approx(150.0)
+    assert study["adl_over_utilisation"] == pytest.approx(4.5)
+    assert study["adl_accounts_hit"] == 2
+    assert study["adl_largest_share"] == pytest.approx(300.0 / 450.0)
+    # two accounts paying 300 and 150: mean absolute difference 150 / (2 × mean 225) = 1/6
+    assert study["adl_gini"] == pytest.approx(1.0 / 6.0)
+    assert gini(np.array([1.0, 1.0, 1.0])) == pytest.approx(0.0)
+    assert gini(np.array([0.0, 0.0, 10.0])) == pytest.approx(2.0 / 3.0)
+
+
+def test_adl_study_without_adl_is_nan_and_inf_when_nothing_was_needed():
+    from experiments.metrics import adl_study
+    from model.events import EventLog
+
+    empty = adl_study(EventLog().to_frame())
+    assert np.isnan(empty["adl_over_utilisation"]) and empty["adl_accounts_hit"] == 0
+    log = EventLog()
+    log.add("shortfall", 1.0, 7, 0, notional=0.0)  # the fund could pay but was not allowed to
+    log.add("adl", 1.0, 7, 0, counterparty=1, socialised=10.0)
+    assert adl_study(log.to_frame())["adl_over_utilisation"] == np.inf

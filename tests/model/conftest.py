@@ -65,7 +65,7 @@ class Market:
         self.mark[:] = mark
         risk = assess(self.ledger, self.mark)
         self.engine.run(t, risk, self.mark, self.index, self.index)
-        self.engine.settle(t, self.mark)
+        self.engine.settle(t, self.mark, self.index)
         return risk
 
     def problems(self):
@@ -73,6 +73,9 @@ class Market:
 
     def kinds(self, kind):
         return [e for e in self.events.rows if e.kind == kind]
+
+    def rows_of(self, *kinds):
+        return [e for e in self.events.rows if e.kind in kinds]
 
 
 @pytest.fixture

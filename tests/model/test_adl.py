@@ -1,5 +1,6 @@
 """ADL: fires only when the fund cannot cover, serves the queue in rank order, at the preset price."""
 
+import numpy as np
 import pytest
 
 from model.adl import rank_binance, rank_bitmex
@@ -135,3 +136,108 @@ def test_lights_are_quintiles(market):
     by_account = dict(zip(ids.tolist(), lights.tolist(), strict=True))
     assert by_account[accounts[-1]] == 5 and by_account[accounts[0]] == 1
     assert sorted(set(lights.tolist())) == [1, 2, 3, 4, 5]
+
+
+def insolvent_fund(m):
+    """The fund holds 1 BTC long from 60,000 with a 1,000 balance: at 58,000 its equity is
+    −1,000; a short from 59,000 is the one winner."""
+    fund = m.funds.account_of(0)
+    m.ledger.transfer_position(m.maker, fund, 0, 1_000, 60_000.0)
+    (winner,) = shorts(m, [(100_000.0, 2_000, 59_000.0)])
+    m.mark[:] = 58_000.0
+    return fund, winner
+
+
+@pytest.mark.parametrize(
+    ("venue", "expected"),
+    [("hyperliquid", 58_500.0), ("okx", 58_000.0), ("binance", 59_000.0), ("bybit", 59_000.0)],
+)
+def test_an_insolvent_fund_is_deleveraged_at_the_venues_adl_price(market, venue, expected):
+    """Spec §5: the previous oracle price on Hyperliquid, the mark on OKX, the bankruptcy price
+    of the liquidated order (here the fund's own) on Binance and Bybit; both sides realise their
+    PnL at that price (the fund used to be deleveraged at its bankruptcy price everywhere)."""
+    m = market(venue, fund=1_000.0)
+    fund, winner = insolvent_fund(m)
+    winner_wallet = float(m.ledger.wallet[winner])
+    m.engine.settle(0.0, m.mark, np.array([58_500.0]))  # previous index 58,500
+    (adl,) = m.kinds("adl")
+    assert adl.account == fund and adl.counterparty == winner
+    assert adl.fill_price == pytest.approx(expected)
+    assert adl.insurance_change == pytest.approx(1.0 * (expected - 60_000.0))  # fund's PnL
+    assert m.ledger.lots[fund, 0] == 0
+    # the winner closed 1 of its 2 BTC at the ADL price: realised 59,000 − price
+    assert m.ledger.realised[winner, 0] == pytest.approx(59_000.0 - expected)
+    assert m.ledger.wallet[winner] >= winner_wallet - 1e-6
+    (short,) = m.kinds("shortfall")
+    assert short.notional == pytest.approx(1_000.0)  # −equity: what keeps the venue solvent
+    # what the ADL price leaves the fund short of is written off as bad debt, not hidden
+    left = max(0.0, -(1_000.0 + expected - 60_000.0))
+    assert m.ledger.written_off == pytest.approx(left, abs=1e-6)
+    assert sum(e.notional for e in m.kinds("bad_debt")) == pytest.approx(left, abs=1e-6)
+    assert m.funds.balance(0) >= 0.0
+    assert m.problems() == []
+
+
+def test_haircut_closes_no_position_and_takes_profit_pro_rata(market):
+    m = market("bybit", adl__ranking="haircut")
+    trader = bankrupt_long(m)  # empty fund, bankruptcy 54,000
+    accounts = shorts(m, [(100_000.0, 2_000, 57_000.0), (100_000.0, 2_000, 59_000.0)])
+    m.liquidate(53_000.0)  # 1,000 short of bankruptcy on 1 BTC
+    assert not m.kinds("adl")
+    assert [m.ledger.lots[a, 0] for a in accounts] == [-2_000, -2_000]  # nobody closed
+    fund = m.funds.account_of(0)
+    assert m.ledger.lots[trader, 0] == 0 and m.ledger.lots[fund, 0] == 1_000
+    cut = {e.counterparty: e.notional for e in m.kinds("haircut")}
+    # profits at 53,000: 8,000 and 12,000 → 40% / 60% of the 1,000 shortfall
+    assert cut[accounts[0]] == pytest.approx(400.0)
+    assert cut[accounts[1]] == pytest.approx(600.0)
+    assert m.funds.equity(0, m.mark) == pytest.approx(0.0, abs=1e-6)  # solvent again
+    (short,) = m.kinds("shortfall")
+    assert short.notional == pytest.approx(1_000.0)
+    assert m.problems() == []
+
+
+def test_a_haircut_never_takes_more_than_a_winners_profit(market):
+    m = market("bybit", adl__ranking="haircut", insurance__offload_fraction=1.0)
+    bankrupt_long(m)
+    (winner,) = shorts(m, [(100_000.0, 1_000, 53_300.0)])  # 300 of profit at 53,000
+    m.quote(1, 52_000.0, 2.0, owner=m.ledger.open_account(1e7, leverage=1))
+    m.liquidate(53_000.0)
+    (cut,) = m.kinds("haircut")
+    assert cut.counterparty == winner and cut.notional == pytest.approx(300.0)
+    # the 700 nobody could pay: the fund dumps the holding and the loss is written off
+    assert m.ledger.lots[m.funds.account_of(0), 0] == 0
+    assert sum(e.notional for e in m.kinds("bad_debt")) > 0
+    assert m.problems() == []
+
+
+def test_minimal_socialises_only_what_keeps_the_venue_solvent(market):
+    """Binance's fund may not hold a net position above its balance: a queue or the haircut
+    policy share the part over the cap though the fund could pay it; the minimal policy lets the
+    fund pay and shares nothing."""
+    outcomes = {}
+    for ranking in ("bitmex", "haircut", "minimal"):
+        m = market("binance", fund=30_000.0, adl__ranking=ranking)
+        m.trader(6_000.0, 1_000)  # 1 BTC long, bankruptcy 54,000
+        shorts(m, [(100_000.0, 2_000, 59_000.0)])
+        m.liquidate(53_000.0)
+        outcomes[ranking] = (
+            sum(e.socialised for e in m.rows_of("adl", "haircut")),
+            sum(e.notional for e in m.kinds("shortfall")),
+        )
+        assert m.problems() == []
+    assert outcomes["minimal"] == (0.0, 0.0)
+    assert outcomes["haircut"][0] > 0 and outcomes["bitmex"][0] > 0
+    assert outcomes["haircut"][1] == outcomes["bitmex"][1] == 0.0  # the fund could have paid
+
+
+def test_minimal_haircuts_the_insolvent_funds_deficit_and_closes_nothing(market):
+    m = market("hyperliquid", fund=1_000.0, adl__ranking="minimal")
+    fund, winner = insolvent_fund(m)
+    m.engine.settle(0.0, m.mark, np.array([58_500.0]))
+    assert not m.kinds("adl")
+    (cut,) = m.kinds("haircut")
+    assert cut.counterparty == winner and cut.notional == pytest.approx(1_000.0)
+    assert m.ledger.lots[fund, 0] == 1_000 and m.ledger.lots[winner, 0] == -2_000
+    assert m.funds.equity(0, m.mark) == pytest.approx(0.0, abs=1e-6)
+    assert m.problems() == []

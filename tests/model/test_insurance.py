@@ -150,3 +150,38 @@ def test_offload_never_sells_the_fund_below_zero(market):
     assert m.ledger.lots[fund, 0] == 0
     assert m.funds.balance(0) == pytest.approx(1_000.0 - 800.0)
     assert m.problems() == []
+
+
+def test_fund_covers_part_of_a_shortfall_and_adl_takes_only_the_rest(market):
+    """The fund takes as many lots as its equity pays the shortfall of (it used to take none
+    when it could not cover all)."""
+    m = market("bybit", fund=400.0)
+    trader = m.trader(6_000.0, 1_000)  # bankruptcy 54,000
+    winner = m.ledger.open_account(1e6, leverage=1)
+    m.ledger.transfer_position(m.maker, winner, 0, -2_000, 59_000.0)
+    m.liquidate(53_000.0)  # 1,000 below bankruptcy on 1 BTC: 1 USDT per lot
+    assert m.ledger.lots[trader, 0] == 0
+    (take,) = m.kinds("takeover")
+    assert take.qty == pytest.approx(0.4)  # 400 USDT of equity pays the shortfall of 400 lots
+    (adl,) = m.kinds("adl")
+    assert adl.qty == pytest.approx(0.6) and adl.counterparty == winner
+    (short,) = m.kinds("shortfall")
+    assert short.notional == pytest.approx(600.0)  # what the fund could not have paid
+    assert m.funds.balance(0) >= 0.0
+    assert m.problems() == []
+
+
+def test_a_rounding_residue_is_never_reported_as_a_negative_balance(market):
+    m = market("bybit", fund=0.0)
+    fund = m.funds.account_of(0)
+    m.ledger.wallet[fund] = -3.9e-10  # what oct-10-2025 seed 11 reported as insurance_fund_min
+    m.ledger.deposits -= 3.9e-10
+    flat = m.ledger.open_account(0.0)
+    m.ledger.wallet[flat] = -2e-10
+    m.ledger.deposits -= 2e-10
+    bad = m.funds.cover_deficits(0.0, m.events)
+    m.funds.record(0.0)
+    assert m.ledger.wallet[fund] == 0.0 and m.ledger.wallet[flat] == 0.0
+    assert m.funds.min_balance >= 0.0
+    assert bad == 0.0 and not m.kinds("bad_debt")  # residue, not a loss
+    assert m.problems() == []  # money is still conserved

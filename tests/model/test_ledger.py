@@ -190,3 +190,20 @@ def test_random_trades_conserve_money_and_open_interest(trades, modes):
         mark = np.array([price * 1.01])
         assert abs(ledger.conservation_error(mark)) < 1e-9
         assert ledger.lots.sum() == 0
+
+
+@pytest.mark.parametrize("side", [1, -1])
+def test_a_pnl_haircut_moves_the_entry_and_conserves_money(side):
+    ledger = make()
+    a = ledger.open_account(10_000.0)
+    b = ledger.open_account(10_000.0)
+    fund = ledger.open_account(0.0, system=True)
+    ledger.apply_fill(a, 0, side * 2_000, 60_000.0, 0.0)
+    ledger.apply_fill(b, 0, -side * 2_000, 60_000.0, 0.0)
+    mark = np.array([60_000.0 + side * 1_000.0])  # a is 2,000 in profit
+    ledger.haircut_pnl(a, 0, 500.0, fund)
+    assert ledger.upnl(mark)[a, 0] == pytest.approx(1_500.0)
+    assert ledger.entry[a, 0] == pytest.approx(60_000.0 + side * 250.0)
+    assert ledger.wallet[fund] == pytest.approx(500.0)
+    assert ledger.lots[a, 0] == side * 2_000  # nothing closed
+    assert ledger.audit(mark) == []

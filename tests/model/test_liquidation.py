@@ -55,7 +55,7 @@ def test_binance_partial_ioc_when_it_suffices(market):
     (event,) = m.kinds("liquidation")
     assert event.partial and event.style_step == "binance:ioc"
     assert 0 < m.ledger.lots[trader, 0] < 1_000
-    assert not m.engine.breached(trader, 0)
+    assert not m.engine.breached(trader, 0, m.mark)
     assert event.fee == pytest.approx(0.003 * event.notional)
     assert not m.kinds("takeover")
     assert m.problems() == []
@@ -109,7 +109,7 @@ def test_bybit_higher_tier_steps_down_with_fill_or_kill(market):
     assert first.style_step == "bybit:step-down" and first.partial
     held = m.ledger.lots[trader, 0] * 0.001 * (lp - 1)
     assert held <= 600_000  # inside tier 2
-    assert not m.engine.breached(trader, 0)
+    assert not m.engine.breached(trader, 0, m.mark)
 
 
 def test_bybit_step_down_that_cannot_fill_goes_to_bankruptcy(market):
@@ -144,8 +144,7 @@ def test_okx_low_tiers_close_in_full(market):
     assert m.ledger.lots[trader, 0] == 0
 
 
-def test_hyperliquid_slices_large_positions_with_cooldown(market):
-    m = market("hyperliquid")
+def hyperliquid_large_position(m):
     trader = m.trader(200_000.0, 5_000, leverage=20)  # 5 BTC = 300k > 100k threshold
     assert m.ledger.iso_margin[trader, 0] == pytest.approx(15_000.0)
     bids(m, 57_490.0, btc=10.0)
@@ -154,13 +153,39 @@ def test_hyperliquid_slices_large_positions_with_cooldown(market):
     m.liquidate(57_500.0, t=0.0)
     (first,) = m.kinds("liquidation")
     assert first.qty == pytest.approx(1.0) and first.partial
-    assert first.fee == 0.0
-    assert m.engine.breached(trader, 0)
-    m.liquidate(57_500.0, t=10.0)  # within the 30 s cooldown: nothing
-    assert len(m.kinds("liquidation")) == 1
+    assert first.style_step == "hyperliquid:partial" and first.fee == 0.0
+    assert m.engine.breached(trader, 0, m.mark)
+    return trader
+
+
+def test_hyperliquid_sends_the_entire_position_during_the_cooldown(market):
+    """Spec §3: after a block with a partial liquidation of the user, liquidation orders are for
+    the entire position for 30 s (the model used to send nothing then)."""
+    m = market("hyperliquid")
+    trader = hyperliquid_large_position(m)
+    m.liquidate(57_500.0, t=10.0)
+    _first, second = m.kinds("liquidation")
+    assert second.qty == pytest.approx(4.0) and not second.partial
+    assert second.style_step == "hyperliquid:market"
+    assert m.ledger.lots[trader, 0] == 0
+    assert m.problems() == []
+
+
+def test_hyperliquid_slices_again_after_the_cooldown(market):
+    m = market("hyperliquid")
+    trader = hyperliquid_large_position(m)
     m.liquidate(57_500.0, t=31.0)
     assert len(m.kinds("liquidation")) == 2
     assert m.ledger.lots[trader, 0] == 3_200  # 20% of what was left (4 BTC)
+
+
+def test_hyperliquid_cooldown_is_per_user(market):
+    m = market("hyperliquid")
+    hyperliquid_large_position(m)
+    other = m.trader(200_000.0, 5_000, leverage=20)
+    m.liquidate(57_500.0, t=10.0)
+    (mine,) = [e for e in m.kinds("liquidation") if e.account == other]
+    assert mine.qty == pytest.approx(1.0) and mine.partial  # not in a cooldown: sliced
 
 
 def test_hyperliquid_backstop_takes_position_and_margin(market):
@@ -226,3 +251,28 @@ def test_invariants_hold_through_random_liquidations(market, venue, traders, mov
         m.liquidate(price, t=float(step))
         assert m.problems() == []
         assert m.funds.total_balance() >= -1e-6
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "okx", "hyperliquid"])
+def test_styles_take_time_and_mark_as_arguments(market, venue):
+    """A style reads the mark it is given, not one stored on the engine by the last run."""
+    from model.liquidation.engine import Moment
+
+    m = market(venue)
+    trader = m.trader(6_000.0, 1_000)
+    bids(m, 53_000.0, 52_000.0)
+    mark = np.array([53_500.0])  # equity 6,000 − 6,500 < 0 at this mark only
+    m.engine.style.liquidate(m.engine, trader, 0, Moment(5.0, mark, mark))
+    assert m.ledger.lots[trader, 0] == 0
+    assert {e.time for e in m.kinds("liquidation")} == {5.0}
+    assert {e.mark_price for e in m.kinds("liquidation")} == {53_500.0}
+
+
+def test_hyperliquid_cooldown_lives_in_the_style(market):
+    m = market("hyperliquid")
+    trader = hyperliquid_large_position(m)
+    assert m.engine.style.in_cooldown(trader, 29.0)
+    assert not m.engine.style.in_cooldown(trader, 30.0)
+    assert not hasattr(m.engine, "last_slice")
+    fresh = market("hyperliquid")  # another model: its own cooldowns
+    assert not fresh.engine.style.in_cooldown(trader, 1.0)

@@ -1,6 +1,7 @@
 """Premium, funding and mark-price formulas (spec §6), and the stateful mark/funding pieces."""
 
 import doctest
+import math
 
 import pytest
 from hypothesis import given
@@ -125,3 +126,30 @@ def test_funding_accumulator_hyperliquid_divisor_and_cap():
     assert acc.settle(3_600.0) == pytest.approx(0.0001 / 8)
     acc.sample(3_600.0, 3_600.0, 1.0)  # an absurd premium hits the 4%/h cap
     assert acc.settle(7_200.0) == pytest.approx(0.04)
+
+
+def test_hyperliquid_mark_is_the_median_of_three_components():
+    """Spec §6: median(oracle + EMA basis, median(bid, ask, last), other venues' perp mids),
+    the last taken at the index. The EMA lags a book that jumps away from the index, so the
+    median is the oracle + EMA component, not the mean of the two on-venue ones."""
+    mark = HyperliquidMark(window_seconds=150.0)
+    mark.update(0.0, 100.0, 99.9, 100.1, 100.0, 0.0, 0.0, 1.0)  # basis 0
+    out = mark.update(1.0, 100.0, 119.0, 121.0, 120.0, 0.0, 0.0, 1.0)
+    ema = 20.0 * (1.0 - math.exp(-1.0 / 150.0))
+    assert mark.ema == pytest.approx(ema)
+    assert out == pytest.approx(100.0 + ema)  # median(100.13, 120, 100)
+
+
+def test_hyperliquid_mark_with_two_components_is_their_mean():
+    mark = HyperliquidMark(window_seconds=150.0, external_index=False)
+    mark.update(0.0, 100.0, 99.9, 100.1, 100.0, 0.0, 0.0, 1.0)
+    out = mark.update(1.0, 100.0, 119.0, 121.0, 120.0, 0.0, 0.0, 1.0)
+    assert out == pytest.approx((100.0 + mark.ema + 120.0) / 2.0)
+    empty = HyperliquidMark(window_seconds=150.0)  # no book at all: oracle + EMA and the index
+    assert empty.update(0.0, 100.0, None, None, None, 0.0, 0.0, 1.0) == pytest.approx(100.0)
+
+
+def test_hyperliquid_venue_takes_other_venues_at_the_index():
+    from model.venue import Venue
+
+    assert Venue.preset("hyperliquid").mark.external == "index"

@@ -1,0 +1,114 @@
+"""Margin pools: the one implementation of margin balances and maintenance margin per pool.
+
+A position draws on a *pool*: an isolated position on its own isolated margin, a cross position
+on the account's wallet shared with every other cross position of the account (spec §2):
+
+    isolated: margin balance = iso_margin + UPNL of the position,  MM = MM of the position
+    cross:    margin balance = wallet + Σ cross UPNL,               MM = Σ cross MM
+
+Unrealised PnL and tiered maintenance margin come from `Ledger.upnl` and `Ledger.maintenance`;
+everything else that needs a margin balance (the risk check, the liquidation engine, bankruptcy
+prices, ADL ranks, the insurance fund's equity, the available balance for new orders) reads it
+from here, so the arithmetic exists once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.ledger import Ledger
+
+Rows = np.ndarray | slice
+
+
+@dataclass(frozen=True, slots=True)
+class Pools:
+    """Margin balances of some accounts' pools; arrays are [rows] or [rows, contracts]."""
+
+    upnl: np.ndarray
+    maintenance: np.ndarray
+    isolated: np.ndarray  # open isolated positions (bool)
+    cross: np.ndarray  # open cross positions (bool)
+    iso_equity: np.ndarray  # iso_margin + UPNL per open isolated position, else 0
+    iso_maintenance: np.ndarray  # MM per open isolated position, else 0
+    cross_equity: np.ndarray  # wallet + Σ cross UPNL, per account
+    cross_maintenance: np.ndarray  # Σ cross MM, per account
+
+
+def pools(ledger: Ledger, mark: np.ndarray, rows: Rows | None = None) -> Pools:
+    """The pools of ``rows`` (every account when None) valued at ``mark``."""
+    rows = slice(None) if rows is None else rows
+    upnl = ledger.upnl(mark, rows)
+    mm = ledger.maintenance(mark, rows)
+    open_ = ledger.lots[rows] != 0
+    isolated = ledger.isolated[rows] & open_
+    cross = ~ledger.isolated[rows] & open_
+    return Pools(
+        upnl=upnl,
+        maintenance=mm,
+        isolated=isolated,
+        cross=cross,
+        iso_equity=np.where(isolated, ledger.iso_margin[rows] + upnl, 0.0),
+        iso_maintenance=np.where(isolated, mm, 0.0),
+        cross_equity=ledger.wallet[rows] + np.where(cross, upnl, 0.0).sum(axis=1),
+        cross_maintenance=np.where(cross, mm, 0.0).sum(axis=1),
+    )
+
+
+def pool_state(
+    ledger: Ledger, account: int, contract: int, mark: np.ndarray
+) -> tuple[float, float]:
+    """(margin balance, maintenance margin) of the pool one position draws on."""
+    p = pools(ledger, mark, np.array([account]))
+    if ledger.isolated[account, contract]:
+        return float(p.iso_equity[0, contract]), float(p.iso_maintenance[0, contract])
+    return float(p.cross_equity[0]), float(p.cross_maintenance[0])
+
+
+def account_equity(ledger: Ledger, account: int, mark: np.ndarray) -> float:
+    """Wallet, isolated margins and every position's UPNL of one account (an insurance fund's
+    equity: what it could pay if it closed everything at the mark)."""
+    upnl = ledger.upnl(mark, np.array([account]))
+    return float(ledger.wallet[account] + ledger.iso_margin[account].sum() + upnl.sum())
+
+
+def pool_cash(ledger: Ledger, accounts: np.ndarray, contract: int) -> np.ndarray:
+    """Cash of the pool each account's position on ``contract`` draws on: its isolated margin,
+    or the wallet for a cross position (Binance's "WB" in the ADL rank)."""
+    return np.where(
+        ledger.isolated[accounts, contract],
+        ledger.iso_margin[accounts, contract],
+        ledger.wallet[accounts],
+    )
+
+
+def backing_margins(
+    ledger: Ledger, accounts: np.ndarray, contract: int, mark: np.ndarray
+) -> np.ndarray:
+    """Margin behind each account's position on ``contract``, the one its bankruptcy price is
+    computed on: the isolated margin, or for cross the wallet plus the UPNL of the account's
+    *other* cross positions."""
+    p = pools(ledger, mark, accounts)
+    own = np.where(p.cross[:, contract], p.upnl[:, contract], 0.0)
+    return np.where(
+        ledger.isolated[accounts, contract],
+        ledger.iso_margin[accounts, contract],
+        p.cross_equity - own,
+    )
+
+
+def available_balance(ledger: Ledger, account: int, prices: np.ndarray) -> float:
+    """Wallet + cross UPNL − cross initial margin at ``prices`` (contracts without a price
+    count for nothing): what new positions can draw on."""
+    rows = np.array([account])
+    cross = (~ledger.isolated[account] & (ledger.lots[account] != 0))[None, :]
+    if not cross.any():
+        return float(ledger.wallet[account])
+    upnl = np.where(cross, ledger.upnl(prices, rows), 0.0)
+    notional = np.where(cross, ledger.notional(prices, rows), 0.0)
+    im = notional / ledger.leverage[rows]
+    return float(ledger.wallet[account] + np.nansum(upnl) - np.nansum(im))
