@@ -23,6 +23,7 @@ import json
 import os
 import pstats
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -251,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(CASES)}")
     if args.repeats < 1:
         parser.error("--repeats must be ≥ 1")
+    # a terminated benchmark still removes its temporary worktree (the `finally` below)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
     report = benchmark(cases, args.repeats, args.against, args.door)
     if args.json:

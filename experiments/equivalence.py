@@ -18,6 +18,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -172,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds < 5:
         parser.error("--seeds must be ≥ 5 for the tests to mean anything")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still remove the worktree
     after, before = run_both(args.scenario, args.seeds, args.against)
     table = compare(after, before)
     text = to_markdown(table, args.scenario, args.seeds, args.against)

@@ -65,6 +65,26 @@ def _read(model: CascadeModel, key: str) -> Any:
     return model.recorder.row[key]
 
 
+class RowCollector(DataCollector):
+    """Mesa's `DataCollector` for model reporters that all read the one row the recorder has
+    just measured: `collect` appends the row's values (plain numbers, so no copy is needed)
+    instead of calling each reporter and deep-copying its result, a cost paid every step.
+    Everything that reads the collector (``get_model_vars_dataframe``, SolaraViz, batch_run)
+    is Mesa's own, and the reporters stay callable for anything that calls them."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        super().__init__(model_reporters={k: partial(_read, key=k) for k in row})
+        self._row = row
+
+    def collect(self, model: Any) -> None:
+        """Append the current row (one value per model reporter)."""
+        if hasattr(self, "_collection_steps"):
+            self._collection_steps.append(model.time)
+        columns, row = self.model_vars, self._row
+        for key, value in row.items():
+            columns[key].append(value)
+
+
 class Recorder:
     """Measures the market after each step and feeds the DataCollector."""
 
@@ -76,9 +96,7 @@ class Recorder:
             self.columns += [f"{name}{suffix}" for name in PER_CONTRACT]
         self.row: dict[str, Any] = dict.fromkeys(self.columns, 0.0)
         self.bad_debt = 0.0
-        self.datacollector = DataCollector(
-            model_reporters={k: partial(_read, key=k) for k in self.columns}
-        )
+        self.datacollector = RowCollector(self.row)
 
     def record(self, n_events_before: int) -> None:
         """Measure the market now and collect one row; events after the index are this step's."""
