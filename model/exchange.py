@@ -60,6 +60,9 @@ class Exchange:
         self.mark = np.array([np.nan] * len(self.contracts))
         # Traded base volume per contract since the last `reset_volume` (for the recorder).
         self.volume = np.zeros(len(self.contracts))
+        # accounts that ever sent a reduce-only order that could rest: only their resting
+        # orders need trimming after a fill (a scan of every maker's ladder otherwise)
+        self._reduce_only_owners: set[int] = set()
         # plain floats: the unit conversions run for every order, and Python arithmetic on
         # floats is several times cheaper than on NumPy scalars
         self._tick_size = [float(c.tick_size) for c in self.contracts]
@@ -163,6 +166,8 @@ class Exchange:
         position = int(self.ledger.lots[account, contract])
         # a post-only order never changes a position on entry, and resting orders reserve no
         # margin (README, Limitations), so it has nothing to check
+        if reduce_only and tif == TimeInForce.GTC:
+            self._reduce_only_owners.add(account)
         if check_margin and not reduce_only and not post_only:
             ref = price if price is not None else _reference_ticks(book, side)
             if ref is not None:
@@ -229,7 +234,8 @@ class Exchange:
             self.volume[contract] += fill.qty * self._lot_size[contract]
             touched.add(fill.maker_owner)
         touched.add(result.fills[0].taker_owner)
-        self._trim_reduce_only(contract, touched)
+        if self._reduce_only_owners:
+            self._trim_reduce_only(contract, touched & self._reduce_only_owners)
 
     def _trim_reduce_only(self, contract: int, accounts: set[int]) -> None:
         """Shrink resting reduce-only orders that now exceed the position they reduce."""
