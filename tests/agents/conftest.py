@@ -15,6 +15,7 @@ SMALL = {
     "population.noise": 10,
     "population.momentum": 5,
     "duration": 60.0,
+    "index.shocks": [],  # a shortened preset: its shock would fall after the end
 }
 
 # Only the traders a test asks for: no makers, arbitrageurs, noise or momentum traders, whales or
@@ -30,6 +31,7 @@ BARE = {
     "population.defences.topup_share": 0.0,
     "population.defences.reduce_share": 0.0,
     "duration": 60.0,
+    "index.shocks": [],  # a shortened preset: its shock would fall after the end
 }
 
 

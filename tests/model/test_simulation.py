@@ -136,7 +136,7 @@ def test_every_preset_runs_under_audit(name):
 
 
 def test_same_seed_same_result_and_mesa_batch_run():
-    scenario = small("flash-crash", duration=650.0)
+    scenario = small("flash-crash", duration=660.0)
     a = run_scenario(scenario)
     b = run_scenario(scenario)
     assert a.timeseries.equals(b.timeseries)
