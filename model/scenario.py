@@ -280,6 +280,7 @@ def build_scenario(data: dict[str, Any], overrides: dict[str, Any] | None = None
         raise ScenarioError(str(exc)) from None
     for key, value in overrides.items():
         _set_dotted(data, key, parse_value(value) if isinstance(value, str) else value)
+    _refuse_bools(data, Scenario)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -348,6 +349,35 @@ def _known_children(path: list[str]) -> set[str]:
         if model is None:
             return set()
     return set(model.model_fields)
+
+
+def _refuse_bools(data: Any, model: Any, prefix: str = "") -> None:
+    """Refuse ``true``/``false`` given for a number (pydantic would read them as 1 and 0)."""
+    if not isinstance(data, dict):
+        return
+    for name, value in data.items():
+        field = model.model_fields.get(name)
+        if field is None:
+            continue  # pydantic reports unknown fields
+        key = f"{prefix}{name}"
+        annotation = field.annotation
+        sub = _model_of(annotation)
+        if isinstance(value, bool) and bool not in _types_of(annotation):
+            if _types_of(annotation) & {int, float}:
+                raise ScenarioError(f"invalid scenario: {key}: must be a number, got {value!r}")
+        elif sub is not None and isinstance(value, dict):
+            _refuse_bools(value, sub, f"{key}.")
+        elif sub is not None and isinstance(value, list):
+            for i, item in enumerate(value):
+                _refuse_bools(item, sub, f"{key}.{i}.")
+
+
+def _types_of(annotation: Any) -> set[Any]:
+    """The plain types an annotation allows (``float | None`` -> {float, NoneType})."""
+    args = getattr(annotation, "__args__", None)
+    if args is None:
+        return {annotation}
+    return {t for arg in args for t in _types_of(arg)}
 
 
 def _model_of(annotation: Any) -> Any:
