@@ -180,8 +180,12 @@ def _numbers(column: pd.Series, where: str, name: str) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         row = int(bad[0])
+        raw = column.iloc[row]
+        if isinstance(raw, float | np.floating):
+            shown = "an empty cell" if math.isnan(raw) else f"{float(raw):g}"
+        else:
+            shown = repr(raw)
         raise ValueError(
-            f"{where}: column {name!r} on data row {row + 1} holds {column.iloc[row]!r}; "
-            "allowed: finite numbers"
+            f"{where}: column {name!r} on data row {row + 1} holds {shown}; allowed: finite numbers"
         )
     return values

@@ -100,7 +100,7 @@ class Desk:
     # ---- positions and risk ------------------------------------------------------------------
     def give(self, account: int, qty: float, price: float, contract: int = 0) -> None:
         """Hand ``account`` a position of ``qty`` base units (signed) at ``price``, off the book."""
-        lots = self.exchange.to_lots(contract, qty) * (1 if qty > 0 else -1)
+        lots = self.exchange.to_lots(contract, abs(qty)) * (1 if qty > 0 else -1)
         self.ledger.transfer_position(self.account, account, contract, lots, price)
 
     def set_mark(self, price: float, contract: int = 0) -> None:
