@@ -89,7 +89,8 @@ def _check(case: tuple[Scenario, int]) -> None:
     assert summary["steps"] == scenario.n_steps
     assert summary["conservation_error"] < 1e-9
     assert summary["bad_debt"] >= 0.0
-    assert summary["insurance_fund_min"] >= 0.0
+    # the audit's own bound for a fund (InsuranceFunds.audit): settlement rounds in 1e-10 USDT
+    assert summary["insurance_fund_min"] >= -1e-6
     json.dumps(json_summary(summary, result.timeseries), allow_nan=False)  # strict JSON
 
 
