@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/cascade run --scenario $(SCENARIO) --seed $(SEED)
+	$(BIN)/cascade run --scenario $(SCENARIO) --seed $(SEED) --force
 
 test: $(STAMP)
 	$(BIN)/ruff check .

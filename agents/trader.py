@@ -47,7 +47,7 @@ class Trader(CellAgent):
     def lots_for(self, contract: int, notional: float) -> int:
         """Lots worth ``notional`` USDT at the current mark."""
         price = float(self.market_model.mark[contract])
-        return self.exchange.to_lots(contract, notional / price)
+        return self.exchange.to_lots(contract, max(0.0, notional / price))
 
     # ---- orders ----------------------------------------------------------------------------
     def market(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 from model.scenario import ScenarioError
 
@@ -24,9 +25,17 @@ COMMAND_MODULES = [
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit code 2), like every other
+    refusal of invalid input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def common_options() -> argparse.ArgumentParser:
     """Options shared by every command that runs simulations."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument(
         "--scenario",
         default="flash-crash",
@@ -49,7 +58,7 @@ def common_options() -> argparse.ArgumentParser:
 
 def execution_options() -> argparse.ArgumentParser:
     """Options shared by the commands that run many simulations (mc, sweep, sensitivity)."""
-    options = argparse.ArgumentParser(add_help=False)
+    options = OneLineParser(add_help=False)
     options.add_argument(
         "--workers",
         type=int,
@@ -78,7 +87,7 @@ def execution_options() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every available sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="cascade",
         description="perp-cascade: liquidation cascades on leveraged perpetual futures",
     )
@@ -105,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # Invalid input: one line naming the field or file, what is wrong and what is allowed.
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
 
 

@@ -174,8 +174,10 @@ def write_distribution_report(
     """
     sns.set_theme(style="whitegrid", context="notebook")
     out.mkdir(parents=True, exist_ok=True)
-    plots = [distribution_plot(frame, o, out / f"dist_{o}.png") for o in KEY_OUTCOMES]
-    plots.insert(2, adl_plot(frame, out / "adl.png"))
+    plots: list[Path] = []
+    if len(ok_runs(frame)):  # no plots of nothing when every run failed
+        plots = [distribution_plot(frame, o, out / f"dist_{o}.png") for o in KEY_OUTCOMES]
+        plots.insert(2, adl_plot(frame, out / "adl.png"))
     p, low, high, n = adl_probability(frame)
     overrides = definition.get("overrides") or {}
     lines = [

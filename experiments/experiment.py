@@ -58,6 +58,11 @@ class Experiment:
     settings: dict[str, Any] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        seed = self.root_seed
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ExperimentError(f"--seed must be a whole number ≥ 0, got {seed!r}")
+
     @property
     def total(self) -> int:
         """Number of runs."""

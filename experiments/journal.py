@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from experiments.outdir import check_writable
 from model.scenario import ScenarioError
 
 DEFINITION_FILE = "experiment.json"
@@ -48,8 +49,10 @@ def prepare(out: Path, definition: dict[str, Any], *, resume: bool) -> list[dict
     Raises:
         ExperimentError: ``out`` is not empty without ``resume``, holds no experiment, or holds
             a different one.
+        ScenarioError: ``out`` is a file, or cannot be written.
     """
     definition = normalized(definition)
+    check_writable(out)
     stored_path = out / DEFINITION_FILE
     if resume and stored_path.is_file():
         stored = json.loads(stored_path.read_text())
@@ -64,8 +67,8 @@ def prepare(out: Path, definition: dict[str, Any], *, resume: bool) -> list[dict
         if resume:
             raise ExperimentError(f"--resume: {out} holds no {DEFINITION_FILE}, nothing to resume")
         raise ExperimentError(
-            f"{out} is not empty: pass --resume to continue the experiment there, "
-            "or choose another --out"
+            f"--out {out}: is not empty (an earlier result?); pass --resume to continue the "
+            "experiment there, or choose another --out"
         )
     out.mkdir(parents=True, exist_ok=True)
     stored_path.write_text(json.dumps(definition, indent=2) + "\n")

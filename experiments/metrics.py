@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,46 @@ FIELD_MEANINGS = {
     "conservation_error": "largest relative money-conservation error over the run",
     "wall_seconds": "wall-clock seconds the run took",
 }
+
+
+SPREAD_FIELDS = ("max_spread_bps", "median_spread_bps")
+ADL_RATIO_FIELDS = ("adl_over_utilisation", "adl_largest_share", "adl_gini")
+
+
+def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str, str]:
+    """Why each field of ``summary`` that is not a finite number could not be computed.
+
+    ``summary.json`` writes such a field as ``null`` (JSON has no NaN) and these reasons next to
+    it under ``null_reasons``.
+    """
+    reasons: dict[str, str] = {}
+    two_sided = int((timeseries["best_bid"].notna() & timeseries["best_ask"].notna()).sum())
+    for key, value in summary.items():
+        if not isinstance(value, float) or math.isfinite(value):
+            continue
+        if key in SPREAD_FIELDS:
+            reasons[key] = "no step had both a bid and an ask on the book"
+        elif key in ADL_RATIO_FIELDS:
+            reasons[key] = "no loss was socialised in this run (ADL did not fire)"
+        elif key in RETURN_FIELDS:
+            reasons[key] = (
+                f"not defined for this run's one-step mid returns ({len(timeseries)} steps, "
+                f"{two_sided} with both a bid and an ask; the first 10% are dropped): too few "
+                "returns, or the mid price did not move"
+            )
+        else:
+            reasons[key] = "not a finite number in this run"
+    return reasons
+
+
+def json_summary(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str, Any]:
+    """The summary as ``summary.json`` holds it: NaN and ±inf become ``None`` (JSON ``null``),
+    and a ``null_reasons`` entry says why, when there is any."""
+    reasons = null_reasons(summary, timeseries)
+    out: dict[str, Any] = {k: (None if k in reasons else v) for k, v in summary.items()}
+    if reasons:
+        out["null_reasons"] = reasons
+    return out
 
 
 def max_drawdown_pct(prices: pd.Series) -> float:

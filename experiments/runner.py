@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.metrics import summarize
+from experiments.metrics import json_summary, summarize
 from model.scenario import Scenario
 from model.simulation import CascadeModel
 
@@ -70,11 +70,26 @@ def run_scenario(
     return RunResult(summary, timeseries, events, cascades, model.accounts_frame())
 
 
+# The files `write_run` writes (the plots and summary.md are added by `cascade run`).
+RUN_FILES = (
+    "summary.json",
+    "timeseries.parquet",
+    "events.parquet",
+    "accounts.parquet",
+    "cascades.csv",
+)
+
+
 def write_run(result: RunResult, out: Path) -> None:
     """Write ``summary.json``, ``timeseries.parquet``, ``events.parquet``, ``accounts.parquet``
-    and ``cascades.csv``."""
+    and ``cascades.csv``.
+
+    ``summary.json`` is always valid JSON: a field that is not a finite number is ``null`` and
+    ``null_reasons`` says why.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    (out / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n")
+    summary = json_summary(result.summary, result.timeseries)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     result.timeseries.to_parquet(out / "timeseries.parquet", index=False)
     result.events.to_parquet(out / "events.parquet", index=False)
     result.accounts.to_parquet(out / "accounts.parquet", index=False)

@@ -98,6 +98,17 @@ def _split_top_level(text: str) -> list[str]:
     return [*parts, text[start:]]
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Two grid values that make the same point (10 and 10.0 do; True and 1 do not)."""
+    return (type(a) is type(b) and a == b) or (
+        isinstance(a, int | float)
+        and isinstance(b, int | float)
+        and not isinstance(a, bool)
+        and not isinstance(b, bool)
+        and a == b
+    )
+
+
 def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """Every combination of the grid's values, the first key varying slowest."""
     keys = list(grid)
@@ -120,6 +131,13 @@ def sweep_experiment(
     check_runs(runs)
     if not grid or any(not values for values in grid.values()):
         raise ExperimentError("a sweep needs at least one grid key with at least one value")
+    for key, values in grid.items():
+        for i, value in enumerate(values):
+            if any(_same(value, earlier) for earlier in values[:i]):
+                raise ExperimentError(
+                    f"--grid {key}: {value!r} is given twice; allowed: each value once "
+                    "(--runs sets how many seeds every point gets)"
+                )
     base, source = resolve_scenario(scenario, overrides)
     root = base.seed if seed is None else int(seed)
     settings = {"grid": {k: list(v) for k, v in grid.items()}}

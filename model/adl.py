@@ -26,6 +26,7 @@ take is left to the caller to record as bad debt.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,21 @@ from model.venue import AdlRules
 def rank_bitmex(
     side: int, qty: float, entry_price: float, mark_price: float, bankruptcy_price: float
 ) -> float:
-    """BitMEX ADL rank of one position (higher is deleveraged first)."""
+    """BitMEX ADL rank of one position (higher is deleveraged first).
+
+    Raises:
+        ValueError: side not ±1, a size or entry or mark price that is not a finite number > 0,
+            or a bankruptcy price that is negative or not finite.
+    """
+    if side not in (1, -1) or isinstance(side, bool):
+        raise ValueError(f"side must be +1 (long) or -1 (short), got {side!r}")
+    for name, value in (("qty", qty), ("entry_price", entry_price), ("mark_price", mark_price)):
+        _finite(name, value)
+        if value <= 0:
+            raise ValueError(f"{name} must be > 0, got {value!r}")
+    _finite("bankruptcy_price", bankruptcy_price)
+    if bankruptcy_price < 0:
+        raise ValueError(f"bankruptcy_price must be ≥ 0, got {bankruptcy_price!r}")
     mark_value = side * qty * mark_price
     entry_value = side * qty * entry_price
     bankrupt_value = side * qty * bankruptcy_price
@@ -52,11 +67,26 @@ def rank_bitmex(
 
 
 def rank_binance(wallet_balance: float, unrealized_pnl: float, maintenance_margin: float) -> float:
-    """Binance ADL rank ``LeveragePnl = PnlPercent × MarginRatio``."""
+    """Binance ADL rank ``LeveragePnl = PnlPercent × MarginRatio``.
+
+    Raises:
+        ValueError: a non-finite input, or a negative maintenance margin.
+    """
+    _finite("wallet_balance", wallet_balance)
+    _finite("unrealized_pnl", unrealized_pnl)
+    _finite("maintenance_margin", maintenance_margin)
+    if maintenance_margin < 0:
+        raise ValueError(f"maintenance_margin must be ≥ 0, got {maintenance_margin!r}")
     pnl_percent = max(0.0, unrealized_pnl) / max(1.0, wallet_balance)
     balance = wallet_balance + unrealized_pnl
     margin_ratio = maintenance_margin / balance if balance > 0 else 0.0
     return pnl_percent * margin_ratio
+
+
+def _finite(name: str, value: float) -> None:
+    number = int | float | np.integer | np.floating
+    if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
 
 
 def _ranks_bitmex(side, qty, entry, mark, bankrupt):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ books both sides of each fill in the ledger with the venue's maker and taker fee
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -63,6 +64,7 @@ class Exchange:
         # accounts that ever sent a reduce-only order that could rest: only their resting
         # orders need trimming after a fill (a scan of every maker's ladder otherwise)
         self._reduce_only_owners: set[int] = set()
+        self._n = len(self.contracts)
         # plain floats: the unit conversions run for every order, and Python arithmetic on
         # floats is several times cheaper than on NumPy scalars
         self._tick_size = [float(c.tick_size) for c in self.contracts]
@@ -70,16 +72,46 @@ class Exchange:
 
     # ---- unit conversion -------------------------------------------------------------------
     def to_ticks(self, contract: int, price: float) -> int:
-        """Nearest tick of a USDT price (at least one tick)."""
+        """Nearest tick of a USDT price (at least one tick).
+
+        Raises:
+            ValueError: an unknown contract, or a price that is not a finite number > 0.
+        """
+        if not (_plain(contract, self._n) and type(price) is float and 0.0 < price < math.inf):
+            self._check_contract(contract)  # the slow, thorough check (agents pass plain floats)
+            _check_amount("price", price, positive=True)
         return max(1, round(price / self._tick_size[contract]))
 
     def to_lots(self, contract: int, qty: float) -> int:
-        """Whole lots in a base quantity, rounded down."""
-        return int(abs(qty) / self._lot_size[contract] + 1e-9)
+        """Whole lots in a base quantity, rounded down.
+
+        Raises:
+            ValueError: an unknown contract, or a quantity that is negative or not finite
+                (sizes are absolute; the side of an order is given separately).
+        """
+        if not (_plain(contract, self._n) and type(qty) is float and 0.0 <= qty < math.inf):
+            self._check_contract(contract)
+            _check_amount("qty", qty, positive=False)
+        return int(qty / self._lot_size[contract] + 1e-9)
 
     def price_of(self, contract: int, ticks: float) -> float:
-        """USDT price of a tick count."""
+        """USDT price of a tick count.
+
+        Raises:
+            ValueError: an unknown contract, or a tick count that is negative or not finite.
+        """
+        if not (_plain(contract, self._n) and type(ticks) is int and ticks >= 0):
+            self._check_contract(contract)
+            _check_amount("ticks", ticks, positive=False)
         return float(ticks * self._tick_size[contract])
+
+    def _check_contract(self, contract: int) -> None:
+        if (
+            isinstance(contract, bool)
+            or not isinstance(contract, int | np.integer)
+            or not 0 <= contract < len(self.books)
+        ):
+            raise InvalidOrder(f"contract must be 0..{len(self.books) - 1}, got {contract!r}")
 
     # ---- order entry -----------------------------------------------------------------------
     def submit(
@@ -118,14 +150,32 @@ class Exchange:
             The book's result; status REJECTED with a reason when margin is insufficient.
 
         Raises:
-            InvalidOrder: unknown account or contract, or an order the book rejects as invalid.
+            InvalidOrder: (a ValueError) unknown account or contract, a side other than ±1, a
+                size that is not a whole number of lots > 0, a price that is not a whole number
+                of ticks > 0 (NaN included), or an order the book rejects as invalid. Checked
+                before anything changes.
         """
-        if not isinstance(contract, int | np.integer) or not 0 <= contract < len(self.books):
-            raise InvalidOrder(f"contract must be 0..{len(self.books) - 1}, got {contract!r}")
-        if not isinstance(account, int | np.integer) or not 0 <= account < self.ledger.n_accounts:
+        self._check_contract(contract)
+        if (
+            isinstance(account, bool)
+            or not isinstance(account, int | np.integer)
+            or not 0 <= account < self.ledger.n_accounts
+        ):
             raise InvalidOrder(
                 f"owner must be an open account 0..{self.ledger.n_accounts - 1}, got {account!r}"
             )
+        if side not in (1, -1) or isinstance(side, bool):
+            raise InvalidOrder(f"side must be +1 (buy) or -1 (sell), got {side!r}")
+        if isinstance(lots, bool) or not isinstance(lots, int | np.integer) or lots <= 0:
+            raise InvalidOrder(f"lots must be a whole number of lots > 0, got {lots!r}")
+        if price is not None and (
+            isinstance(price, bool) or not isinstance(price, int | np.integer) or price <= 0
+        ):
+            raise InvalidOrder(
+                f"price must be a whole number of ticks > 0 (to_ticks converts USDT), got {price!r}"
+            )
+        if fee_rate is not None and not (isinstance(fee_rate, int | float) and -1 < fee_rate < 1):
+            raise InvalidOrder(f"fee_rate must be a finite rate in (-1, 1), got {fee_rate!r}")
         position = int(self.ledger.lots[account, contract])
         self.books[contract]._validate(
             account, side, lots, price, tif, post_only, reduce_only, position
@@ -262,6 +312,19 @@ class Exchange:
     def resting_status(self, result: OrderResult) -> bool:
         """True when some of the order rests on the book."""
         return result.status in (OrderStatus.RESTING, OrderStatus.PARTIAL_RESTING)
+
+
+def _plain(contract: object, n: int) -> bool:
+    """A contract index that needs no further check: a plain int in range."""
+    return type(contract) is int and 0 <= contract < n
+
+
+def _check_amount(name: str, value: float, *, positive: bool) -> None:
+    number = int | float | np.integer | np.floating
+    if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be {'> 0' if positive else '≥ 0'}, got {value!r}")
 
 
 def _reference_ticks(book: OrderBook, side: int) -> int | None:

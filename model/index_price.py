@@ -124,26 +124,68 @@ class IndexProcess:
 def load_replay(path: str | Path, n_contracts: int) -> tuple[np.ndarray, np.ndarray]:
     """Read a replay CSV: a ``time`` column (seconds) and one price column per contract.
 
+    Returns:
+        The times and a (times × contracts) array of prices.
+
     Raises:
-        ValueError: a missing file, no ``time`` column, the wrong number of price columns,
-            non-increasing times or non-positive prices.
+        ValueError: one line naming the file and what is wrong: a missing or unreadable file,
+            no ``time`` column, the wrong number of price columns, fewer than two rows, values
+            that are not finite numbers, times not strictly increasing, or prices not > 0.
     """
     path = Path(path)
+    where = f"index.replay: {str(path)!r}"
     if not path.is_file():
-        raise ValueError(f"index.replay: no such file {str(path)!r}")
-    frame = pd.read_csv(path)
+        raise ValueError(f"{where} does not exist (or is not a file)")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{where} is empty; allowed: a header 'time,<price>' and rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{where} is not a readable CSV ({first})") from None
     if "time" not in frame.columns:
-        raise ValueError(f"index.replay: {path.name} needs a 'time' column")
+        raise ValueError(
+            f"{where} has no 'time' column (columns: {', '.join(map(str, frame.columns))}); "
+            "allowed: a header 'time,<price>' with one price column per contract"
+        )
     prices = frame.drop(columns="time")
     if prices.shape[1] != n_contracts:
         raise ValueError(
-            f"index.replay: {path.name} has {prices.shape[1]} price columns, "
-            f"the scenario has {n_contracts} contracts"
+            f"{where} has {prices.shape[1]} price columns but the scenario has "
+            f"{n_contracts} contract(s); allowed: 'time' and one price column per contract"
         )
-    times = frame["time"].to_numpy(dtype=float)
-    values = prices.to_numpy(dtype=float)
-    if times.size < 2 or np.any(np.diff(times) <= 0):
-        raise ValueError(f"index.replay: {path.name} needs at least 2 strictly increasing times")
-    if np.any(~(values > 0)):
-        raise ValueError(f"index.replay: {path.name} has non-positive or missing prices")
+    if len(frame) < 2:
+        raise ValueError(f"{where} has {len(frame)} data rows; allowed: at least 2")
+    times = _numbers(frame["time"], where, "time")
+    values = np.column_stack([_numbers(prices[c], where, str(c)) for c in prices.columns])
+    bad = np.flatnonzero(np.diff(times) <= 0)
+    if bad.size:
+        i = int(bad[0]) + 1
+        raise ValueError(
+            f"{where}: time {times[i]:g} on data row {i + 1} does not come after {times[i - 1]:g}; "
+            "allowed: strictly increasing times"
+        )
+    if np.any(values <= 0):
+        row, col = (int(x[0]) for x in np.nonzero(values <= 0))
+        raise ValueError(
+            f"{where}: price {values[row, col]:g} in column {prices.columns[col]!r} on data row "
+            f"{row + 1}; allowed: prices > 0"
+        )
     return times, values
+
+
+def _numbers(column: pd.Series, where: str, name: str) -> np.ndarray:
+    """A column as finite floats, or one error naming the first bad value and its row."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        row = int(bad[0])
+        raw = column.iloc[row]
+        if isinstance(raw, float | np.floating):
+            shown = "an empty cell" if math.isnan(raw) else f"{float(raw):g}"
+        else:
+            shown = repr(raw)
+        raise ValueError(
+            f"{where}: column {name!r} on data row {row + 1} holds {shown}; allowed: finite numbers"
+        )
+    return values

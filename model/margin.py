@@ -68,7 +68,8 @@ class TierTable:
             cap. Maintenance amounts left as None are derived; given ones are used as is.
 
     Raises:
-        ValueError: tiers that are empty, not contiguous, or with rates out of range.
+        ValueError: tiers that are empty, not contiguous, with rates out of range, or with a
+            maintenance amount that makes maintenance margin jump at a tier boundary.
     """
 
     def __init__(self, tiers: Sequence[Tier], name: str = "custom") -> None:
@@ -80,8 +81,16 @@ class TierTable:
         prev_mmr = 0.0
         for i, tier in enumerate(tiers):
             _check_tier(i, tier, resolved[-1] if resolved else None)
+            below = tier.floor * prev_mmr - amount  # MM just below this tier's floor
             amount = 0.0 if i == 0 else round(amount + tier.floor * (tier.mmr - prev_mmr), 6)
             given = tier.maint_amount
+            if given is not None and i > 0 and not _close(given, amount, tier.floor * tier.mmr):
+                # MM(N) = N·mmr − amount must be the same on both sides of the boundary.
+                raise ValueError(
+                    f"tiers[{i}].maint_amount {given:g} makes maintenance margin jump at the "
+                    f"boundary {tier.floor:g} (from {below:g} to {tier.floor * tier.mmr - given:g}); "
+                    f"allowed: {amount:g}, which keeps it continuous (or None to derive it)"
+                )
             resolved.append(
                 Tier(
                     tier.floor,
@@ -121,25 +130,44 @@ class TierTable:
     # ---- lookups (scalar) -------------------------------------------------------------------
     def index_of(self, notional: float | np.ndarray) -> np.ndarray:
         """Tier index containing each notional (tiers are ``(floor, cap]``, 0 is in the first);
-        notionals beyond the last cap stay in the last tier."""
+        notionals beyond the last cap stay in the last tier. A negative notional (a short's
+        signed value) counts by its size.
+
+        Raises:
+            ValueError: a notional that is NaN or infinite.
+        """
+        _check_notional(notional)
+        return self._index(notional)
+
+    def _index(self, notional: float | np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self.caps, np.abs(notional), side="left")
         return np.minimum(idx, len(self.tiers) - 1)
 
     def tier_for(self, notional: float) -> Tier:
         """The tier that contains ``notional`` (USDT)."""
         _check_finite("notional", notional)
-        return self.tiers[int(self.index_of(notional))]
+        return self.tiers[int(self._index(notional))]
 
     def maintenance_margin(self, notional: float | np.ndarray) -> float | np.ndarray:
-        """Maintenance margin (USDT) of a position of this notional; vectorised over arrays."""
+        """Maintenance margin (USDT) of a position of this notional; vectorised over arrays.
+
+        Raises:
+            ValueError: a notional that is NaN or infinite.
+        """
+        _check_notional(notional)
         n = np.abs(notional)
-        i = self.index_of(n)
+        i = self._index(n)
         mm = n * self.mmrs[i] - self.amounts[i]
         return float(mm) if np.ndim(mm) == 0 else mm
 
     def max_leverage(self, notional: float | np.ndarray) -> float | np.ndarray:
-        """Highest leverage allowed at this notional; vectorised over arrays."""
-        out = self.max_leverages[self.index_of(notional)]
+        """Highest leverage allowed at this notional; vectorised over arrays.
+
+        Raises:
+            ValueError: a notional that is NaN or infinite.
+        """
+        _check_notional(notional)
+        out = self.max_leverages[self._index(notional)]
         return float(out) if np.ndim(out) == 0 else out
 
     def max_leverage_at(self, notional: float) -> float:
@@ -148,7 +176,14 @@ class TierTable:
         return float(self.tiers[i].max_leverage)
 
     def max_notional(self, leverage: float) -> float:
-        """Largest notional that can be held at ``leverage`` (the cap of the last tier allowing it)."""
+        """Largest notional that can be held at ``leverage`` (the cap of the last tier allowing it).
+
+        Raises:
+            ValueError: a leverage that is not a finite number ≥ 1.
+        """
+        _check_finite("leverage", leverage)
+        if leverage < 1:
+            raise ValueError(f"leverage must be ≥ 1, got {leverage!r}")
         allowed = self.caps[self.max_leverages >= leverage]
         return float(allowed.max()) if allowed.size else 0.0
 
@@ -189,9 +224,31 @@ def _check_tier(i: int, tier: Tier, prev: Tier | None) -> None:
         raise ValueError(f"{where}.maint_amount must be finite, got {tier.maint_amount!r}")
 
 
+def _close(a: float, b: float, scale: float) -> bool:
+    return abs(a - b) <= 1e-6 * max(1.0, abs(scale))
+
+
+def _check_notional(notional: float | np.ndarray) -> None:
+    """Refuse NaN and infinite notionals (cheap: one call per lookup, arrays checked at once)."""
+    if isinstance(notional, np.ndarray):
+        if notional.dtype.kind not in "iuf":
+            raise ValueError(f"notional must be numbers, got an array of {notional.dtype}")
+        if not np.isfinite(notional).all():
+            bad = notional[~np.isfinite(notional)][0]
+            raise ValueError(f"notional must be finite numbers, got {bad!r}")
+    else:
+        _check_finite("notional", notional)
+
+
 def _check_finite(name: str, value: float) -> None:
     if not isinstance(value, int | float | np.floating | np.integer) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def _check_price(price: float, name: str = "price") -> None:
+    _check_finite(name, price)
+    if price < 0:
+        raise ValueError(f"{name} must be ≥ 0, got {price!r}")
 
 
 def _check_position(side: int, qty: float, entry_price: float) -> None:
@@ -281,7 +338,15 @@ def bankruptcy_price(side: int, qty: float, entry_price: float, margin: float) -
 def margin_balance(
     side: int, qty: float, entry_price: float, wallet_balance: float, price: float
 ) -> float:
-    """Wallet (or isolated margin) plus the position's unrealised PnL at ``price``."""
+    """Wallet (or isolated margin) plus the position's unrealised PnL at ``price``.
+
+    Raises:
+        ValueError: side not ±1, non-positive or non-finite size or entry price, a non-finite
+            wallet balance, or a price that is negative or not finite.
+    """
+    _check_position(side, qty, entry_price)
+    _check_finite("wallet_balance", wallet_balance)
+    _check_price(price)
     return wallet_balance + side * qty * (price - entry_price)
 
 
@@ -289,8 +354,8 @@ def margin_balance(
 def bybit_bankruptcy_price(side: int, entry_price: float, leverage: float) -> float:
     """Bybit isolated bankruptcy price ``E·(1 − side/leverage)``."""
     _check_position(side, 1.0, entry_price)
-    if not leverage >= 1:
-        raise ValueError(f"leverage must be ≥ 1, got {leverage!r}")
+    if not leverage >= 1 or not math.isfinite(leverage):
+        raise ValueError(f"leverage must be a finite number ≥ 1, got {leverage!r}")
     return entry_price * (1.0 - side / leverage)
 
 
@@ -308,8 +373,9 @@ def bybit_liquidation_price(
     unlike Binance's).
     """
     _check_position(side, qty, entry_price)
-    if not leverage >= 1:
-        raise ValueError(f"leverage must be ≥ 1, got {leverage!r}")
+    if not leverage >= 1 or not math.isfinite(leverage):
+        raise ValueError(f"leverage must be a finite number ≥ 1, got {leverage!r}")
+    _check_finite("extra_margin", extra_margin)
     value = qty * entry_price
     im = value / leverage
     mm = float(table.maintenance_margin(value))
@@ -326,8 +392,8 @@ def hyperliquid_liquidation_price(
     """
     _check_position(side, qty, price)
     _check_finite("margin_available", margin_available)
-    if not max_leverage >= 1:
-        raise ValueError(f"max_leverage must be ≥ 1, got {max_leverage!r}")
+    if not max_leverage >= 1 or not math.isfinite(max_leverage):
+        raise ValueError(f"max_leverage must be a finite number ≥ 1, got {max_leverage!r}")
     l_rate = 1.0 / (2.0 * max_leverage)
     return max(0.0, price - side * margin_available / qty / (1.0 - l_rate * side))
 

@@ -25,6 +25,8 @@ import math
 from collections import deque
 from typing import Protocol
 
+import numpy as np
+
 IMPACT_MARGIN_USDT = 200.0  # impact notional = 200 USDT / initial margin rate (spec §6)
 
 
@@ -40,10 +42,27 @@ def _median(values: list[float]) -> float:
     return (ordered[mid - 1] + ordered[mid]) / 2.0
 
 
+def _finite(name: str, value: float) -> None:
+    number = int | float | np.integer | np.floating
+    if isinstance(value, bool) or not isinstance(value, number) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def _positive(name: str, value: float) -> None:
+    _finite(name, value)
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0, got {value!r}")
+
+
 def premium_index(impact_bid: float, impact_ask: float, index: float) -> float:
-    """Premium of the perpetual over the index, from the book's impact prices."""
-    if not index > 0:
-        raise ValueError(f"index must be > 0, got {index!r}")
+    """Premium of the perpetual over the index, from the book's impact prices.
+
+    Raises:
+        ValueError: a price that is not a finite number > 0.
+    """
+    _positive("impact_bid", impact_bid)
+    _positive("impact_ask", impact_ask)
+    _positive("index", index)
     return (max(0.0, impact_bid - index) - max(0.0, index - impact_ask)) / index
 
 
@@ -53,9 +72,19 @@ def funding_rate(
     clamp: float = 0.0005,
     cap: float | None = None,
 ) -> float:
-    """``F = P + clamp(I − P, −clamp, +clamp)``, then ``|F| ≤ cap`` when a cap is given."""
-    if not math.isfinite(avg_premium):
-        raise ValueError(f"avg_premium must be finite, got {avg_premium!r}")
+    """``F = P + clamp(I − P, −clamp, +clamp)``, then ``|F| ≤ cap`` when a cap is given.
+
+    Raises:
+        ValueError: a non-finite premium or interest, a negative or non-finite clamp, or a cap
+            that is not a finite number > 0.
+    """
+    _finite("avg_premium", avg_premium)
+    _finite("interest", interest)
+    _finite("clamp", clamp)
+    if clamp < 0:
+        raise ValueError(f"clamp must be ≥ 0, got {clamp!r}")
+    if cap is not None:
+        _positive("cap", cap)
     rate = avg_premium + min(max(interest - avg_premium, -clamp), clamp)
     if cap is not None:
         rate = min(max(rate, -cap), cap)
@@ -64,6 +93,7 @@ def funding_rate(
 
 def impact_notional(initial_margin_rate: float) -> float:
     """Notional (USDT) of the market order whose average fill price is the impact price."""
+    _finite("initial_margin_rate", initial_margin_rate)
     if not 0 < initial_margin_rate <= 1:
         raise ValueError(f"initial_margin_rate must be in (0, 1], got {initial_margin_rate!r}")
     return IMPACT_MARGIN_USDT / initial_margin_rate
@@ -77,7 +107,20 @@ def mark_price_binance(
     ma_basis: float,
     last_price: float,
 ) -> float:
-    """Binance perpetual mark price: the median of Price1, Price2 and the last price."""
+    """Binance perpetual mark price: the median of Price1, Price2 and the last price.
+
+    Raises:
+        ValueError: non-finite input, an index, last price or funding interval not > 0, or a
+            negative time to funding.
+    """
+    _positive("index", index)
+    _finite("last_funding_rate", last_funding_rate)
+    _finite("time_to_funding", time_to_funding)
+    if time_to_funding < 0:
+        raise ValueError(f"time_to_funding must be ≥ 0, got {time_to_funding!r}")
+    _positive("funding_interval", funding_interval)
+    _finite("ma_basis", ma_basis)
+    _positive("last_price", last_price)
     price1 = index * (1.0 + last_funding_rate * (time_to_funding / funding_interval))
     price2 = index + ma_basis
     return _median([price1, price2, last_price])
@@ -93,7 +136,18 @@ def mark_price_hyperliquid(
 ) -> float:
     """Hyperliquid mark price: the median of (oracle + EMA of the basis, the median of best bid,
     best ask and last, other venues' perp mids). A component without data is left out; the
-    median of two components is their mean."""
+    median of two components is their mean.
+
+    Raises:
+        ValueError: a non-finite basis, or a price given that is not a finite number > 0.
+    """
+    _positive("oracle", oracle)
+    _finite("ema_basis", ema_basis)
+    for name, value in (("best_bid", best_bid), ("best_ask", best_ask), ("last_price", last_price)):
+        if value is not None:
+            _positive(name, value)
+    if other_venues is not None:
+        _positive("other_venues", other_venues)
     parts = [oracle + ema_basis]
     quotes = [q for q in (best_bid, best_ask, last_price) if q is not None]
     if quotes:

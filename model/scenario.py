@@ -13,8 +13,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from model.index_price import load_replay
+from model.margin import TierTable
 from model.venue import Venue, load_venue_data
 
 PRESET_DIR = Path(__file__).parent / "presets" / "scenarios"
@@ -24,8 +27,13 @@ class ScenarioError(ValueError):
     """A scenario that cannot run: the message names the field and what is allowed."""
 
 
+# A replay must start within this relative distance of the contract's initial price.
+REPLAY_START_TOLERANCE = 0.001
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: NaN and ±inf are refused in every number, whatever its range.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Contract(_Strict):
@@ -38,6 +46,13 @@ class Contract(_Strict):
     volatility: float = Field(0.6, ge=0.0, le=10.0, description="annualised index volatility")
     tier_table: str | None = Field(None, description="tier preset; None uses the venue's")
     depth_scale: float = Field(1.0, gt=0.0, le=100.0, description="market-maker size multiplier")
+
+    @field_validator("tier_table")
+    @classmethod
+    def _known_tier_table(cls, name: str | None) -> str | None:
+        if name is not None and name not in TierTable.available():
+            raise ValueError(f"must be one of {TierTable.available()}")
+        return name
 
 
 class Shock(_Strict):
@@ -146,7 +161,20 @@ class Scenario(_Strict):
     )
 
     @model_validator(mode="after")
-    def _check_shocks(self) -> Scenario:
+    def _check_run(self) -> Scenario:
+        steps = self.duration / self.step
+        if steps < 1.0 - 1e-9:
+            raise ValueError(
+                f"duration: {self.duration:g} s is shorter than one step of {self.step:g} s; "
+                "allowed: at least one step"
+            )
+        if abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
+            raise ValueError(
+                f"duration: {self.duration:g} s is not a whole number of steps of {self.step:g} s; "
+                f"allowed: a multiple of step, e.g. {round(steps) * self.step:g}"
+            )
+        if self.index.replay is not None:
+            self._check_replay(self.index.replay)
         for i, shock in enumerate(self.index.shocks):
             for c in shock.contracts or []:
                 if not 0 <= c < len(self.contracts):
@@ -154,7 +182,42 @@ class Scenario(_Strict):
                         f"index.shocks.{i}.contracts: {c} is not a contract index "
                         f"(0..{len(self.contracts) - 1})"
                     )
+            end = shock.start + shock.duration
+            if end > self.duration + 1e-9:
+                what = (
+                    "starts at or after the end of the run, so it would never apply"
+                    if shock.start >= self.duration
+                    else "ends after the end of the run, so only part of its move would apply"
+                )
+                raise ValueError(
+                    f"index.shocks.{i}: runs from {shock.start:g} s to {end:g} s and {what}; "
+                    f"allowed: start + duration ≤ the run's duration ({self.duration:g} s). "
+                    "Lengthen the run, move or drop the shock (--set index.shocks=[])"
+                )
         return self
+
+    def _check_replay(self, path: str) -> None:
+        """A replay must be readable, cover the whole run and start at the initial prices."""
+        times, prices = load_replay(path, len(self.contracts))
+        name = repr(path)
+        if times[0] > 0.0 or times[-1] < self.duration:
+            raise ValueError(
+                f"index.replay: {name} covers {times[0]:g} s to {times[-1]:g} s but the run "
+                f"lasts 0 to {self.duration:g} s; allowed: a file covering the whole run"
+            )
+        for c, contract in enumerate(self.contracts):
+            start = float(np.interp(0.0, times, prices[:, c]))
+            if abs(start / contract.initial_price - 1.0) > REPLAY_START_TOLERANCE:
+                raise ValueError(
+                    f"index.replay: {name} starts contract {c} at {start:g} but "
+                    f"contracts.{c}.initial_price is {contract.initial_price:g}; allowed: within "
+                    f"{REPLAY_START_TOLERANCE:.1%} (set contracts.{c}.initial_price={start:g})"
+                )
+        if self.index.shocks:
+            raise ValueError(
+                "index.shocks: shocks do not apply to a replayed index; "
+                "drop them (--set index.shocks=[]) or drop index.replay"
+            )
 
     @property
     def n_steps(self) -> int:
@@ -193,6 +256,10 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"scenario file {str(path)!r} is not valid TOML: {exc}") from exc
     data.setdefault("name", path.stem)
+    index = data.get("index")
+    if isinstance(index, dict) and isinstance(index.get("replay"), str):
+        # A path inside a TOML is relative to the TOML's folder, not the working directory.
+        index["replay"] = str((path.parent / index["replay"]).resolve())
     return build_scenario(data, overrides or {})
 
 
@@ -213,6 +280,7 @@ def build_scenario(data: dict[str, Any], overrides: dict[str, Any] | None = None
         raise ScenarioError(str(exc)) from None
     for key, value in overrides.items():
         _set_dotted(data, key, parse_value(value) if isinstance(value, str) else value)
+    _refuse_bools(data, Scenario)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -283,6 +351,35 @@ def _known_children(path: list[str]) -> set[str]:
     return set(model.model_fields)
 
 
+def _refuse_bools(data: Any, model: Any, prefix: str = "") -> None:
+    """Refuse ``true``/``false`` given for a number (pydantic would read them as 1 and 0)."""
+    if not isinstance(data, dict):
+        return
+    for name, value in data.items():
+        field = model.model_fields.get(name)
+        if field is None:
+            continue  # pydantic reports unknown fields
+        key = f"{prefix}{name}"
+        annotation = field.annotation
+        sub = _model_of(annotation)
+        if isinstance(value, bool) and bool not in _types_of(annotation):
+            if _types_of(annotation) & {int, float}:
+                raise ScenarioError(f"invalid scenario: {key}: must be a number, got {value!r}")
+        elif sub is not None and isinstance(value, dict):
+            _refuse_bools(value, sub, f"{key}.")
+        elif sub is not None and isinstance(value, list):
+            for i, item in enumerate(value):
+                _refuse_bools(item, sub, f"{key}.{i}.")
+
+
+def _types_of(annotation: Any) -> set[Any]:
+    """The plain types an annotation allows (``float | None`` -> {float, NoneType})."""
+    args = getattr(annotation, "__args__", None)
+    if args is None:
+        return {annotation}
+    return {t for arg in args for t in _types_of(arg)}
+
+
 def _model_of(annotation: Any) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
@@ -322,5 +419,9 @@ def _explain(exc: ValidationError) -> str:
         loc = ".".join(str(p) for p in err["loc"]) or "scenario"
         got = err.get("input")
         got_text = "" if isinstance(got, dict | list) else f" (got {got!r})"
-        lines.append(f"{loc}: {err['msg']}{got_text}")
+        msg = err["msg"].removeprefix("Value error, ")
+        if not err["loc"]:  # a check across fields: its message names the field itself
+            lines.append(msg)
+        else:
+            lines.append(f"{loc}: {msg}{got_text}")
     return "invalid scenario: " + "; ".join(lines)

@@ -4,7 +4,7 @@ Each step of simulated time flows one way (design.md):
 
     index moves → traders act (orders) → book matches → fills settle in the ledger →
     funding (when due) → mark price → risk check on mark → liquidations (orders back into the
-    book: the feedback loop) → insurance fund / ADL → record
+    book: the feedback loop) → herding panic → insurance fund / ADL, deficits → record
 
 The loop that turns a price move into a cascade is visible here: liquidation orders taken in
 `_liquidate` move the last price and the book, the next step's mark price follows, and the next
@@ -145,8 +145,10 @@ class CascadeModel(mesa.Model):
         self.risk = assess(self.ledger, self.mark)
         n_events = len(self.events)
         self.liquidator.run(t, self.risk, self.mark, self.index_price, self.prev_index)
-        self.liquidator.settle(t, self.mark, self.prev_index)
+        # herding reacts to this step's liquidations before the fund settles the step, so the
+        # deficits that panic closes leave are covered in the step that made them
         self.population.after_liquidations(t, self.events, n_events)
+        self.liquidator.settle(t, self.mark, self.prev_index)
         self.clock = t + self.dt
         self.recorder.record(n_events)
         self.snapshots.maybe_record(self.clock)

@@ -11,13 +11,16 @@ import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from model.margin import TierTable
 
 PRESET_DIR = Path(__file__).parent / "presets" / "venues"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # allow_inf_nan=False: NaN and ±inf are refused in every number, whatever its range.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class LiquidationRules(_Strict):
@@ -107,6 +110,13 @@ class Venue(_Strict):
     funding: FundingRules = FundingRules()
     insurance: InsuranceRules = InsuranceRules()
     adl: AdlRules = AdlRules()
+
+    @field_validator("tier_table")
+    @classmethod
+    def _known_tier_table(cls, name: str) -> str:
+        if name not in TierTable.available():
+            raise ValueError(f"must be one of {TierTable.available()}")
+        return name
 
     @classmethod
     def preset(cls, name: str) -> Venue:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from rich.console import Console
 
 from experiments.cli import execution_options
@@ -45,6 +47,26 @@ def interrupted(console: Console, out: Path) -> int:
     return 130
 
 
+def report_failures(frame: pd.DataFrame, out: Path, table: str, limit: int = 20) -> int:
+    """List the failed runs on stderr; the exit code: 1 when any run failed, else 0.
+
+    Called after everything is saved, so the runs that succeeded are in ``out`` either way.
+    """
+    failed = frame[frame["status"] != "ok"]
+    if failed.empty:
+        return 0
+    print(
+        f"error: {len(failed)} of {len(frame)} runs failed; the {len(frame) - len(failed)} that "
+        f"succeeded are saved in {out}/{table} (failed rows have status 'error'):",
+        file=sys.stderr,
+    )
+    for row in failed.head(limit).itertuples():
+        print(f"  run {row.run}: {row.error}", file=sys.stderr)
+    if len(failed) > limit:
+        print(f"  ... and {len(failed) - limit} more (the error column)", file=sys.stderr)
+    return 1
+
+
 def main(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.overrides)
     out = Path(args.out) if args.out else default_out("mc", args.scenario, overrides, args.seed)
@@ -68,8 +90,5 @@ def main(args: argparse.Namespace) -> int:
     console.print(frame_table(outcome_quantiles(frame), f"{len(frame)} runs ({out}/{TABLE})"))
     p, low, high, n = adl_probability(frame)
     console.print(f"P(ADL) = {p:.3g} (95% interval {low:.3g}–{high:.3g}, {n} runs)")
-    failed = int((frame["status"] != "ok").sum())
-    if failed:
-        console.print(f"[red]{failed} runs failed[/red] (status/error columns, report.md)")
     console.print(f"wrote {out}/ (runs.parquet, report.md, plots)")
-    return 0
+    return report_failures(frame, out, TABLE)

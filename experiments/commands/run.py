@@ -10,9 +10,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from experiments.metrics import FIELD_MEANINGS
-from experiments.plots import plot_run
+from experiments.outdir import check_run_out, clear_run_files
+from experiments.plots import PLOTS, plot_run
 from experiments.report import write_summary_md
-from experiments.runner import run_scenario, write_run
+from experiments.runner import RUN_FILES, run_scenario, write_run
 from model.scenario import load_scenario, parse_overrides
 
 
@@ -22,10 +23,16 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         parents=[common],
         help="run one scenario and write its summary, time series, events and plots",
         description="Run one scenario. Writes summary.json, summary.md, timeseries.parquet, "
-        "events.parquet, cascades.csv and PNG plots to --out (default runs/<scenario>-<seed>/).",
+        "events.parquet, cascades.csv and PNG plots to --out (default runs/<scenario>-<seed>/). "
+        "--out must not hold anything yet, unless --force.",
     )
     parser.add_argument("--audit", action="store_true", help="check every invariant every step")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out, replacing an earlier run's files",
+    )
     parser.set_defaults(func=main)
 
 
@@ -35,6 +42,8 @@ def main(args: argparse.Namespace) -> int:
         overrides["seed"] = args.seed
     scenario = load_scenario(args.scenario, overrides)
     out = Path(args.out or f"runs/{scenario.name}-{scenario.seed}")
+    files = [*RUN_FILES, "summary.md", *PLOTS]
+    check_run_out(out, args.force, files)  # before the run: a finished run is never lost
     console = Console()
     console.print(
         f"[bold]{scenario.name}[/bold] (seed {scenario.seed}, venue {scenario.venue.name}, "
@@ -53,6 +62,7 @@ def main(args: argparse.Namespace) -> int:
         result = run_scenario(
             scenario, audit=args.audit, progress=lambda n: bar.update(task, completed=n)
         )
+    clear_run_files(out, files)
     write_run(result, out)
     plots = [] if args.no_plots else plot_run(result, out)
     write_summary_md(result, plots, out)

@@ -5,12 +5,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 
 from experiments.cli import execution_options
-from experiments.commands.montecarlo import default_out, interrupted
+from experiments.commands.montecarlo import default_out, interrupted, report_failures
 from experiments.console import frame_table, run_progress
-from experiments.sensitivity import DEFAULT_OUTCOMES, METHODS, parse_params, sensitivity
+from experiments.sensitivity import (
+    DEFAULT_OUTCOMES,
+    METHODS,
+    TABLE,
+    parse_params,
+    sensitivity,
+)
 from model.scenario import parse_overrides
 
 
@@ -92,4 +99,4 @@ def main(args: argparse.Namespace) -> int:
     for outcome, note in notes.items():
         console.print(f"[yellow]{outcome}[/yellow]: no indices, {note}")
     console.print(f"wrote {out}/ (indices.csv, runs.parquet, points.parquet, report.md, plots)")
-    return 0
+    return report_failures(pd.read_parquet(out / TABLE), out, TABLE)

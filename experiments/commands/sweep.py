@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from experiments.cli import execution_options
-from experiments.commands.montecarlo import default_out, interrupted
+from experiments.commands.montecarlo import default_out, interrupted, report_failures
 from experiments.console import frame_table, run_progress
 from experiments.sweep import TABLE, parse_grid, point_summary, sweep
 from model.scenario import parse_overrides
@@ -73,4 +73,4 @@ def main(args: argparse.Namespace) -> int:
     summary = point_summary(frame, list(grid), args.outcome)
     console.print(frame_table(summary, title, tuple(grid)))
     console.print(f"wrote {out}/ ({TABLE}, report.md, plots)")
-    return 0
+    return report_failures(frame, out, TABLE)

@@ -15,6 +15,7 @@ SMALL = {
     "population.noise": 10,
     "population.momentum": 5,
     "duration": 60.0,
+    "index.shocks": [],  # a shortened preset: its shock would fall after the end
 }
 
 # Only the traders a test asks for: no makers, arbitrageurs, noise or momentum traders, whales or
@@ -30,6 +31,7 @@ BARE = {
     "population.defences.topup_share": 0.0,
     "population.defences.reduce_share": 0.0,
     "duration": 60.0,
+    "index.shocks": [],  # a shortened preset: its shock would fall after the end
 }
 
 
@@ -98,7 +100,7 @@ class Desk:
     # ---- positions and risk ------------------------------------------------------------------
     def give(self, account: int, qty: float, price: float, contract: int = 0) -> None:
         """Hand ``account`` a position of ``qty`` base units (signed) at ``price``, off the book."""
-        lots = self.exchange.to_lots(contract, qty) * (1 if qty > 0 else -1)
+        lots = self.exchange.to_lots(contract, abs(qty)) * (1 if qty > 0 else -1)
         self.ledger.transfer_position(self.account, account, contract, lots, price)
 
     def set_mark(self, price: float, contract: int = 0) -> None:

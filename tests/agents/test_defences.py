@@ -5,6 +5,7 @@ import pytest
 
 from agents.leveraged import TOPUP_SHARE
 from agents.population import REDUCE_COOLDOWN
+from model.scenario import load_scenario
 
 
 def one_trader(build, desk_for, side=1, isolated=True, **defences):
@@ -139,6 +140,7 @@ def test_defences_fire_in_a_crash_run(build):
         {
             "population.leveraged": 80,
             "duration": 700.0,
+            "index.shocks": [s.model_dump() for s in load_scenario("flash-crash").index.shocks],
             "population.defences.stop_loss_share": 1.0,
             "population.defences.topup_share": 1.0,
             "population.defences.reduce_share": 1.0,

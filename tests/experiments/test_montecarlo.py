@@ -192,7 +192,9 @@ def test_a_non_empty_directory_is_refused_without_resume(tmp_path, tiny):
     out = tmp_path / "mc"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    with pytest.raises(ExperimentError, match="not empty: pass --resume"):
+    with pytest.raises(
+        ExperimentError, match=r"is not empty \(an earlier result\?\); pass --resume"
+    ):
         monte_carlo("flash-crash", 2, out, overrides=tiny, workers=1)
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
@@ -275,3 +277,44 @@ def test_mc_command_refuses_zero_runs_with_a_clear_error(tmp_path, tiny_args, ca
     assert code == 2
     assert "runs must be a whole number of at least 1, got 0" in capsys.readouterr().err
     assert not (tmp_path / "mc").exists()
+
+
+def test_cli_exits_non_zero_listing_failures_after_saving_the_runs_that_succeeded(
+    tmp_path, tiny_args, monkeypatch, capsys
+):
+    real_run = executor.run_scenario
+    doomed = np.random.SeedSequence(1).spawn(3)[1].spawn_key
+
+    def fails_on_run_one(scenario, seed, **kwargs):
+        if seed.spawn_key == doomed:
+            raise FloatingPointError("mark price went negative")
+        return real_run(scenario, seed, **kwargs)
+
+    monkeypatch.setattr(executor, "run_scenario", fails_on_run_one)
+    out = tmp_path / "mc"
+    code = main(["mc", *tiny_args, "--runs", "3", "--workers", "1", "--out", str(out)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: 1 of 3 runs failed; the 2 that succeeded are saved" in err
+    assert "run 1: FloatingPointError: mark price went negative" in err
+    saved = pd.read_parquet(out / "runs.parquet")
+    assert saved["status"].tolist() == ["ok", "error", "ok"]
+    assert (out / "dist_liquidations_notional.png").is_file()
+
+
+def test_cli_exits_non_zero_and_draws_no_empty_plots_when_every_run_fails(
+    tmp_path, tiny_args, monkeypatch, capsys
+):
+    def always_fails(scenario, seed, **kwargs):
+        raise RuntimeError("broken model")
+
+    monkeypatch.setattr(executor, "run_scenario", always_fails)
+    out = tmp_path / "mc"
+    code = main(["mc", *tiny_args, "--runs", "2", "--workers", "1", "--out", str(out)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "error: 2 of 2 runs failed; the 0 that succeeded are saved" in err
+    assert err.count("RuntimeError: broken model") == 2
+    assert pd.read_parquet(out / "runs.parquet")["status"].tolist() == ["error", "error"]
+    assert not list(out.glob("*.png"))
+    assert "2 of 2 runs raised" in (out / "report.md").read_text()

@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from experiments import executor
 from experiments.cli import main
 from experiments.journal import ExperimentError
 from experiments.metrics import SUMMARY_FIELDS
@@ -100,27 +101,50 @@ def test_sweep_runs_the_grid_with_the_same_seeds_at_every_point_and_plots_it(tmp
     assert stored["grid"] == {keys[0]: [5, 20], keys[1]: [1e5, 1e7]}
 
 
-def test_a_run_that_raises_is_recorded_and_the_rest_of_the_sweep_finishes(tmp_path, tiny):
-    # A replay file that exists for one grid value and not the other: the scenario validates
-    # (it is a path), and the run raises when the model loads it.
-    good = tmp_path / "drop.csv"
-    good.write_text("time,price\n0,60000\n60,54000\n120,55000\n")
-    missing = tmp_path / "gone.csv"
+def test_a_run_that_raises_is_recorded_and_the_rest_of_the_sweep_finishes(
+    tmp_path, tiny, monkeypatch
+):
+    # Every input is checked before anything runs, so a failing run can only come from inside
+    # the model: one grid value makes the run raise (in this process, workers=1).
+    real = executor.run_scenario
+
+    def flaky(scenario, seed=None, **kw):
+        if scenario.insurance_fund.initial == 5e5:
+            raise RuntimeError("the model broke")
+        return real(scenario, seed, **kw)
+
+    monkeypatch.setattr(executor, "run_scenario", flaky)
     frame = sweep(
         "flash-crash",
-        {"index.replay": [str(good), str(missing)]},
+        {"insurance_fund.initial": [1e6, 5e5]},
         2,
         tmp_path / "sweep",
         overrides=tiny,
-        workers=2,
+        workers=1,
     )
     assert frame["status"].tolist() == ["ok", "ok", "error", "error"]
     failed = frame[frame["status"] == "error"]
-    assert failed["error"].str.contains("index.replay: no such file").all()
-    assert (failed["index.replay"] == str(missing)).all()
+    assert failed["error"].str.contains("RuntimeError: the model broke").all()
+    assert (failed["insurance_fund.initial"] == 5e5).all()
     assert frame.loc[frame["status"] == "ok", "liquidations_notional"].gt(0).all()
     report = (tmp_path / "sweep" / "report.md").read_text()
     assert "2 of 4 runs raised" in report
+
+
+def test_a_missing_replay_file_at_one_grid_point_is_refused_before_anything_runs(tmp_path, tiny):
+    good = tmp_path / "drop.csv"
+    good.write_text("time,price\n0,60000\n60,54000\n120,55000\n")
+    missing = tmp_path / "gone.csv"
+    with pytest.raises(ExperimentError, match=r"index.replay: '.*gone.csv' does not exist"):
+        sweep(
+            "flash-crash",
+            {"index.replay": [str(good), str(missing)]},
+            2,
+            tmp_path / "sweep",
+            overrides={**tiny, "index.shocks": []},
+            workers=1,
+        )
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_an_unknown_grid_key_is_refused_before_anything_runs(tmp_path, tiny_args, capsys):

@@ -48,9 +48,25 @@ def test_recurrence_reproduces_binance_published_maint_amounts():
 
 
 def test_given_maint_amount_is_used_as_is():
-    table = TierTable([Tier(0, 100, 10, 0.01, 0.0), Tier(100, 200, 5, 0.02, 7.0)])
-    assert table.tiers[1].maint_amount == 7.0
-    assert table.maintenance_margin(150.0) == pytest.approx(150 * 0.02 - 7.0)
+    table = TierTable([Tier(0, 100, 10, 0.01, 0.0), Tier(100, 200, 5, 0.02, 1.0)])
+    assert table.tiers[1].maint_amount == 1.0
+    assert table.maintenance_margin(150.0) == pytest.approx(150 * 0.02 - 1.0)
+
+
+def test_a_maint_amount_that_makes_maintenance_margin_jump_at_a_boundary_is_refused():
+    # MM just below 100 is 100 x 1% = 1; with amount 7 it would be 100 x 2% - 7 = -5 above it
+    with pytest.raises(
+        ValueError,
+        match=r"tiers\[1\]\.maint_amount 7 makes maintenance margin "
+        r"jump at the boundary 100 \(from 1 to -5\); allowed: 1",
+    ):
+        TierTable([Tier(0, 100, 10, 0.01, 0.0), Tier(100, 200, 5, 0.02, 7.0)])
+    table = TierTable.preset("binance-btcusdt")
+    for below, above in zip(table.tiers, table.tiers[1:], strict=False):
+        edge = above.floor
+        assert edge * below.mmr - below.maint_amount == pytest.approx(
+            edge * above.mmr - above.maint_amount
+        )
 
 
 def test_2021_table_derives_amounts_by_recurrence():

@@ -40,6 +40,7 @@ def test_overrides_apply_by_dotted_key():
         parse_overrides(
             [
                 "duration=120",
+                "index.shocks=[]",
                 "insurance_fund.initial=5e5",
                 "population.max_leverage=20",
                 "contracts.0.initial_price=100.5",

@@ -145,7 +145,7 @@ def test_every_preset_runs_under_audit(name):
 
 
 def test_same_seed_same_result_and_mesa_batch_run():
-    scenario = small("flash-crash", duration=650.0)
+    scenario = small("flash-crash", duration=660.0)
     a = run_scenario(scenario)
     b = run_scenario(scenario)
     assert a.timeseries.equals(b.timeseries)
@@ -204,3 +204,43 @@ def test_mark_method_is_selected_by_the_venue(method):
     assert traded.mean() > 0.9
     assert np.allclose(ts["mark"][traded], ts[method][traded])
     assert np.allclose(ts["mark"][~traded], ts["index"][~traded])
+
+
+def test_deficits_left_by_panic_closes_are_settled_in_the_same_step():
+    # found by the random-scenario test: with herding on, neighbours of a liquidated trader
+    # closed isolated positions after the fund had settled the step, leaving closed isolated
+    # pools below zero at the audit
+    shocks = [
+        {"start": 0.0, "duration": 1.0, "change_pct": -31.0},
+        {"start": 0.0, "duration": 1.0, "change_pct": -3.0},
+    ]
+    scenario = load_scenario(
+        "calm",
+        {
+            "population.market_makers": 0,
+            "population.noise": 0,
+            "population.momentum": 0,
+            "population.whales": 0,
+            "population.leveraged": 3,
+            "population.arbitrageurs": 1,
+            "population.max_leverage": 3.0,
+            "population.leverage.median": 3.0,
+            "population.leverage.sigma": 0.0,
+            "population.leverage.high_share": 0.0,
+            "population.capital.median": 100.0,
+            "population.capital.sigma": 1.0,
+            "population.isolated_share": 1.0,
+            "population.defences.stop_loss_share": 0.0,
+            "population.defences.topup_share": 0.0,
+            "population.defences.reduce_share": 0.0,
+            "contracts.0.volatility": 0.4,
+            "population.herding.strength": 1.0,
+            "insurance_fund.initial": 0.0,
+            "duration": 1.5,
+            "step": 0.5,
+            "index.shocks": shocks,
+        },
+    )
+    model = CascadeModel(scenario, rng=0, audit=True)
+    model.run()  # raises InvariantViolation if a closed isolated pool is left below zero
+    assert model.population.herd.panicked  # the panic path ran
