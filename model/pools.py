@@ -43,11 +43,8 @@ class Pools:
 def pools(ledger: Ledger, mark: np.ndarray, rows: Rows | None = None) -> Pools:
     """The pools of ``rows`` (every account when None) valued at ``mark``."""
     rows = slice(None) if rows is None else rows
-    upnl = ledger.upnl(mark, rows)
+    upnl, isolated, cross, cross_equity = _equity(ledger, mark, rows)
     mm = ledger.maintenance(mark, rows)
-    open_ = ledger.lots[rows] != 0
-    isolated = ledger.isolated[rows] & open_
-    cross = ~ledger.isolated[rows] & open_
     return Pools(
         upnl=upnl,
         maintenance=mm,
@@ -55,9 +52,22 @@ def pools(ledger: Ledger, mark: np.ndarray, rows: Rows | None = None) -> Pools:
         cross=cross,
         iso_equity=np.where(isolated, ledger.iso_margin[rows] + upnl, 0.0),
         iso_maintenance=np.where(isolated, mm, 0.0),
-        cross_equity=ledger.wallet[rows] + np.where(cross, upnl, 0.0).sum(axis=1),
+        cross_equity=cross_equity,
         cross_maintenance=np.where(cross, mm, 0.0).sum(axis=1),
     )
+
+
+def _equity(
+    ledger: Ledger, mark: np.ndarray, rows: Rows
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """UPNL, open isolated and cross masks, and cross equity of ``rows`` (what needs no tier
+    lookup)."""
+    upnl = ledger.upnl(mark, rows)
+    open_ = ledger.lots[rows] != 0
+    isolated = ledger.isolated[rows] & open_
+    cross = ~ledger.isolated[rows] & open_
+    cross_equity = ledger.wallet[rows] + np.where(cross, upnl, 0.0).sum(axis=1)
+    return upnl, isolated, cross, cross_equity
 
 
 def pool_state(
@@ -93,12 +103,12 @@ def backing_margins(
     """Margin behind each account's position on ``contract``, the one its bankruptcy price is
     computed on: the isolated margin, or for cross the wallet plus the UPNL of the account's
     *other* cross positions."""
-    p = pools(ledger, mark, accounts)
-    own = np.where(p.cross[:, contract], p.upnl[:, contract], 0.0)
+    upnl, _, cross, cross_equity = _equity(ledger, mark, accounts)
+    own = np.where(cross[:, contract], upnl[:, contract], 0.0)
     return np.where(
         ledger.isolated[accounts, contract],
         ledger.iso_margin[accounts, contract],
-        p.cross_equity - own,
+        cross_equity - own,
     )
 
 
