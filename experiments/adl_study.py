@@ -35,6 +35,7 @@ STUDY_FIELDS = [
     "bad_debt",
 ]
 BAND = (0.05, 0.95)
+FLOAT_RTOL = 1e-12  # rounding of a ratio of float sums, far below any policy difference
 
 
 def _band(values: pd.Series) -> str:
@@ -67,13 +68,18 @@ def paired_over_utilisation(runs: pd.DataFrame) -> pd.DataFrame:
 
 def minimal_is_least(runs: pd.DataFrame, policy: str = "minimal") -> pd.Series:
     """Per paired seed: True when ``policy``'s over-utilisation is ≤ every other policy's
-    (seeds where it is undefined for ``policy`` are left out)."""
+    (seeds where it is undefined for ``policy`` are left out).
+
+    Ratios are compared up to `FLOAT_RTOL`: a haircut policy's ratio is a sum of haircuts over a
+    sum of the same shortfalls, added in another order, so two policies that socialise exactly
+    what was needed can differ in the last bit (1 + 2.2e-16 against 1.0).
+    """
     table = paired_over_utilisation(runs)
     if policy not in table.columns:
         raise ValueError(f"the sweep has no {policy!r} policy; got {list(table.columns)}")
     own = table[policy].dropna()
     others = table.drop(columns=policy).loc[own.index]
-    return (others.ge(own, axis=0) | others.isna()).all(axis=1)
+    return (others.ge(own * (1.0 - FLOAT_RTOL), axis=0) | others.isna()).all(axis=1)
 
 
 def policy_plot(runs: pd.DataFrame, path: Path) -> Path:

@@ -67,3 +67,5 @@ def test_minimal_is_least_flags_a_seed_where_another_policy_did_better():
         }
     )
     assert minimal_is_least(runs).tolist() == [True, False, True]
+    rounding = runs.assign(adl_over_utilisation=[9.0, 1.0 + 2.2e-16, 1.0, 1.0, 1.0, 1.0 + 1e-9])
+    assert minimal_is_least(rounding).tolist() == [True, True, False]
