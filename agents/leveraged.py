@@ -60,7 +60,8 @@ class LeveragedTrader(Trader):
         wallet = float(self.ledger.wallet[self.account])
         buying_power = wallet * self.leverage * ENTRY_SIZE / len(self.contracts)
         cap = self.ledger.tiers[contract].max_notional(self.leverage) * 0.999
-        return self.exchange.to_lots(contract, min(buying_power, cap) / price)
+        # a wallet gone negative (cross losses) buys nothing, not a position of its deficit's size
+        return self.exchange.to_lots(contract, max(0.0, min(buying_power, cap)) / price)
 
     def opened(self) -> None:
         """Called once the starting position is in place: set the stop."""

@@ -141,8 +141,11 @@ class CascadeModel(mesa.Model):
         self.risk = assess(self.ledger, self.mark)
         n_events = len(self.events)
         self.liquidator.run(t, self.risk, self.mark, self.index_price, self.prev_index)
-        self.liquidator.settle(t, self.mark)
+        # Herding reacts to this step's liquidations before settlement, so a panicking trader's
+        # closing loss is settled this step like any other (the audit found a flip's deficit
+        # left open when it came after).
         self.population.after_liquidations(t, self.events, n_events)
+        self.liquidator.settle(t, self.mark)
         self.clock = t + self.dt
         self.recorder.record(n_events)
         self.snapshots.maybe_record(self.clock)
