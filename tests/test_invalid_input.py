@@ -10,6 +10,7 @@ and that the exchange it was given is unchanged.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -282,8 +283,6 @@ def test_bad_command_line_input_is_one_line_exit_2_and_nothing_written(
 
 
 def _one_match(pattern: str, text: str) -> bool:
-    import re
-
     return re.search(pattern, text) is not None
 
 

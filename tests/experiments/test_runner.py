@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
+from pathlib import Path
 
 import pytest
 
+from experiments import runner
 from experiments.cli import main
 from experiments.metrics import ADL_RATIO_FIELDS, SUMMARY_FIELDS
 from experiments.runner import run_scenario, write_run
@@ -97,3 +100,26 @@ def test_an_out_that_is_a_file_or_under_a_file_is_refused_before_anything_runs(
         assert err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
     assert a_file.read_text() == "not a directory"
+
+
+def test_an_unwritable_out_is_refused_before_the_run(tmp_path, capsys, monkeypatch):
+    def no_model(*args, **kwargs):
+        raise AssertionError("the run started although --out cannot be written")
+
+    monkeypatch.setattr(runner, "CascadeModel", no_model)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    target, where = locked / "run", locked
+    if os.access(locked, os.W_OK):  # root ignores permission bits: /proc takes no new files
+        if not Path("/proc/self").is_dir():
+            pytest.skip("running as root without /proc: no unwritable directory to try")
+        target, where = Path("/proc/cascade-test-run"), Path("/proc")
+    try:
+        assert main(["run", *SMALL_RUN, "--out", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: --out {target}: cannot write in {where} (")
+        assert err.endswith("choose a writable directory\n")
+        assert not target.exists()
+    finally:
+        locked.chmod(0o755)
