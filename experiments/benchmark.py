@@ -28,11 +28,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from experiments.worktree import ROOT, checkout
+
 CASE_SCRIPT = Path(__file__).resolve().parent / "bench_case.py"
 
 
@@ -150,52 +152,37 @@ def benchmark(
     """Run every case ``repeats`` times (alternating with REV when given); print and return
     the measurements."""
     report: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
-        other: Path | None = None
-        if against:
-            other = work / "against"
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), against],
-                check=True,
-                capture_output=True,
-            )
-        try:
-            # the replay stream comes from this tree's default run; both trees replay the same
-            stream = _record_stream(ROOT, work) if "book-replay" in cases else None
-            for name in cases:
-                case = CASES[name]
-                mine: list[dict[str, Any]] = []
-                theirs: list[dict[str, Any]] = []
-                print(f"{name}: {' '.join(case.overrides) or case.scenario}", flush=True)
-                for _ in range(repeats):
-                    mine.append(measure(case, ROOT, stream, door))
-                    if other is not None:
-                        theirs.append(measure(case, other, stream, door))
-                print(_row("this", mine, case), flush=True)
-                entry: dict[str, Any] = {"this": mine}
+        other = stack.enter_context(checkout(against, ROOT)) if against else None
+        # the replay stream comes from this tree's default run; both trees replay the same
+        stream = _record_stream(ROOT, work) if "book-replay" in cases else None
+        for name in cases:
+            case = CASES[name]
+            mine: list[dict[str, Any]] = []
+            theirs: list[dict[str, Any]] = []
+            print(f"{name}: {' '.join(case.overrides) or case.scenario}", flush=True)
+            for _ in range(repeats):
+                mine.append(measure(case, ROOT, stream, door))
                 if other is not None:
-                    print(_row(against or "", theirs, case), flush=True)
-                    for clock in ("wall", "cpu"):
-                        ratios = [
-                            _speed(case, a, clock) / _speed(case, b, clock)
-                            for a, b in zip(mine, theirs, strict=True)
-                        ]
-                        entry[f"ratios_{clock}"] = ratios
-                        print(
-                            f"  speed-up ({clock:>4} time) {statistics.median(ratios):5.2f}x "
-                            f"(min {min(ratios):.2f}, max {max(ratios):.2f}, {len(ratios)} pairs)",
-                            flush=True,
-                        )
-                    entry["against"] = theirs
-                report[name] = entry
-        finally:
+                    theirs.append(measure(case, other, stream, door))
+            print(_row("this", mine, case), flush=True)
+            entry: dict[str, Any] = {"this": mine}
             if other is not None:
-                subprocess.run(
-                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
-                    check=False,
-                    capture_output=True,
-                )
+                print(_row(against or "", theirs, case), flush=True)
+                for clock in ("wall", "cpu"):
+                    ratios = [
+                        _speed(case, a, clock) / _speed(case, b, clock)
+                        for a, b in zip(mine, theirs, strict=True)
+                    ]
+                    entry[f"ratios_{clock}"] = ratios
+                    print(
+                        f"  speed-up ({clock:>4} time) {statistics.median(ratios):5.2f}x "
+                        f"(min {min(ratios):.2f}, max {max(ratios):.2f}, {len(ratios)} pairs)",
+                        flush=True,
+                    )
+                entry["against"] = theirs
+            report[name] = entry
     return report
 
 

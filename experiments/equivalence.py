@@ -17,7 +17,6 @@ import argparse
 import json
 import math
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -28,7 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-ROOT = Path(__file__).resolve().parent.parent
+from experiments.worktree import ROOT, checkout
+
 IGNORED = {"seed", "wall_seconds", "steps"}  # bookkeeping, not model output
 
 _RUNNER = """
@@ -66,24 +66,10 @@ def _collect(proc: subprocess.Popen[str]) -> pd.DataFrame:
 
 def run_both(scenario: str, seeds: int, against: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Summaries of seeds 1..N on this tree and on REV (the two run at the same time)."""
-    with tempfile.TemporaryDirectory() as tmp_name:
+    with tempfile.TemporaryDirectory() as tmp_name, checkout(against, ROOT) as other:
         tmp = Path(tmp_name)
-        other = tmp / "against"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(other), against],
-            check=True,
-            capture_output=True,
-        )
-        try:
-            procs = [_start(ROOT, scenario, seeds, tmp), _start(other, scenario, seeds, tmp)]
-            mine, theirs = (_collect(p) for p in procs)
-        finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(other)],
-                check=False,
-                capture_output=True,
-            )
-            shutil.rmtree(other, ignore_errors=True)
+        procs = [_start(ROOT, scenario, seeds, tmp), _start(other, scenario, seeds, tmp)]
+        mine, theirs = (_collect(p) for p in procs)
     return mine, theirs
 
 
