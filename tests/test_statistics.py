@@ -11,10 +11,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("seed", range(1, 7))
-def test_oct_10_vault_runs_dry_and_adl_fires_at_full_size(seed):
-    s = run_scenario(load_scenario("oct-10-2025", {"seed": seed})).summary
-    assert s["insurance_fund_min"] < 0.01 * s["insurance_fund_start"]
+def test_oct_10_hands_the_vaults_uncovered_loss_to_adl_at_full_size(seed):
+    # the README's claim: the vault's equity turns negative, a loss it cannot cover reaches
+    # ADL, and its balance dips (3–27% of its start over seeds 1–6 when last measured) without
+    # going below zero
+    result = run_scenario(load_scenario("oct-10-2025", {"seed": seed}))
+    s, events = result.summary, result.events
     assert s["adl_count"] > 0
+    assert (events.loc[events["kind"] == "shortfall", "notional"] > 0).any()
+    assert 0.0 <= s["insurance_fund_min"] < 0.5 * s["insurance_fund_start"]
 
 
 def test_null_model_never_liquidates_over_twenty_seeds():
