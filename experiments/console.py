@@ -30,14 +30,15 @@ def run_progress(console: Console, label: str) -> Iterator[ProgressCallback]:
         TimeRemainingColumn(),
         console=console,
     ) as bar:
-        task = bar.add_task(label, total=None, failed=0)
+        # hidden until the first runs report: a refusal before any run shows no empty bar
+        task = bar.add_task(label, total=None, failed=0, visible=False)
         started = False
 
         def update(done: int, failed: int, total: int) -> None:
             nonlocal started
             if not started:
                 # Runs resumed from the journal were not done now: the ETA counts from here.
-                bar.reset(task, total=total, completed=done, failed=failed)
+                bar.reset(task, total=total, completed=done, failed=failed, visible=True)
                 started = True
             bar.update(task, completed=done, total=total, failed=failed)
 

@@ -1,11 +1,13 @@
 """Terminal tables: numbers shown compactly, and correctly."""
 
+import io
 import math
 
 import numpy as np
 import pytest
+from rich.console import Console
 
-from experiments.console import compact
+from experiments.console import compact, run_progress
 
 
 @pytest.mark.parametrize(
@@ -27,3 +29,15 @@ from experiments.console import compact
 )
 def test_compact_numbers_keep_their_magnitude(value, shown):
     assert compact(value) == shown
+
+
+def test_a_progress_bar_appears_only_once_runs_report():
+    quiet = io.StringIO()
+    with run_progress(Console(file=quiet, force_terminal=False, width=100), "monte carlo"):
+        pass  # refused before any run: no empty bar
+    assert "runs" not in quiet.getvalue()
+    shown = io.StringIO()
+    with run_progress(Console(file=shown, force_terminal=False, width=100), "monte carlo") as tick:
+        tick(1, 0, 2)
+        tick(2, 0, 2)
+    assert "2/2 runs" in shown.getvalue()
