@@ -176,10 +176,8 @@ class Exchange:
             )
         if fee_rate is not None and not (isinstance(fee_rate, int | float) and -1 < fee_rate < 1):
             raise InvalidOrder(f"fee_rate must be a finite rate in (-1, 1), got {fee_rate!r}")
-        position = int(self.ledger.lots[account, contract])
-        self.books[contract]._validate(
-            account, side, lots, price, tif, post_only, reduce_only, position
-        )
+        # account, side, lots and price are checked above; the kind of order is the book's
+        OrderBook.validate_kind(price, tif, post_only)
         return self.send(
             int(account),
             int(contract),

@@ -312,14 +312,20 @@ class OrderBook:
                 raise InvalidOrder(f"price must be an integer number of ticks, got {price!r}")
             if price <= 0:  # type: ignore[operator]
                 raise InvalidOrder(f"price must be > 0 ticks, got {price!r}")
+        self.validate_kind(price, tif, post_only)
+        if reduce_only and (position is None or not _is_int(position)):
+            raise InvalidOrder("position (signed lots) is required for a reduce-only order")
+
+    @staticmethod
+    def validate_kind(price: object, tif: object, post_only: bool) -> None:
+        """Check the time in force and post-only flag against the price; the exchange calls
+        this after checking the other fields itself (and knows every position)."""
         if tif not in (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK):
             raise InvalidOrder(f"tif must be GTC, IOC or FOK, got {tif!r}")
         if price is None and tif == TimeInForce.GTC:
             raise InvalidOrder("price is required for a GTC order (market orders are IOC or FOK)")
         if price is None and post_only:
             raise InvalidOrder("price is required for a post-only order")
-        if reduce_only and (position is None or not _is_int(position)):
-            raise InvalidOrder("position (signed lots) is required for a reduce-only order")
 
     @staticmethod
     def _crosses(opposite: _Side, side: int, price: int | None) -> bool:

@@ -63,6 +63,23 @@ def test_unknown_account_or_contract_raise():
         ex.market(0, 3, 1, 1)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"tif": 7}, "tif must be GTC, IOC or FOK"),
+        ({"price": None}, "price is required for a GTC order"),
+        ({"price": None, "tif": TimeInForce.IOC, "post_only": True}, "price is required for a"),
+    ],
+)
+def test_the_kind_of_order_is_checked_at_the_public_door(kwargs, message):
+    ex, _, taker = exchange()
+    before = (ex.books[0].depth(1, 10), ex.books[0].depth(-1, 10), ex.messages)
+    args = {"price": ex.to_ticks(0, 59_000.0), "tif": TimeInForce.GTC, **kwargs}
+    with pytest.raises(InvalidOrder, match=message):
+        ex.submit(taker, 0, 1, 1, args.pop("price"), args.pop("tif"), **args)
+    assert (ex.books[0].depth(1, 10), ex.books[0].depth(-1, 10), ex.messages) == before
+
+
 def test_resting_reduce_only_orders_shrink_with_the_position():
     ex, _, taker = exchange()
     ex.market(taker, 0, 1, 1_000)
