@@ -26,6 +26,9 @@ SUMMARY_FIELDS = [
     "liquidations_notional",
     "long_liquidations_notional",
     "short_liquidations_notional",
+    "liquidations_book_notional",
+    "liquidations_book_share",
+    "takeover_notional",
     "adl_count",
     "adl_notional",
     "insurance_fund_start",
@@ -64,6 +67,9 @@ FIELD_MEANINGS = {
     "liquidations_notional": "USDT notional liquidated",
     "long_liquidations_notional": "USDT notional of long positions liquidated",
     "short_liquidations_notional": "USDT notional of short positions liquidated",
+    "liquidations_book_notional": "USDT notional of liquidation orders filled in the book",
+    "liquidations_book_share": "share of liquidated notional filled in the book (NaN: none)",
+    "takeover_notional": "USDT notional taken over at the bankruptcy price (fund, backstop, ADL)",
     "adl_count": "ADL fills",
     "adl_notional": "USDT notional closed by ADL",
     "insurance_fund_start": "insurance fund(s) at the start (USDT)",
@@ -110,6 +116,8 @@ def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
             continue
         if key in SPREAD_FIELDS:
             reasons[key] = "no step had both a bid and an ask on the book"
+        elif key == "liquidations_book_share":
+            reasons[key] = "no position was liquidated in this run"
         elif key in ADL_RATIO_FIELDS:
             reasons[key] = "no loss was socialised in this run (ADL did not fire)"
         elif key in RETURN_FIELDS:
@@ -165,6 +173,19 @@ RETURN_FIELDS = (
     "return_skewness",
     "abs_return_acf_lag1",
 )
+
+
+def book_share(liquidations: pd.DataFrame) -> dict[str, float]:
+    """How much liquidated notional the book absorbed (its orders filled) and how much was taken
+    over at the bankruptcy price instead."""
+    by = liquidations.groupby("closed_by")["notional"].sum() if len(liquidations) else pd.Series()
+    book = float(by.get("book", 0.0))
+    total = float(liquidations["notional"].sum()) if len(liquidations) else 0.0
+    return {
+        "liquidations_book_notional": book,
+        "liquidations_book_share": book / total if total > 0 else float("nan"),
+        "takeover_notional": float(by.get("fund", 0.0)),
+    }
 
 
 def gini(values: np.ndarray) -> float:
@@ -230,6 +251,7 @@ def summarize(
         "liquidations_notional": float(liq["notional"].sum()),
         "long_liquidations_notional": float(liq.loc[liq["side"] > 0, "notional"].sum()),
         "short_liquidations_notional": float(liq.loc[liq["side"] < 0, "notional"].sum()),
+        **book_share(liq),
         "adl_count": len(adl),
         "adl_notional": float(adl["notional"].sum()),
         "insurance_fund_start": float(insurance_fund_start),

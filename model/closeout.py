@@ -4,6 +4,11 @@ Liquidation orders and the insurance fund's offloads are the same order: reduce-
 immediate-or-cancel (or fill-or-kill), limited at the bankruptcy price of the position so that
 the close never takes the account below zero, and without a trading fee. This module sends it
 and measures its fills (VWAP); callers log it under their own event kind.
+
+The impact-free ablation (``venue.liquidation.impact = "off_book"``) replaces the order by a
+close at the mark against an outside party (a system account standing for a market the book does
+not see): the same limit applies (nothing closes when the mark is beyond the bankruptcy price,
+as when the book is), so the fund and ADL see the same sequence, but no order moves any price.
 """
 
 from __future__ import annotations
@@ -41,14 +46,20 @@ def close_at_bankruptcy(
     lots: int,
     tif: TimeInForce,
     mark: np.ndarray,
+    outside: int | None = None,
 ) -> CloseOut:
     """Send a reduce-only order for ``lots`` of the account's position, limited at its
     bankruptcy price (rounded to the tick on the safe side), with no fee; the closed share of an
-    isolated margin stays behind the rest of the position."""
+    isolated margin stays behind the rest of the position. With ``outside`` (an account), close
+    at the mark against it instead, when the mark is within the same limit."""
     ledger = exchange.ledger
     held = int(ledger.lots[account, contract])
     side = 1 if held > 0 else -1
     bp = ledger.bankruptcy_price(account, contract, mark)
+    if outside is not None:
+        return _close_at_mark(
+            exchange, account, contract, min(lots, abs(held)), side, bp, mark, outside
+        )
     ticks = bp / exchange.contracts[contract].tick_size
     limit = math.ceil(ticks - 1e-9) if side > 0 else math.floor(ticks + 1e-9)
     result = exchange.send(  # the engine's own order: well formed, no field checks
@@ -96,3 +107,23 @@ def log_closeout(
         fill_price=close.price,
         **values,
     )
+
+
+def _close_at_mark(
+    exchange: Exchange,
+    account: int,
+    contract: int,
+    lots: int,
+    side: int,
+    bp: float,
+    mark: np.ndarray,
+    outside: int,
+) -> CloseOut:
+    """The impact-free close: ``lots`` move to ``outside`` at the mark, or nothing when the mark
+    is beyond the bankruptcy price (the close would take the account below zero)."""
+    ledger = exchange.ledger
+    price = float(mark[contract])
+    if lots <= 0 or side * (price - bp) < 0:
+        return CloseOut(side, 0, 0.0, float("nan"), bp)
+    ledger.transfer_position(account, outside, contract, side * lots, price)
+    return CloseOut(side, lots, lots * float(ledger.lot[contract]), price, bp)

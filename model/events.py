@@ -4,7 +4,9 @@ Events are appended as small slotted records during a step and turned into a pan
 the run (columns in docs/CONTRACTS.md). Kinds:
 
 * ``liquidation``: one liquidation step on one position (``partial`` tells a partial reduction
-  from a full close; ``style_step`` names the rule that fired, e.g. ``binance:ioc``);
+  from a full close; ``style_step`` names the rule that fired, e.g. ``binance:ioc``;
+  ``closed_by`` says whether the book filled it, the fund took it over at the bankruptcy price
+  (ADL included), or the impact-free ablation closed it at the mark against an outside party);
 * ``takeover``: the insurance fund (or backstop vault) taking a position at the bankruptcy price;
 * ``offload``: the fund selling what it holds into the book;
 * ``adl``: one auto-deleveraging fill against a counterparty, with its rank;
@@ -57,6 +59,7 @@ class Event:
     cascade_id: int = -1
     socialised: float = 0.0  # adl/haircut: winner's profit closed or haircut
     covered: float = 0.0  # adl/haircut: what the winner paid against the mark
+    closed_by: str = ""  # liquidation: "book" (its order filled), "fund" (taken over), "outside"
 
 
 COLUMNS = [f.name for f in fields(Event)]
@@ -100,7 +103,7 @@ class EventLog:
 
 
 def _dtype(name: str) -> str:
-    if name in ("kind", "style_step"):
+    if name in ("kind", "style_step", "closed_by"):
         return "object"
     if name in ("account", "contract", "side", "counterparty", "cascade_id"):
         return "int64"

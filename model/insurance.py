@@ -58,6 +58,7 @@ class InsuranceFunds:
             a: deque([(0.0, initial)]) for a in self.unique_accounts
         }
         self.min_balance = self.total_balance()
+        self.outside: int | None = None  # set by the engine in the impact-free ablation
 
     # ---- state --------------------------------------------------------------------------------
     def account_of(self, contract: int) -> int:
@@ -137,7 +138,9 @@ class InsuranceFunds:
                     1, math.ceil(abs(int(ledger.lots[account, c])) * self.rules.offload_fraction)
                 )
                 before = float(ledger.wallet[account])
-                close = close_at_bankruptcy(exchange, account, c, lots, TimeInForce.IOC, mark)
+                close = close_at_bankruptcy(
+                    exchange, account, c, lots, TimeInForce.IOC, mark, self.outside
+                )
                 if close.lots:
                     log_closeout(
                         events,

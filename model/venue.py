@@ -42,6 +42,11 @@ class LiquidationRules(_Strict):
     backstop_fraction: float = Field(
         2.0 / 3.0, ge=0.0, le=1.0, description="hyperliquid: vault takes over below this x MM"
     )
+    impact: Literal["book", "off_book"] = Field(
+        "book",
+        description="book: liquidation and offload orders go into the order book; off_book: "
+        "they close at the mark against an outside party with no price impact (an ablation)",
+    )
 
 
 class MarkRules(_Strict):

@@ -3,7 +3,11 @@
 Cancel the account's open orders; send one IOC order that reduces the position just enough for
 the account to be compliant after the realised loss and the clearance fee (a tier step-down is
 found the same way, since maintenance margin falls with the notional); if that is not possible,
-fails, or is not enough, the insurance fund takes the rest over at the bankruptcy price.
+fails, or is not enough, the insurance fund takes the rest over at the bankruptcy price and
+offloads it into the book. The takeover and the fund's offload are one order here: the whole
+position goes into the book as an IOC order limited at the bankruptcy price (so the fund cannot
+lose on what fills), and only what the book could not absorb within that limit stays with the
+fund (or goes to ADL).
 """
 
 from __future__ import annotations
@@ -62,4 +66,4 @@ def liquidate(engine: LiquidationEngine, account: int, contract: int, now: Momen
         engine.reduce_at_market(account, contract, reduce, TimeInForce.IOC, "binance:ioc", now)
         if not engine.breached(account, contract, now.mark):
             return
-    engine.takeover(account, contract, "binance:takeover", now)
+    engine.close_out(account, contract, "binance:bankruptcy-order", "binance:takeover", now)

@@ -1,7 +1,8 @@
 """Bybit and BitMEX (spec §3).
 
-On the lowest risk tier: cancel orders, then close at the bankruptcy price (the insurance fund
-takes the position over). On a higher tier: cancel orders and try to step the position down to the
+On the lowest risk tier: cancel orders, then close at the bankruptcy price: the liquidation
+engine's close order for the whole position goes into the book limited at the bankruptcy price,
+and the insurance fund takes over only what the book could not absorb. On a higher tier: cancel orders and try to step the position down to the
 tier below with a fill-or-kill order for the difference; if that does not fill or the position is
 still under maintenance margin, close the whole position at the bankruptcy price.
 """
@@ -30,4 +31,4 @@ def liquidate(engine: LiquidationEngine, account: int, contract: int, now: Momen
             )
             if not engine.breached(account, contract, now.mark):
                 return
-    engine.takeover(account, contract, "bybit:bankruptcy", now)
+    engine.close_out(account, contract, "bybit:bankruptcy-order", "bybit:bankruptcy", now)

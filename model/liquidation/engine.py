@@ -84,6 +84,11 @@ class LiquidationEngine:
         self.adl = AutoDeleverager(exchange, venue.adl, events)
         self.style: Style = make_style(self.rules)
         self.bad_debt = 0.0
+        # the impact-free ablation closes against an outside party instead of the book
+        self.outside: int | None = None
+        if self.rules.impact == "off_book":
+            self.outside = self.ledger.open_account(0.0, system=True)
+        funds.outside = self.outside
 
     # ---- the step --------------------------------------------------------------------------
     def run(
@@ -154,7 +159,9 @@ class LiquidationEngine:
     ) -> int:
         """Send a reduce-only order for ``lots`` limited at the bankruptcy price; charge the
         clearance fee on what fills and log the liquidation. Returns the lots filled."""
-        close = close_at_bankruptcy(self.exchange, account, contract, lots, tif, now.mark)
+        close = close_at_bankruptcy(
+            self.exchange, account, contract, lots, tif, now.mark, self.outside
+        )
         if not close.lots:
             return 0
         fee = self.clearance_fee(account, contract, close.notional, now.mark)
@@ -170,8 +177,29 @@ class LiquidationEngine:
             insurance_change=fee,
             partial=bool(self.ledger.lots[account, contract] != 0),
             style_step=step,
+            closed_by="book" if self.outside is None else "outside",
         )
         return close.lots
+
+    def close_out(
+        self,
+        account: int,
+        contract: int,
+        order_step: str,
+        takeover_step: str,
+        now: Moment,
+        *,
+        fee: bool = True,
+    ) -> None:
+        """Close the whole position: one reduce-only IOC order for all of it into the book,
+        limited at the bankruptcy price, and a takeover at the bankruptcy price of whatever the
+        book could not absorb within that limit (the fund or ADL). The clearance fee is charged
+        on what fills and, with ``fee``, on what is taken over."""
+        held = abs(int(self.ledger.lots[account, contract]))
+        if held:
+            self.reduce_at_market(account, contract, held, TimeInForce.IOC, order_step, now)
+        if self.ledger.lots[account, contract] != 0:
+            self.takeover(account, contract, takeover_step, now, fee=fee)
 
     def clearance_fee(
         self, account: int, contract: int, notional: float, mark: np.ndarray
@@ -254,6 +282,7 @@ class LiquidationEngine:
             insurance_change=charged + surplus,
             partial=False,
             style_step=step,
+            closed_by="fund",
         )
 
     def _to_fund(

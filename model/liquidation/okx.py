@@ -34,7 +34,4 @@ def liquidate(engine: LiquidationEngine, account: int, contract: int, now: Momen
             break
     if not engine.breached(account, contract, now.mark):
         return
-    held = abs(int(ledger.lots[account, contract]))
-    engine.reduce_at_market(account, contract, held, TimeInForce.IOC, "okx:full", now)
-    if ledger.lots[account, contract] != 0:
-        engine.takeover(account, contract, "okx:bankruptcy", now, fee=False)
+    engine.close_out(account, contract, "okx:full", "okx:bankruptcy", now, fee=False)

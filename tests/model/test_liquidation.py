@@ -118,8 +118,31 @@ def test_bybit_step_down_that_cannot_fill_goes_to_bankruptcy(market):
     lp = lp_long(float(m.ledger.iso_margin[trader, 0]), 20.0)
     m.quote(1, lp - 5, 1.0)  # not enough for the fill-or-kill order
     m.liquidate(lp - 1)
-    assert [e.style_step for e in m.kinds("liquidation")] == ["bybit:bankruptcy"]
+    # the close order at the bankruptcy price takes the 1 BTC bid; the fund takes the rest
+    steps = [(e.style_step, e.closed_by) for e in m.kinds("liquidation")]
+    assert steps == [("bybit:bankruptcy-order", "book"), ("bybit:bankruptcy", "fund")]
+    book, fund = m.kinds("liquidation")
+    assert book.qty == pytest.approx(1.0) and fund.qty == pytest.approx(19.0)
     assert m.ledger.lots[trader, 0] == 0
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "okx"])
+def test_bankruptcy_close_goes_to_the_book_before_the_fund(market, venue):
+    """A full close sends the whole position into the book at the bankruptcy price; the fund
+    takes over only what the book could not absorb within that limit."""
+    m = market(venue)
+    trader = m.trader(3_000.0, 500, leverage=10)  # 0.5 BTC, lowest tier: a full close
+    lp = lp_long(float(m.ledger.iso_margin[trader, 0]), 0.5)
+    bp = m.ledger.bankruptcy_price(trader, 0, m.mark)
+    m.quote(1, bp + 1.0, 0.2)  # within the limit
+    m.quote(1, bp - 50.0, 5.0)  # beyond it: never hit by the liquidation
+    m.liquidate(lp - 1)
+    liqs = m.kinds("liquidation")
+    by = {e.closed_by: e.qty for e in liqs}
+    assert by["book"] == pytest.approx(0.2)
+    assert by["fund"] == pytest.approx(0.3)
+    assert m.ledger.lots[trader, 0] == 0
+    assert m.exchange.books[0].best_bid() == m.exchange.to_ticks(0, bp - 50.0)
 
 
 def test_okx_reduces_two_tiers_at_tier_three_and_above(market):
@@ -276,3 +299,44 @@ def test_hyperliquid_cooldown_lives_in_the_style(market):
     assert not hasattr(m.engine, "last_slice")
     fresh = market("hyperliquid")  # another model: its own cooldowns
     assert not fresh.engine.style.in_cooldown(trader, 1.0)
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "okx", "hyperliquid"])
+def test_off_book_ablation_closes_at_the_mark_without_touching_the_book(market, venue):
+    """``impact = "off_book"``: the liquidated position closes at the mark against an outside
+    party; no order reaches the book, and money and open interest stay balanced."""
+    m = market(venue, liquidation__impact="off_book")
+    trader = m.trader(3_000.0, 500, leverage=10)  # lowest tier: a full close on every venue
+    table = TierTable.preset(m.venue.tier_table)
+    lp = lp_long(float(m.ledger.iso_margin[trader, 0]), 0.5, table=table)
+    bids(m, lp - 200, lp - 400)
+    depth = m.exchange.books[0].depth(-1, 5)
+    messages = m.exchange.messages
+    m.liquidate(lp - 1)
+    liqs = m.kinds("liquidation")
+    assert liqs and all(e.closed_by == "outside" for e in liqs)
+    assert all(e.fill_price == pytest.approx(lp - 1) for e in liqs)
+    assert m.ledger.lots[trader, 0] == 0
+    assert m.exchange.books[0].depth(-1, 5) == depth
+    assert m.exchange.messages == messages  # only the cancel of the trader's own (none) orders
+    outside = m.engine.outside
+    assert outside is not None and m.ledger.system[outside]
+    assert m.ledger.lots[outside, 0] == 500
+    assert not m.ledger.audit(m.mark)
+
+
+def test_off_book_close_beyond_bankruptcy_goes_to_the_fund(market):
+    """The same limit as the book: a mark beyond the bankruptcy price closes nothing outside,
+    and the fund takes the position over at the bankruptcy price."""
+    m = market("binance", liquidation__impact="off_book")
+    trader = m.trader(6_000.0, 1_000, leverage=10)
+    bp = m.ledger.bankruptcy_price(trader, 0, m.mark)
+    m.liquidate(bp - 100)
+    (liq,) = m.kinds("liquidation")
+    assert liq.closed_by == "fund"
+    # the fund then offloads its first slice off the book too, at the mark
+    (offload,) = m.kinds("offload")
+    assert offload.fill_price == pytest.approx(bp - 100)
+    fund, outside = m.funds.account_of(0), m.engine.outside
+    assert m.ledger.lots[fund, 0] + m.ledger.lots[outside, 0] == 1_000
+    assert m.ledger.lots[outside, 0] == 100
