@@ -1,65 +1,263 @@
-"""Basis arbitrageurs: trade the perpetual towards the index when the basis is wide.
+"""Basis arbitrageurs: buy the cheap leg, sell the rich one, between the perpetual and spot.
 
-They hold the other leg (spot) off the exchange, so only the perpetual side appears here. Their
-position is bounded by their capital: once it is used up they stop, and the perpetual can decouple
-from the index — the gap the seed article describes in a crash.
+An arbitrageur holds a perpetual account and a spot account. Every ``delay`` seconds (its
+reaction time) it compares the perpetual's best quotes with the best quotes on the spot venues;
+when the perpetual is cheaper than spot by more than its entry edge, it buys the perpetual with
+an immediate-or-cancel order limited at that edge and sells the same amount of coins on the
+spot venue with the best bid (and the other way round when the perpetual is rich). So a
+liquidation that knocks the perpetual down is bought by arbitrageurs, who pass the selling on to
+spot, and the index falls with the perpetual: the channel of the feedback loop from the
+derivative to the price that marks it. Between looks it keeps standing quotes on the perpetual
+at the index ± its edge (amended only when they move), so a liquidation order that arrives
+between two looks finds its bid; what fills is hedged on spot at the next look. When the basis
+is back inside a quarter of the edge it unwinds the pair.
+
+Its position is bounded by its capacity (USDT of perpetual notional) and its spot leg by the
+coins and cash it holds: once both are used up the perpetual can decouple from the index, the
+gap the seed article describes. While it is at its limit, new capital arrives at
+``replenish_rate`` USDT of capacity per second (margin to the perpetual account, coins and cash
+to the spot account), so the basis converges after a crash.
+
+Without spot venues (``index.mode = "exogenous"``) the spot leg is held off the exchange and the
+index stands in for the spot quotes.
 """
 
 from __future__ import annotations
 
-import math
-
 from agents.trader import Trader
+from model.orderbook import TimeInForce
+from model.spot import SpotMarkets
 
-THRESHOLD_BPS = 8.0  # basis beyond which they trade
 CLIP_VALUE = 200_000.0  # USDT per trade
+FULL = 0.95  # share of capacity in use at which new capital starts to arrive
+MAX_REPLENISH = 10.0  # capacity never grows beyond this multiple of the starting one
 
 
 class Arbitrageur(Trader):
-    """Sells a rich perpetual, buys a cheap one, unwinds when the basis closes.
+    """Trades the basis between the perpetual and spot within its capacity.
 
-    Its orders rest at half the threshold from the index until the next step (the arbitrageur
-    takes what is there and stands ready for the next seller or buyer), so an empty side of the
-    book refills near the index while the arbitrageur has capital left. An order that is still
-    the one it wants is left resting rather than cancelled and sent again."""
+    Args:
+        model: the model.
+        capital: USDT of margin on the perpetual account.
+        leverage: capacity is ``capital × leverage`` of perpetual notional.
+        edge_bps: basis beyond which it trades.
+        delay: seconds between two looks at the basis (its reaction time).
+        replenish_rate: USDT of capacity per second that arrives while it is at its limit.
+        spot: the spot markets, or None when the index is exogenous.
+        prices: starting price of every underlying (to size the spot leg).
+    """
 
     kind = "arbitrageur"
 
-    def __init__(self, model, capital: float, leverage: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self,
+        model,
+        capital: float,
+        leverage: float,
+        edge_bps: float,
+        delay: float,
+        replenish_rate: float,
+        spot: SpotMarkets | None,
+        prices: list[float],
+    ) -> None:
         super().__init__(model, capital, leverage)
-        self.orders = [0] * model.n_contracts  # id of the resting order on each contract
+        self.capacity = capital * self.leverage * 0.8
+        self.capacity_start = self.capacity
+        self.edge = edge_bps / 1e4
+        self.delay = delay
+        self.replenish_rate = replenish_rate
+        self.spot = spot
+        self.prices = prices
+        # coins to sell and cash to buy with, for a capacity's worth of trades on each side
+        self.spot_account = (
+            spot.open_account(self.capacity, [self.capacity / p for p in prices])
+            if spot is not None
+            else -1
+        )
+        self.next_look = float(model.rng.uniform(0.0, delay)) if delay > 0 else 0.0
+        n = model.n_contracts
+        self.hedged = [0] * n  # perpetual lots whose spot leg is in place
+        self.quotes: list[dict[int, int]] = [{1: 0, -1: 0} for _ in range(n)]  # side -> id
 
-    def act(self, mids: list[float], index: list[float]) -> None:
-        """Trade every contract whose basis is outside the band."""
-        for c, (mid, idx) in enumerate(zip(mids, index, strict=True)):
-            wanted: tuple[int, int, int] | None = None  # side, ticks, lots of the resting order
-            if math.isfinite(mid):
-                basis_bps = (mid - idx) / idx * 1e4
-                held = self.position(c)
-                lots = self.exchange.to_lots(c, CLIP_VALUE / idx)
-                if basis_bps > THRESHOLD_BPS:
-                    wanted = (-1, self.exchange.to_ticks(c, idx * (1 + THRESHOLD_BPS / 2e4)), lots)
-                elif basis_bps < -THRESHOLD_BPS:
-                    wanted = (1, self.exchange.to_ticks(c, idx * (1 - THRESHOLD_BPS / 2e4)), lots)
-                elif held and abs(basis_bps) < THRESHOLD_BPS / 4:
-                    self._rest(c, None)
-                    side = -1 if held > 0 else 1
-                    self.market(c, side, min(lots, abs(held)), reduce_only=True)
-                    continue
-            self._rest(c, wanted)
-
-    def _rest(self, c: int, wanted: tuple[int, int, int] | None) -> None:
-        """Leave the resting order on ``c`` as it is when it is already the one wanted (it keeps
-        its place in the queue); otherwise cancel it and send the wanted one, if any."""
-        book = self.exchange.books[c]
-        order = book.get(self.orders[c]) if self.orders[c] else None
-        if order is not None and wanted == (order.side, order.price, order.qty):
+    # ---- the step ------------------------------------------------------------------------------
+    def act(self, t: float, index: list[float]) -> None:
+        """Look at the basis of every contract if it is time, and trade it."""
+        if t + 1e-9 < self.next_look:
             return
-        if order is not None:
-            book.cancel(order.order_id)
-        self.orders[c] = 0
-        if wanted is not None and wanted[2] > 0:
-            side, ticks, lots = wanted
-            result = self.limit(c, side, lots, self.exchange.price_of(c, ticks))
-            if result is not None and self.exchange.resting_status(result):
-                self.orders[c] = result.order_id
+        self.next_look = t + self.delay
+        for c in range(len(index)):
+            self._hedge(c, index[c])
+            self._trade(c, index[c])
+            self._quote(c, index[c])
+        self._replenish()
+
+    def _spot_quote(self, c: int, side: int, index: float) -> tuple[int, float] | None:
+        """Where the spot leg of a ``side`` trade would go (venue, price); (-1, index) when spot
+        is held off the exchange."""
+        if self.spot is None:
+            return -1, index
+        return self.spot.best(c, side)
+
+    def _trade(self, c: int, index: float) -> None:
+        book = self.exchange.books[c]
+        tick = self.exchange.contracts[c].tick_size
+        bid, ask = book.best_bid(), book.best_ask()
+        held = self.position(c)
+        lot_value = float(self.ledger.lot[c]) * index
+        room = max(0, int((self.capacity - abs(held) * lot_value) / lot_value))
+        clip = self.exchange.to_lots(c, CLIP_VALUE / index)
+        sell_spot = self._spot_quote(c, -1, index)  # richest spot bid
+        if ask is not None and sell_spot is not None:
+            ref = sell_spot[1]
+            if ask * tick < ref * (1.0 - self.edge):  # perpetual cheap: buy it, sell spot
+                lots = min(clip, room if held >= 0 else clip, self._coins_for(c))
+                self._pair(c, 1, lots, ref * (1.0 - self.edge), sell_spot[0], ref)
+                return
+        buy_spot = self._spot_quote(c, 1, index)  # cheapest spot ask
+        if bid is not None and buy_spot is not None:
+            ref = buy_spot[1]
+            if bid * tick > ref * (1.0 + self.edge):  # perpetual rich: sell it, buy spot
+                lots = min(clip, room if held <= 0 else clip, self._cash_for(c, ref))
+                self._pair(c, -1, lots, ref * (1.0 + self.edge), buy_spot[0], ref)
+                return
+        if held and bid is not None and ask is not None:
+            mid = 0.5 * (bid + ask) * tick
+            if abs(mid / index - 1.0) < self.edge / 4:  # basis closed: unwind part of the pair
+                side = -1 if held > 0 else 1
+                quote = self._spot_quote(c, -side, index)
+                if quote is not None:
+                    lots = min(clip, abs(held))
+                    limit = index * (1.0 + side * self.edge / 4)
+                    self._pair(c, side, lots, limit, quote[0], quote[1], reduce_only=True)
+
+    def _hedge(self, c: int, index: float) -> None:
+        """Put the spot leg in place for what the standing quotes bought or sold since the last
+        look (immediate-or-cancel, no worse than half the edge beyond the index)."""
+        if self.spot is None:
+            return
+        held = self.position(c)
+        gap = held - self.hedged[c]
+        if not gap:
+            return
+        side = 1 if gap > 0 else -1  # the perpetual was bought: sell spot
+        quote = self.spot.best(c, -side)
+        if quote is None:
+            return
+        spot = self.spot
+        lot = float(self.ledger.lot[c])
+        spot_lots = round(abs(gap) * lot / spot.lot[c])
+        if side > 0:
+            spot_lots = min(spot_lots, int(float(spot.coins[self.spot_account, c]) / spot.lot[c]))
+        limit = index * (1.0 - side * self.edge / 2)
+        if spot_lots <= 0:
+            return
+        result = spot.send(
+            self.spot_account,
+            c,
+            quote[0],
+            -side,
+            spot_lots,
+            max(1, round(limit / spot.tick[c])),
+            TimeInForce.IOC,
+        )
+        self.hedged[c] += side * round(int(result.filled_qty) * spot.lot[c] / lot)
+
+    def _quote(self, c: int, index: float) -> None:
+        """Standing quotes at the index ± the edge, within capacity and the spot leg's limits;
+        an order already where it should be keeps its place in the queue."""
+        book = self.exchange.books[c]
+        held = self.position(c)
+        lot_value = float(self.ledger.lot[c]) * index
+        clip = self.exchange.to_lots(c, CLIP_VALUE / index)
+        for side in (1, -1):
+            room = int((self.capacity - side * held * lot_value) / lot_value)
+            hedge = self._coins_for(c) if side > 0 else self._cash_for(c, index)
+            lots = max(0, min(clip, room, hedge - max(0, side * (held - self.hedged[c]))))
+            ticks = self.exchange.to_ticks(c, index * (1.0 - side * self.edge))
+            order_id = self.quotes[c][side]
+            order = book.get(order_id) if order_id else None
+            if order is not None and order.price == ticks and order.qty * 2 >= lots > 0:
+                continue
+            if order is not None:
+                book.cancel(order_id)
+            self.quotes[c][side] = (
+                self.exchange.post(self.account, c, side, lots, ticks) if lots else 0
+            )
+
+    def _pair(
+        self,
+        c: int,
+        side: int,
+        lots: int,
+        perp_limit: float,
+        venue: int,
+        spot_price: float,
+        *,
+        reduce_only: bool = False,
+    ) -> None:
+        """The perpetual leg (IOC at ``perp_limit``), then the same quantity the other way on
+        spot (IOC at half the edge beyond the spot price seen, so the pair stays profitable)."""
+        if lots <= 0:
+            return
+        ticks = self.exchange.to_ticks(c, perp_limit)
+        result = self.exchange.send(
+            self.account, c, side, lots, max(1, ticks), TimeInForce.IOC, reduce_only=reduce_only
+        )
+        filled = int(result.filled_qty)
+        if not filled or self.spot is None or venue < 0:
+            return
+        spot = self.spot
+        spot_lots = round(filled * float(self.ledger.lot[c]) / spot.lot[c])
+        limit = spot_price * (1.0 - side * self.edge / 2)  # buying perp: sell spot no lower
+        if spot_lots > 0:
+            result = spot.send(
+                self.spot_account,
+                c,
+                venue,
+                -side,
+                spot_lots,
+                max(1, round(limit / spot.tick[c])),
+                TimeInForce.IOC,
+            )
+            lot = float(self.ledger.lot[c])
+            self.hedged[c] += side * round(int(result.filled_qty) * spot.lot[c] / lot)
+
+    def _coins_for(self, c: int) -> int:
+        """Perpetual lots the coins held can hedge (the spot leg sells coins)."""
+        if self.spot is None:
+            return 1 << 40
+        coins = float(self.spot.coins[self.spot_account, c])
+        return max(0, int(coins / float(self.ledger.lot[c])))
+
+    def _cash_for(self, c: int, price: float) -> int:
+        """Perpetual lots the cash held can hedge (the spot leg buys coins)."""
+        if self.spot is None:
+            return 1 << 40
+        cash = float(self.spot.cash[self.spot_account])
+        return max(0, int(cash / price / 1.01 / float(self.ledger.lot[c])))
+
+    def _replenish(self) -> None:
+        """New capital while the arbitrageur is at its limit (in capacity or in its spot leg)."""
+        if self.replenish_rate <= 0 or self.capacity >= MAX_REPLENISH * self.capacity_start:
+            return
+        mark = self.market_model.mark
+        used = float(abs(self.ledger.notional(mark, [self.account])).sum())  # type: ignore[arg-type]
+        spot_short = False
+        if self.spot is not None:
+            coins = self.spot.coins[self.spot_account]
+            spot_short = bool(
+                float(self.spot.cash[self.spot_account]) < CLIP_VALUE
+                or any(float(coins[c]) * float(mark[c]) < CLIP_VALUE for c in range(len(mark)))
+            )
+        if used < FULL * self.capacity and not spot_short:
+            return
+        amount = self.replenish_rate * self.delay
+        self.capacity += amount
+        self.ledger.deposit(self.account, amount / self.leverage)
+        if self.spot is not None:
+            n = len(mark)
+            self.spot.deposit(
+                self.spot_account,
+                amount / n,
+                [amount / n / float(mark[c]) for c in range(n)],  # type: ignore[arg-type]
+            )

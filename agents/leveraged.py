@@ -12,13 +12,19 @@ stays out. Defences are per-trader settings with a population mix:
 * reduce: when the margin ratio passes ``reduce_threshold``, half the position is closed.
 
 The population checks the triggers for all traders at once (vectorised) and only calls the few
-traders whose trigger fired.
+traders whose trigger fired. A trader's side, stop and defences live in the population's
+`agents.crowd.Crowd` arrays (its slot), the only store of them.
+
+Traders with a strategy (value funds, trend followers: `agents.strategies`) open no position
+before the run and use no defences: they trade towards a target position, and their margin
+discipline is the leverage cap of that target.
 """
 
 from __future__ import annotations
 
 import math
 
+from agents.crowd import HOLD, Crowd
 from agents.trader import Trader
 
 ENTRY_SIZE = 0.95  # share of the deposit's buying power used at entry
@@ -42,18 +48,54 @@ class LeveragedTrader(Trader):
         stop_loss_pct: float | None,
         topup: bool,
         reduce: bool,
+        crowd: Crowd,
+        slot: int,
     ) -> None:
         super().__init__(model, capital, leverage, isolated)
-        self.side = side
+        self.crowd = crowd
+        self.slot = slot
+        crowd.side[slot] = side
+        crowd.stop[slot] = math.nan
+        crowd.topup[slot] = topup
+        crowd.reduce[slot] = reduce
+        crowd.capital[slot] = capital + reserve
+        crowd.accounts[slot] = self.account
+        crowd.home[slot] = contracts[0]
         self.contracts = contracts
         self.contract = contracts[0]
         self.reserve = reserve
         self.stop_loss_pct = stop_loss_pct
-        self.topup = topup
-        self.reduce = reduce
         self.entered = False
-        self.stop_price = math.nan
         self.stopped = False
+
+    # ---- state kept in the crowd's arrays --------------------------------------------------
+    @property
+    def side(self) -> int:
+        """+1 long, −1 short."""
+        return int(self.crowd.side[self.slot])
+
+    @side.setter
+    def side(self, value: int) -> None:
+        self.crowd.side[self.slot] = value
+
+    @property
+    def stop_price(self) -> float:
+        """The stop price, NaN when none is set."""
+        return float(self.crowd.stop[self.slot])
+
+    @stop_price.setter
+    def stop_price(self, value: float) -> None:
+        self.crowd.stop[self.slot] = value
+
+    @property
+    def topup(self) -> bool:
+        """Uses the margin top-up defence."""
+        return bool(self.crowd.topup[self.slot])
+
+    @property
+    def reduce(self) -> bool:
+        """Uses the size-cut defence."""
+        return bool(self.crowd.reduce[self.slot])
 
     def target_lots(self, contract: int, price: float) -> int:
         """Lots of the position the trader wants on ``contract`` at ``price``."""
@@ -105,6 +147,20 @@ class LeveragedTrader(Trader):
             lots = int(abs(held) * share)
             if lots:
                 self.market(c, -1 if held > 0 else 1, lots, reduce_only=True)
+
+    def rejoin(self, capital: float, side: int) -> None:
+        """A new entrant takes this trader's place: it brings ``capital`` (a reserve kept aside
+        when it tops up) and, if it holds positions rather than trading a strategy, opens one on
+        ``side`` at market with a fresh stop."""
+        d = self.market_model.config.population.defences
+        self.reserve = capital * d.reserve_pct if self.topup else 0.0
+        self.ledger.deposit(self.account, capital - self.reserve)
+        self.capital = capital
+        self.stopped = False
+        self.stop_price = math.nan
+        self.side = side
+        if self.crowd.strategy[self.slot] == HOLD:
+            self.enter()
 
     def flip(self) -> None:
         """Panic: close and reopen the other way (herding)."""

@@ -27,7 +27,8 @@ LEVEL_SIZE_BTC_VALUE = 100_000.0  # USDT per level in calm markets, before depth
 VOL_HALFLIFE = 20.0  # seconds
 STRESS_VOL_MULTIPLE = 4.0  # realised vol above this multiple of calm vol = stress
 STRESS_MARGIN_USAGE = 0.6
-INVENTORY_LIMIT_VALUE = 3_000_000.0  # USDT of inventory at which the skew is a full spread
+INVENTORY_LIMIT_VALUE = 3_000_000.0  # USDT of inventory at which quotes lean SKEW_BPS
+SKEW_BPS = 20.0  # a maker full of inventory prices it well away: absorbing flow moves prices
 MAX_HALF_SPREAD_BPS = 50.0  # before the stress multiple: a maker still quotes within ~1.5% of fair
 GRID_LOG_STEP = math.log1p(LEVEL_STEP_BPS / 1e4)
 SIZE_TOLERANCE = 0.1  # a resting level within ±10% of the wanted size is left alone
@@ -45,6 +46,7 @@ class MarketMaker(Trader):
         self.var = self.calm_vol**2
         self.depth_scale = depth_scale
         self.last_mid = np.full(n, np.nan)
+        self.last_centre = [0.0] * n
         self.stressed = np.zeros(n, dtype=bool)
         self.jitter = float(model.rng.uniform(0.8, 1.2))
         # where this maker's deep levels sit on the log-price grid (makers do not share levels)
@@ -100,15 +102,20 @@ class MarketMaker(Trader):
                 half *= 3.0
                 levels = 3
             inventory = held[c] * self._lot[c] * price
-            skew = -inventory / INVENTORY_LIMIT_VALUE * half
+            skew = -inventory / (INVENTORY_LIMIT_VALUE * depth[c]) * max(half, SKEW_BPS)
             lots = self.exchange.to_lots(c, size_value / price)
             long_short = (inventory > 0) - (inventory < 0)
-            for side in (1, -1):
+            centre = price * (1.0 + skew / 1e4)
+            # the side the ladder moves away from goes first, so a quote moving up is not
+            # refused for crossing the maker's own ask still resting below it
+            order = (-1, 1) if centre > self.last_centre[c] else (1, -1)
+            self.last_centre[c] = centre
+            for side in order:
                 if lots <= 0 or (usage > 0.9 and long_short == side):
                     # at the margin limit: only quote the side that reduces inventory
                     self._amend(c, side, {})
                     continue
-                touch = price * (1.0 - side * max(half - side * skew, 0.1) / 1e4)
+                touch = price * (1.0 + (skew - side * half) / 1e4)  # the whole ladder leans
                 self._amend(c, side, self._ladder(c, side, touch, levels, lots))
 
     def _ladder(self, c: int, side: int, touch: float, levels: int, lots: int) -> dict[int, int]:

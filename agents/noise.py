@@ -16,7 +16,7 @@ from agents.trader import Trader
 
 MARKET_SHARE = 0.4  # share of actions that are market orders
 CANCEL_SHARE = 0.2
-MAX_OFFSET_BPS = 15.0  # limit orders land uniformly within this distance of the mid
+MAX_OFFSET_BPS = 15.0  # limit orders rest uniformly within this distance behind the best
 ORDER_VALUE = 3_000.0  # mean USDT per order (exponential)
 
 
@@ -27,7 +27,7 @@ class NoiseAction(NamedTuple):
     roll: float  # < CANCEL_SHARE: cancel; < CANCEL_SHARE + MARKET_SHARE: market; else limit
     buy: bool
     value: float  # USDT
-    offset_bps: float  # of a limit order from the mid
+    offset_bps: float  # of a limit order behind the best quote on its side
 
 
 def draw_actions(rng: np.random.Generator, k: int, n_contracts: int) -> list[NoiseAction]:
@@ -63,5 +63,10 @@ class NoiseTrader(Trader):
             side = -1 if held > 0 else 1  # keep inventories bounded
         if roll < CANCEL_SHARE + MARKET_SHARE:
             self.market(c, side, lots)
-        else:
-            self.limit(c, side, lots, mid * (1.0 - side * action.offset_bps / 1e4))
+            return
+        # a limit order joins or sits behind the best quote on its own side, never inside the
+        # spread: flickering one-lot improvements of the touch are not what noise flow does
+        book = self.exchange.books[c]
+        best = book.best_bid() if side > 0 else book.best_ask()
+        base = self.exchange.price_of(c, best) if best is not None else mid
+        self.limit(c, side, lots, base * (1.0 - side * action.offset_bps / 1e4))

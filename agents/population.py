@@ -19,11 +19,16 @@ import numpy as np
 from agents.arbitrageur import Arbitrageur
 from agents.carry import LEVERAGE as CARRY_LEVERAGE
 from agents.carry import CarryTrader
+from agents.crowd import HOLD, TREND, VALUE, Crowd
+from agents.flow_shock import FlowTrader
 from agents.herding import HerdNetwork
 from agents.leveraged import LeveragedTrader
 from agents.market_maker import MarketMaker
 from agents.momentum import MomentumTrader
 from agents.noise import NoiseTrader, draw_actions
+from agents.spot_maker import SpotMaker
+from agents.spot_trader import NOISE_MAX_OFFSET_BPS, NOISE_ORDER_VALUE, SpotTrader
+from agents.strategies import target_leverage
 from model.events import EventLog
 from model.scenario import Scenario
 
@@ -36,9 +41,14 @@ MOMENTUM_LOOKBACK = 30.0  # seconds
 ENTRY_DISPERSION = 0.01  # log-std of starting entry prices around the initial price
 CARRY_TRADERS = 10
 FAIR_BASIS_HALFLIFE = 10.0  # seconds: makers lean on the persistent basis, not on single prints
+FAIR_BASIS_REVERSION = 60.0  # seconds: half-life of the pull of makers' basis back to zero
 MAX_FAIR_BASIS = 0.05
 MAKER_CAPITAL = 5_000_000.0
-ARBITRAGEUR_CAPITAL = 3_000_000.0
+SPOT_NOISE_RATE = 0.1  # orders per second per spot noise trader
+SPOT_NOISE_CAPITAL = 200_000.0
+SPOT_VALUE_RATE = 0.2  # looks per second per spot value trader
+SPOT_VALUE_CAPITAL = 5_000_000.0
+BUST_SHARE = 0.1  # a flat trader left with less than this share of its capital has left
 WHALE_CAPITAL = 300_000.0
 WHALE_LEVERAGE = 25.0
 REDUCE_COOLDOWN = 10.0
@@ -68,10 +78,41 @@ class Population:
             MarketMaker(model, MAKER_CAPITAL * float(depth.max()), calm_vol, depth)
             for _ in range(pop.market_makers)
         ]
+        arb = pop.arbitrage
+        prices = [c.initial_price for c in contracts]
         self.arbitrageurs = [
-            Arbitrageur(model, ARBITRAGEUR_CAPITAL * float(depth.max()), leverage=5.0)
+            Arbitrageur(
+                model,
+                arb.capital * float(depth.max()),
+                arb.leverage,
+                arb.edge_bps,
+                arb.delay,
+                arb.replenish_rate,
+                model.spot,
+                prices,
+            )
             for _ in range(pop.arbitrageurs)
         ]
+        self.spot_makers: list[SpotMaker] = []
+        self.spot_noise: list[SpotTrader] = []
+        self.spot_value: list[SpotTrader] = []
+        if model.spot is not None:
+            sp = scenario.spot
+            self.spot_makers = [
+                SpotMaker(model, model.spot, c, v, prices[c], sp.depth_scale * float(depth[c]))
+                for c in range(n_contracts)
+                for v in range(sp.venues)
+                for _ in range(sp.makers_per_venue)
+            ]
+            self.spot_noise = [
+                SpotTrader(model, model.spot, SPOT_NOISE_CAPITAL, prices, value=False)
+                for _ in range(sp.noise)
+            ]
+            self.spot_value = [
+                SpotTrader(model, model.spot, SPOT_VALUE_CAPITAL, prices, value=True)
+                for _ in range(sp.value_traders)
+            ]
+        self.flows = [FlowTrader(model, shock) for shock in scenario.flow_shocks]
         self.noise = [
             NoiseTrader(model, float(c), leverage=5.0)
             for c in _lognormal(rng, 20_000.0, 0.5, pop.noise)
@@ -80,25 +121,24 @@ class Population:
             MomentumTrader(model, float(c), leverage=10.0)
             for c in _lognormal(rng, pop.capital.median, pop.capital.sigma, pop.momentum)
         ]
-        self.leveraged = self._leveraged(model, scenario, pop.leveraged, whales=False)
-        self.leveraged += self._leveraged(model, scenario, pop.whales, whales=True)
+        self.crowd = Crowd(pop.leveraged + pop.whales)
+        self.leveraged = self._leveraged(model, scenario, pop.leveraged, self.crowd, 0)
+        self.leveraged += self._leveraged(
+            model, scenario, pop.whales, self.crowd, pop.leveraged, whales=True
+        )
         self.carry = self._open_positions(model, scenario)
-        self.accounts = np.array([t.account for t in self.leveraged], dtype=np.int64)
-        self.stop = np.array([t.stop_price for t in self.leveraged])
-        self.side = np.array([t.side for t in self.leveraged], dtype=np.int64)
-        self.home = np.array([t.contract for t in self.leveraged], dtype=np.int64)
-        self.topup = np.array([t.topup for t in self.leveraged], dtype=bool)
-        self.reduce = np.array([t.reduce for t in self.leveraged], dtype=bool)
-        self.last_reduce = np.full(len(self.leveraged), -np.inf)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
-        self.slot = {t.account: i for i, t in enumerate(self.leveraged)}
 
         self.mid_history: deque[np.ndarray] = deque(
             maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
         )
+        self.trend_history: deque[np.ndarray] = deque(
+            maxlen=max(2, int(pop.strategies.trend_lookback / self.dt) + 1)
+        )
         self.herd = HerdNetwork(model, [*self.leveraged, *self.momentum], pop.herding)
         self.n_contracts = n_contracts
         self.basis = np.zeros(n_contracts)
+        self.entrants = 0  # new leveraged traders who took a vacated place
 
     def _open_positions(self, model: CascadeModel, scenario: Scenario) -> list[CarryTrader]:
         """Put every leveraged trader's starting position in place, off the book, against carry
@@ -107,7 +147,8 @@ class Population:
         rng = model.rng
         ledger = model.ledger
         wanted = []
-        for trader in self.leveraged:
+        holders = [t for t in self.leveraged if self.crowd.strategy[t.slot] == HOLD]
+        for trader in holders:
             for c in trader.contracts:
                 price = scenario.contracts[c].initial_price
                 # nobody starts the run already in liquidation: an adverse entry costs at most
@@ -133,13 +174,18 @@ class Population:
             equity = float(ledger.wallet[account] + upnl[account].sum())
             holder.capital = max(float(notional[account].sum()) / CARRY_LEVERAGE - equity, 1.0)
             ledger.deposit(account, holder.capital)
-        for trader in self.leveraged:
+        for trader in holders:
             trader.opened()
         return carry
 
     @staticmethod
     def _leveraged(
-        model: CascadeModel, scenario: Scenario, n: int, whales: bool
+        model: CascadeModel,
+        scenario: Scenario,
+        n: int,
+        crowd: Crowd,
+        first: int,
+        whales: bool = False,
     ) -> list[LeveragedTrader]:
         pop = scenario.population
         rng = model.rng
@@ -161,6 +207,18 @@ class Population:
         stop = rng.random(n) < d.stop_loss_share
         topup = rng.random(n) < d.topup_share
         reduce = rng.random(n) < d.reduce_share
+        st = pop.strategies
+        strategy = np.full(n, HOLD, dtype=np.int8)
+        if not whales and (st.value_share > 0 or st.trend_share > 0):
+            roll = rng.random(n)
+            strategy[roll < st.value_share + st.trend_share] = TREND
+            strategy[roll < st.value_share] = VALUE
+            crowd.value_bias[first : first + n] = rng.normal(0.0, st.value_dispersion, n)
+        crowd.strategy[first : first + n] = strategy
+        active = strategy != HOLD  # strategy traders use no defences (module docstring)
+        stop &= ~active
+        topup &= ~active
+        reduce &= ~active
         traders = []
         for i in range(n):
             reserve = capital[i] * d.reserve_pct if topup[i] else 0.0
@@ -181,6 +239,8 @@ class Population:
                     d.stop_loss_pct if stop[i] else None,
                     bool(topup[i]),
                     bool(reduce[i]),
+                    crowd,
+                    first + i,
                 )
             )
             if whales:  # a leveraged trader in a higher tier, told apart in the records
@@ -201,25 +261,63 @@ class Population:
             last[c] = traded * tick if traded else m.index_price[c]
         return mids, last
 
+    def act_on_spot(self, t: float) -> None:
+        """The spot venues trade: makers requote around the fundamental value, a Poisson-thinned
+        handful of noise traders send orders, value traders trade wide gaps, flow shocks on spot
+        send their share."""
+        m = self.model
+        spot = m.spot
+        if spot is None:
+            return
+        rng = m.rng
+        fundamental = m.fundamental.tolist()
+        for maker in self.spot_makers:
+            maker.quote(fundamental[maker.contract])
+        acting = _poisson_pick(rng, self.spot_noise, SPOT_NOISE_RATE * self.dt)
+        if acting:
+            k = len(acting)
+            contract = rng.integers(self.n_contracts, size=k).tolist()
+            venue = rng.integers(spot.n_venues, size=k).tolist()
+            roll = rng.random(k).tolist()
+            buy = (rng.random(k) < 0.5).tolist()
+            value = rng.exponential(NOISE_ORDER_VALUE, k).tolist()
+            offset = rng.uniform(0.0, NOISE_MAX_OFFSET_BPS, k).tolist()
+            for i, trader in enumerate(acting):
+                trader.act_noise(contract[i], venue[i], roll[i], buy[i], value[i], offset[i])
+        for trader in _poisson_pick(rng, self.spot_value, SPOT_VALUE_RATE * self.dt):
+            c = int(rng.integers(self.n_contracts))
+            trader.act_value(c, fundamental[c])
+        for flow in self.flows:
+            if flow.shock.market == "spot":
+                flow.act(t, self.dt)
+
     def act(self, t: float) -> None:
         """Every trader that acts this step sends its orders."""
         m = self.model
         rng = m.rng
         index = m.index_price
         _, last = self._prices()
+        # makers lean on the persistent basis, which itself decays back to zero: the perpetual
+        # is priced off the index, not off its own last trade
         weight = 1.0 - 0.5 ** (self.dt / FAIR_BASIS_HALFLIFE)
         self.basis += weight * (
             np.clip(last / index - 1.0, -MAX_FAIR_BASIS, MAX_FAIR_BASIS) - self.basis
         )
+        self.basis *= 0.5 ** (self.dt / FAIR_BASIS_REVERSION)
         fair = index * (1.0 + self.basis)
         for maker in self.makers:
             maker.observe(m.mark, self.dt)
             maker.quote(fair)
-        mids = self._prices()[0]
-        mid_list, index_list = mids.tolist(), index.tolist()
+        index_list = index.tolist()
         for arb in self.arbitrageurs:
-            arb.act(mid_list, index_list)
+            arb.act(t, index_list)
+        for flow in self.flows:
+            if flow.shock.market == "perp":
+                flow.act(t, self.dt)
+        mids = self._prices()[0]
+        mid_list = mids.tolist()
         self.mid_history.append(mids)
+        self.trend_history.append(mids)
         returns = (mids / self.mid_history[0] - 1.0).tolist()
         acting = _poisson_pick(rng, self.noise, NOISE_RATE * self.dt)
         if acting:
@@ -228,31 +326,113 @@ class Population:
                 trader.act(mid_list, action)
         for trader in _poisson_pick(rng, self.momentum, MOMENTUM_RATE * self.dt):
             trader.act(returns)
+        self._rebalance(mids)
         self._defend(t, last)
+        self._replace(t)
+
+    def _rebalance(self, mids: np.ndarray) -> None:
+        """Value funds and trend followers whose time has come trade towards their target."""
+        crowd = self.crowd
+        st = self.model.config.population.strategies
+        slots = np.flatnonzero(crowd.strategy != HOLD)
+        if not slots.size:
+            return
+        m = self.model
+        rng = m.rng
+        slots = slots[rng.random(slots.size) < min(1.0, st.rate * self.dt)]
+        if not slots.size:
+            return
+        ledger = m.ledger
+        accounts, home = crowd.accounts[slots], crowd.home[slots]
+        price = mids[home]
+        value = m.fundamental[home] * np.exp(crowd.value_bias[slots])
+        start = self.trend_history[0] if self.trend_history else mids
+        trend = (mids / start - 1.0)[home]
+        cap = ledger.leverage[accounts, home]
+        lev = target_leverage(
+            crowd.strategy[slots], price, value, trend, cap, st.value_aggression, st.trend_scale
+        )
+        equity = (
+            ledger.wallet[accounts]
+            + ledger.iso_margin[accounts].sum(axis=1)
+            + ledger.upnl(m.mark, accounts).sum(axis=1)
+        )
+        lot = ledger.lot[home]
+        target = np.trunc(lev * np.maximum(equity, 0.0) / price / lot).astype(np.int64)
+        held = ledger.lots[accounts, home]
+        for i in np.flatnonzero(target != held).tolist():
+            trader = self.leveraged[int(slots[i])]
+            want, have = int(target[i]), int(held[i])
+            if abs(want - have) < st.min_trade * max(abs(want), abs(have)):
+                continue
+            c = int(home[i])
+            cap_lots = self.model.exchange.to_lots(
+                c, ledger.tiers[c].max_notional(trader.leverage) * 0.999 / float(price[i])
+            )
+            want = max(-cap_lots, min(cap_lots, want))
+            if want == have:
+                continue
+            side = 1 if want > have else -1
+            if have and (want == 0 or (want > 0) != (have > 0) or abs(want) < abs(have)):
+                # reduce first (never refused for margin), then open the other way if wanted
+                trader.market(c, side, min(abs(have), abs(want - have)), reduce_only=True)
+                have = int(ledger.lots[trader.account, c])
+            if want != have and (want > 0) == (side > 0) and abs(want) > abs(have):
+                trader.market(c, side, abs(want - have))
+            crowd.side[trader.slot] = side if want else crowd.side[trader.slot]
 
     def _defend(self, t: float, last: np.ndarray) -> None:
         if not len(self.leveraged):
             return
-        price = last[self.home]
-        open_ = self.model.ledger.lots[self.accounts, self.home] != 0
+        crowd = self.crowd
+        price = last[crowd.home]
+        open_ = self.model.ledger.lots[crowd.accounts, crowd.home] != 0
+        side, stop = crowd.side, crowd.stop
         hit = (
             open_
-            & np.isfinite(self.stop)
-            & (((self.side > 0) & (price <= self.stop)) | ((self.side < 0) & (price >= self.stop)))
+            & np.isfinite(stop)
+            & (((side > 0) & (price <= stop)) | ((side < 0) & (price >= stop)))
         )
         for i in np.flatnonzero(hit):
             self.leveraged[i].trigger_stop()
-            self.stop[i] = self.leveraged[i].stop_price
-        ratio = self.model.risk.margin_ratio[self.accounts]
+        ratio = self.model.risk.margin_ratio[crowd.accounts]
         d = self.model.config.population.defences
-        for i in np.flatnonzero(self.topup & (ratio >= d.topup_threshold)):
+        for i in np.flatnonzero(crowd.topup & (ratio >= d.topup_threshold)):
             self.leveraged[i].top_up()
         cut = (
-            self.reduce & (ratio >= d.reduce_threshold) & (t - self.last_reduce >= REDUCE_COOLDOWN)
+            crowd.reduce
+            & (ratio >= d.reduce_threshold)
+            & (t - crowd.last_reduce >= REDUCE_COOLDOWN)
         )
         for i in np.flatnonzero(cut):
             self.leveraged[i].cut(0.5)
-            self.last_reduce[i] = t
+            crowd.last_reduce[i] = t
+
+    def _replace(self, t: float) -> None:
+        """New entrants take the places of leveraged traders who were liquidated or left: a flat
+        account with less than BUST_SHARE of its capital, or a holder whose stop closed it. Each
+        place is taken with probability ``entry_rate × dt`` per step."""
+        rate = self.model.config.population.entry_rate
+        if rate <= 0 or not len(self.leveraged):
+            return
+        m = self.model
+        crowd, ledger = self.crowd, m.ledger
+        accounts = crowd.accounts
+        flat = ~(ledger.lots[accounts] != 0).any(axis=1)
+        wealth = ledger.wallet[accounts] + ledger.iso_margin[accounts].sum(axis=1)
+        stopped = np.array([t_.stopped for t_ in self.leveraged])
+        gone = flat & ((wealth < BUST_SHARE * crowd.capital) | stopped)
+        places = np.flatnonzero(gone)
+        if not places.size:
+            return
+        places = places[m.rng.random(places.size) < min(1.0, rate * self.dt)]
+        pop = m.config.population
+        for i in places.tolist():
+            trader = self.leveraged[i]
+            capital = float(_lognormal(m.rng, pop.capital.median, pop.capital.sigma, 1)[0])
+            trader.rejoin(capital, 1 if m.rng.random() < pop.long_bias else -1)
+            crowd.capital[i] = capital
+            self.entrants += 1
 
     def after_liquidations(self, t: float, events: EventLog, since: int) -> None:
         """Herding: neighbours of traders liquidated this step (or panicking last step) may
@@ -261,11 +441,6 @@ class Population:
             {e.account for e in events.rows_since(since) if e.kind == "liquidation"}
         )
         self.herd.spread_panic([self.by_account[a] for a in liquidated if a in self.by_account])
-        for trader in self.herd.pending:  # a flip re-enters the other way with a new stop
-            i = self.slot.get(trader.account)
-            if i is not None:
-                self.side[i] = self.leveraged[i].side
-                self.stop[i] = self.leveraged[i].stop_price
 
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:

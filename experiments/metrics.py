@@ -36,6 +36,11 @@ SUMMARY_FIELDS = [
     "insurance_fund_end",
     "bad_debt",
     "max_drawdown_pct",
+    "index_drawdown_pct",
+    "index_overshoot_pct",
+    "index_gap_end_pct",
+    "basis_recovery_seconds",
+    "mark_drops_with_liquidation",
     "max_mark_index_gap_pct",
     "max_spread_bps",
     "median_spread_bps",
@@ -77,6 +82,14 @@ FIELD_MEANINGS = {
     "insurance_fund_end": "insurance fund(s) at the end (USDT)",
     "bad_debt": "losses nobody could cover, written off (USDT)",
     "max_drawdown_pct": "largest peak-to-trough fall of the mark price (%)",
+    "index_drawdown_pct": "largest peak-to-trough fall of the index (%)",
+    "index_overshoot_pct": "index drawdown minus the fundamental value's fall over the same "
+    "window (%; 0 when the index is the fundamental value)",
+    "index_gap_end_pct": "(index / fundamental value − 1) at the end of the run (%)",
+    "basis_recovery_seconds": "seconds after the last shock ends until |perp mid − index| / index "
+    "is back below 0.5% (0: it never left; NaN: no shock, or it never came back)",
+    "mark_drops_with_liquidation": "share of the 10 largest one-step mark drops with a "
+    "liquidation within one second",
     "max_mark_index_gap_pct": "largest |mark − index| / index (%)",
     "max_spread_bps": "widest quoted spread (bps)",
     "median_spread_bps": "median quoted spread (bps)",
@@ -100,6 +113,8 @@ FIELD_MEANINGS = {
 
 
 SPREAD_FIELDS = ("max_spread_bps", "median_spread_bps")
+BASIS_BAND = 0.005  # the basis counts as recovered within 0.5% (spec validation, recovery)
+LARGEST_DROPS = 10
 ADL_RATIO_FIELDS = ("adl_over_utilisation", "adl_largest_share", "adl_gini")
 
 
@@ -116,6 +131,13 @@ def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
             continue
         if key in SPREAD_FIELDS:
             reasons[key] = "no step had both a bid and an ask on the book"
+        elif key == "basis_recovery_seconds":
+            reasons[key] = (
+                "the scenario has no shock (index.shocks or flow_shocks), or the perpetual never "
+                "came back within 0.5% of the index after the last one ended"
+            )
+        elif key == "mark_drops_with_liquidation":
+            reasons[key] = "the mark never fell from one step to the next"
         elif key == "liquidations_book_share":
             reasons[key] = "no position was liquidated in this run"
         elif key in ADL_RATIO_FIELDS:
@@ -175,6 +197,66 @@ RETURN_FIELDS = (
 )
 
 
+def _drawdown_window(prices: pd.Series) -> tuple[float, int, int]:
+    """Largest peak-to-trough fall (%) and the positions of its peak and trough."""
+    values = prices.to_numpy(dtype=float)
+    if not len(values) or not np.isfinite(values).any():
+        return 0.0, 0, 0
+    peaks = np.fmax.accumulate(values)
+    falls = 1.0 - values / peaks
+    trough = int(np.nanargmax(falls))
+    peak = int(np.flatnonzero(values[: trough + 1] == peaks[trough])[0])
+    return float(falls[trough] * 100.0), peak, trough
+
+
+def index_feedback(timeseries: pd.DataFrame) -> dict[str, float]:
+    """How far the index fell beyond the fundamental value, and where it ended against it."""
+    index, fundamental = timeseries["index"], timeseries.get("fundamental", timeseries["index"])
+    drawdown, peak, trough = _drawdown_window(index)
+    f = fundamental.to_numpy(dtype=float)
+    fundamental_fall = (1.0 - f[trough] / f[peak]) * 100.0 if len(f) else 0.0
+    end = float((index.iloc[-1] / fundamental.iloc[-1] - 1.0) * 100.0) if len(f) else 0.0
+    return {
+        "index_drawdown_pct": drawdown,
+        "index_overshoot_pct": drawdown - fundamental_fall,
+        "index_gap_end_pct": end,
+    }
+
+
+def basis_recovery_seconds(timeseries: pd.DataFrame, shock_end: float | None) -> float:
+    """Seconds from ``shock_end`` until the perpetual's mid (else last) is back within 0.5% of
+    the index; 0 if it was within then, NaN with no shock or if it never comes back."""
+    if shock_end is None or not len(timeseries):
+        return float("nan")
+    mid = ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).fillna(timeseries["last"])
+    gap = (mid / timeseries["index"] - 1.0).abs()
+    after = timeseries["time"] >= shock_end
+    inside = after & (gap < BASIS_BAND)
+    if not inside.any():
+        return float("nan")
+    return float(max(0.0, timeseries.loc[inside, "time"].iloc[0] - shock_end))
+
+
+def drops_with_liquidation(timeseries: pd.DataFrame, liquidations: pd.DataFrame) -> float:
+    """Share of the largest one-step mark drops with a liquidation within one second (TFG:
+    large drops coincide with margin calls; spec validation, attribution)."""
+    mark = timeseries["mark"].to_numpy(dtype=float)
+    if len(mark) < 2:
+        return float("nan")
+    change = np.diff(np.log(mark))
+    order = np.argsort(change, kind="stable")[:LARGEST_DROPS]
+    drops = order[change[order] < 0]
+    if not len(drops):
+        return float("nan")
+    times = timeseries["time"].to_numpy(dtype=float)[drops + 1]
+    liq_times = np.sort(liquidations["time"].to_numpy(dtype=float))
+    hit = [
+        bool(np.any(np.abs(liq_times[np.searchsorted(liq_times, t - 1.0) :][:50] - t) <= 1.0))
+        for t in times
+    ]
+    return float(np.mean(hit))
+
+
 def book_share(liquidations: pd.DataFrame) -> dict[str, float]:
     """How much liquidated notional the book absorbed (its orders filled) and how much was taken
     over at the bankruptcy price instead."""
@@ -232,6 +314,7 @@ def summarize(
     insurance_fund_start: float,
     conservation_error: float,
     wall_seconds: float,
+    shock_end: float | None = None,
 ) -> dict[str, Any]:
     """Every summary field of one run (``SUMMARY_FIELDS``)."""
     liq = events[events["kind"] == "liquidation"]
@@ -259,6 +342,9 @@ def summarize(
         "insurance_fund_end": float(fund.iloc[-1]) if len(fund) else float(insurance_fund_start),
         "bad_debt": float(bad["notional"].sum()),
         "max_drawdown_pct": max_drawdown_pct(timeseries["mark"]),
+        **index_feedback(timeseries),
+        "basis_recovery_seconds": basis_recovery_seconds(timeseries, shock_end),
+        "mark_drops_with_liquidation": drops_with_liquidation(timeseries, liq),
         "max_mark_index_gap_pct": float(gap.max()) if len(gap) else 0.0,
         "max_spread_bps": float(spread.max()) if len(spread) else float("nan"),
         "median_spread_bps": float(spread.median()) if len(spread) else float("nan"),

@@ -66,7 +66,9 @@ def run_scenario(
         insurance_fund_start=model.insurance_fund_start,
         conservation_error=model.conservation_error_max,
         wall_seconds=wall,
+        shock_end=scenario.shock_end,
     )
+
     return RunResult(summary, timeseries, events, cascades, model.accounts_frame())
 
 

@@ -1,191 +1,54 @@
-"""The index (spot) price the perpetuals track: GBM with jumps, scheduled shocks, or a replay.
+"""The index price: a weighted average of spot venues' prices, as venues compute it (spec §6).
 
-The index is exogenous: traders and liquidations move the perpetual's book, not the index, which
-is why the mark-index gap can widen in a cascade. Log returns per step are correlated normal
-draws (one correlation for every pair of contracts) plus Poisson jumps, seeded from the model's
-generator. A scheduled shock adds a deterministic log drift that sums to the shock's total move
-over its duration. A replay CSV (``time`` and one price column per contract) replaces the random
-process by linear interpolation in time.
+Each source's weight is its configured weight, except that a source more than ``band`` (5%)
+from the median of the sources that have a price gets weight 0, and so does a source with no
+price (an empty book that never traded). When no source has a price the index keeps its last
+value. With ``index.mode = "exogenous"`` the model skips this and uses the fundamental value as
+the index (the ablation of the feedback from the perpetual to the index).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
-import numpy as np
-import pandas as pd
+OUTLIER_BAND = 0.05  # a source this far from the median gets weight 0 (spec §6)
 
 
-@dataclass(frozen=True, slots=True)
-class Shock:
-    """An index move of ``change_pct`` percent spread evenly (in log terms) over a window.
-
-    Args:
-        start: seconds after the start of the run.
-        duration: seconds the move takes.
-        change_pct: total move in percent (−7 is a 7% drop).
-        contracts: indices of the contracts it hits; None hits all.
-    """
-
-    start: float
-    duration: float
-    change_pct: float
-    contracts: Sequence[int] | None = None
-
-    def log_move(self, t0: float, t1: float) -> float:
-        """Part of the total log move that falls within ``[t0, t1)``."""
-        overlap = min(t1, self.start + self.duration) - max(t0, self.start)
-        if overlap <= 0:
-            return 0.0
-        return math.log1p(self.change_pct / 100.0) * overlap / self.duration
-
-
-class IndexProcess:
-    """Index prices of every contract, advanced one step at a time.
+def composite_index(
+    prices: Sequence[float | None],
+    weights: Sequence[float],
+    previous: float,
+    band: float = OUTLIER_BAND,
+) -> tuple[float, list[float]]:
+    """The index from its sources' prices, and the weight each source got.
 
     Args:
-        initial: starting prices, one per contract.
-        volatility: per-√second volatility of each contract's log price.
-        correlation: correlation between any two contracts' diffusive returns.
-        jump_intensity: expected jumps per second (per contract).
-        jump_mean: mean log jump size.
-        jump_std: standard deviation of the log jump size.
-        shocks: scheduled moves.
-        replay: path of a CSV to replay instead of the random process.
-        rng: the model's generator.
-    """
-
-    def __init__(
-        self,
-        initial: np.ndarray,
-        volatility: np.ndarray,
-        correlation: float = 0.0,
-        jump_intensity: float = 0.0,
-        jump_mean: float = 0.0,
-        jump_std: float = 0.0,
-        shocks: Sequence[Shock] = (),
-        replay: str | Path | None = None,
-        rng: np.random.Generator | None = None,
-    ) -> None:
-        self.price = np.asarray(initial, dtype=float).copy()
-        n = self.price.size
-        if np.any(~(self.price > 0)):
-            raise ValueError("initial index prices must be > 0")
-        self.volatility = np.broadcast_to(np.asarray(volatility, dtype=float), (n,)).copy()
-        if not -1.0 <= correlation <= 1.0:
-            raise ValueError(f"correlation must be in [-1, 1], got {correlation}")
-        corr = np.full((n, n), correlation) + np.eye(n) * (1.0 - correlation)
-        # A valid correlation matrix for n contracts needs correlation ≥ −1/(n−1); clip eigen
-        # values so the factorisation always exists.
-        vals, vecs = np.linalg.eigh(corr)
-        self._chol = vecs @ np.diag(np.sqrt(np.clip(vals, 0.0, None)))
-        self.jump_intensity = jump_intensity
-        self.jump_mean = jump_mean
-        self.jump_std = jump_std
-        self.shocks = list(shocks)
-        for shock in self.shocks:
-            for c in shock.contracts or ():
-                if not 0 <= c < n:
-                    raise ValueError(f"shock contract {c} is not one of 0..{n - 1}")
-        self.rng = rng or np.random.default_rng()
-        self._replay = load_replay(replay, n) if replay is not None else None
-
-    def step(self, t: float, dt: float) -> np.ndarray:
-        """Advance from ``t`` to ``t + dt`` and return the new prices (a new array)."""
-        if self._replay is not None:
-            times, prices = self._replay
-            self.price = np.array(
-                [np.interp(t + dt, times, prices[:, c]) for c in range(prices.shape[1])]
-            )
-            return self.price.copy()
-        n = self.price.size
-        z = self._chol @ self.rng.standard_normal(n)
-        sigma = self.volatility
-        log_ret = sigma * math.sqrt(dt) * z - 0.5 * sigma**2 * dt
-        if self.jump_intensity > 0:
-            jumps = self.rng.poisson(self.jump_intensity * dt, n)
-            if jumps.any():
-                log_ret += jumps * self.jump_mean + np.sqrt(jumps) * self.jump_std * (
-                    self.rng.standard_normal(n)
-                )
-        for shock in self.shocks:
-            move = shock.log_move(t, t + dt)
-            if move:
-                targets = range(n) if shock.contracts is None else shock.contracts
-                for c in targets:
-                    log_ret[c] += move
-        self.price = self.price * np.exp(log_ret)
-        return self.price.copy()
-
-
-def load_replay(path: str | Path, n_contracts: int) -> tuple[np.ndarray, np.ndarray]:
-    """Read a replay CSV: a ``time`` column (seconds) and one price column per contract.
-
-    Returns:
-        The times and a (times × contracts) array of prices.
+        prices: each source's price in USDT, None when it has none.
+        weights: each source's configured weight (≥ 0, not all 0).
+        previous: the index before, kept when no source may count.
+        band: relative distance from the median beyond which a source gets weight 0.
 
     Raises:
-        ValueError: one line naming the file and what is wrong: a missing or unreadable file,
-            no ``time`` column, the wrong number of price columns, fewer than two rows, values
-            that are not finite numbers, times not strictly increasing, or prices not > 0.
+        ValueError: lengths differ, a weight is negative or not finite, or all are 0.
     """
-    path = Path(path)
-    where = f"index.replay: {str(path)!r}"
-    if not path.is_file():
-        raise ValueError(f"{where} does not exist (or is not a file)")
-    try:
-        frame = pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{where} is empty; allowed: a header 'time,<price>' and rows") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(f"{where} is not a readable CSV ({first})") from None
-    if "time" not in frame.columns:
-        raise ValueError(
-            f"{where} has no 'time' column (columns: {', '.join(map(str, frame.columns))}); "
-            "allowed: a header 'time,<price>' with one price column per contract"
-        )
-    prices = frame.drop(columns="time")
-    if prices.shape[1] != n_contracts:
-        raise ValueError(
-            f"{where} has {prices.shape[1]} price columns but the scenario has "
-            f"{n_contracts} contract(s); allowed: 'time' and one price column per contract"
-        )
-    if len(frame) < 2:
-        raise ValueError(f"{where} has {len(frame)} data rows; allowed: at least 2")
-    times = _numbers(frame["time"], where, "time")
-    values = np.column_stack([_numbers(prices[c], where, str(c)) for c in prices.columns])
-    bad = np.flatnonzero(np.diff(times) <= 0)
-    if bad.size:
-        i = int(bad[0]) + 1
-        raise ValueError(
-            f"{where}: time {times[i]:g} on data row {i + 1} does not come after {times[i - 1]:g}; "
-            "allowed: strictly increasing times"
-        )
-    if np.any(values <= 0):
-        row, col = (int(x[0]) for x in np.nonzero(values <= 0))
-        raise ValueError(
-            f"{where}: price {values[row, col]:g} in column {prices.columns[col]!r} on data row "
-            f"{row + 1}; allowed: prices > 0"
-        )
-    return times, values
-
-
-def _numbers(column: pd.Series, where: str, name: str) -> np.ndarray:
-    """A column as finite floats, or one error naming the first bad value and its row."""
-    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-        row = int(bad[0])
-        raw = column.iloc[row]
-        if isinstance(raw, float | np.floating):
-            shown = "an empty cell" if math.isnan(raw) else f"{float(raw):g}"
-        else:
-            shown = repr(raw)
-        raise ValueError(
-            f"{where}: column {name!r} on data row {row + 1} holds {shown}; allowed: finite numbers"
-        )
-    return values
+    if len(prices) != len(weights):
+        raise ValueError(f"{len(prices)} prices but {len(weights)} weights")
+    if any(not (math.isfinite(w) and w >= 0) for w in weights) or not any(weights):
+        raise ValueError(f"weights must be finite, ≥ 0 and not all 0, got {list(weights)}")
+    quoted = sorted(p for p in prices if p is not None and math.isfinite(p) and p > 0)
+    if not quoted:
+        return previous, [0.0] * len(prices)
+    n = len(quoted)
+    median = quoted[n // 2] if n % 2 else 0.5 * (quoted[n // 2 - 1] + quoted[n // 2])
+    used = [
+        w
+        if p is not None and math.isfinite(p) and p > 0 and abs(p / median - 1.0) <= band + 1e-12
+        else 0.0
+        for p, w in zip(prices, weights, strict=True)
+    ]
+    total = sum(used)
+    if total <= 0:
+        return previous, used
+    index = sum(w * float(p or 0.0) for p, w in zip(prices, used, strict=True)) / total
+    return index, [w / total for w in used]

@@ -30,6 +30,7 @@ AT_RISK_RATIO = 0.8  # Binance warns at an 80% margin ratio (spec §2)
 DEPTH_BAND = 0.01  # depth counted within 1% of the mid
 
 PER_CONTRACT = (
+    "fundamental",
     "index",
     "mark",
     "last",
@@ -91,9 +92,13 @@ class Recorder:
     def __init__(self, model: CascadeModel) -> None:
         self.model = model
         self.columns = list(MARKET_WIDE)
+        self.spot_venues = 0 if model.spot is None else model.spot.n_venues
         for c in range(model.n_contracts):
             suffix = "" if c == 0 else f"_{c}"
             self.columns += [f"{name}{suffix}" for name in PER_CONTRACT]
+            # each index source's price and weight (spot venues; none with an exogenous index)
+            self.columns += [f"spot{v}{suffix}" for v in range(self.spot_venues)]
+            self.columns += [f"spot{v}_weight{suffix}" for v in range(self.spot_venues)]
         self.row: dict[str, Any] = dict.fromkeys(self.columns, 0.0)
         self.bad_debt = 0.0
         self.datacollector = RowCollector(self.row)
@@ -108,7 +113,12 @@ class Recorder:
             tick = m.exchange.contracts[c].tick_size
             lot = m.exchange.contracts[c].lot_size
             bid, ask, last = book.best_bid(), book.best_ask(), book.last_price
+            row[f"fundamental{sfx}"] = float(m.fundamental[c])
             row[f"index{sfx}"] = float(m.index_price[c])
+            if m.spot is not None:
+                for v, price in enumerate(m.spot.prices(c)):
+                    row[f"spot{v}{sfx}"] = np.nan if price is None else price
+                    row[f"spot{v}_weight{sfx}"] = float(m.index_weights[c, v])
             row[f"mark{sfx}"] = float(m.mark[c])
             row[f"last{sfx}"] = np.nan if last is None else last * tick
             row[f"best_bid{sfx}"] = np.nan if bid is None else bid * tick

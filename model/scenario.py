@@ -11,12 +11,12 @@ from __future__ import annotations
 import copy
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from model.index_price import load_replay
+from model.fundamental import load_replay
 from model.margin import TierTable
 from model.venue import Venue, load_venue_data
 
@@ -64,15 +64,110 @@ class Shock(_Strict):
     contracts: list[int] | None = Field(None, description="contract indices; None = all")
 
 
-class IndexSettings(_Strict):
-    """The index (spot) price process driving the perpetuals."""
+class SpotSettings(_Strict):
+    """The spot venues whose prices make up the index (``index.mode = "spot"``)."""
 
+    venues: int = Field(3, ge=1, le=20, description="spot venues per underlying")
+    weights: list[float] | None = Field(
+        None, description="index weight of each venue (≥ 0, not all 0); None: equal weights"
+    )
+    outlier_pct: float = Field(
+        5.0, gt=0.0, le=100.0, description="a venue this far from the median gets weight 0 (%)"
+    )
+    makers_per_venue: int = Field(2, ge=1, le=50, description="liquidity providers per venue")
+    depth_scale: float = Field(1.0, gt=0.0, le=100.0, description="spot maker size multiplier")
+    noise: int = Field(40, ge=0, le=100_000, description="spot noise traders")
+    value_traders: int = Field(
+        10, ge=0, le=10_000, description="spot traders who trade the gap to the fundamental value"
+    )
+
+    @field_validator("weights")
+    @classmethod
+    def _valid_weights(cls, weights: list[float] | None) -> list[float] | None:
+        if weights is not None and (any(w < 0 for w in weights) or not any(weights)):
+            raise ValueError(f"must be ≥ 0 and not all 0, got {weights}")
+        return weights
+
+
+class IndexSettings(_Strict):
+    """The fundamental value process, and how the index is made from it."""
+
+    mode: Literal["spot", "exogenous"] = Field(
+        "exogenous",
+        description="spot: the index is the weighted average of spot venues' prices, which "
+        "react to the fundamental value and to arbitrage flow; exogenous: the index is the "
+        "fundamental value itself (no feedback to the index)",
+    )
     correlation: float = Field(0.8, ge=-1.0, le=1.0, description="between contracts' returns")
     jump_intensity: float = Field(0.0, ge=0.0, le=10_000.0, description="jumps per day")
     jump_mean: float = Field(0.0, ge=-1.0, le=1.0, description="mean log jump size")
     jump_std: float = Field(0.0, ge=0.0, le=1.0, description="std of log jump size")
     shocks: list[Shock] = Field(default_factory=list)
     replay: str | None = Field(None, description="CSV of time,price to replay instead of GBM")
+
+
+class FlowShock(_Strict):
+    """Exogenous market orders: ``notional`` USDT (negative sells) spread evenly over
+    ``duration`` seconds from ``start``, on the perpetual or on one spot venue."""
+
+    start: float = Field(600.0, ge=0.0, description="seconds after the start")
+    duration: float = Field(60.0, gt=0.0, description="seconds the orders are spread over")
+    notional: float = Field(-20_000_000.0, description="USDT of market orders; negative sells")
+    market: Literal["perp", "spot"] = Field("perp", description="where the orders go")
+    contract: int = Field(0, ge=0, description="contract (underlying) index")
+    venue: int = Field(0, ge=0, description="spot venue index (market = spot)")
+
+    @field_validator("notional")
+    @classmethod
+    def _nonzero(cls, notional: float) -> float:
+        if notional == 0:
+            raise ValueError("must not be 0 (negative sells, positive buys)")
+        return notional
+
+
+class Arbitrage(_Strict):
+    """Basis arbitrageurs between the perpetual and spot."""
+
+    edge_bps: float = Field(8.0, gt=0.0, le=1000.0, description="basis beyond which they trade")
+    delay: float = Field(1.0, ge=0.0, le=3600.0, description="seconds between looks (reaction)")
+    capital: float = Field(3_000_000.0, gt=0.0, description="USDT of perpetual margin each")
+    leverage: float = Field(5.0, ge=1.0, le=125.0, description="capacity = capital × leverage")
+    replenish_rate: float = Field(
+        20_000.0, ge=0.0, description="USDT of capacity per second arriving while at the limit"
+    )
+
+
+class Strategies(_Strict):
+    """How leveraged traders trade after opening (Thurner–Farmer–Geanakoplos value funds and
+    trend followers); the rest hold their position and act only through defences."""
+
+    value_share: float = Field(0.0, ge=0.0, le=1.0, description="share that are value funds")
+    trend_share: float = Field(0.0, ge=0.0, le=1.0, description="share that follow trends")
+    rate: float = Field(
+        0.05, gt=0.0, le=10.0, description="rebalancing decisions per second per trader"
+    )
+    value_aggression: float = Field(
+        200.0, gt=0.0, le=10_000.0, description="target leverage per unit of mispricing"
+    )
+    value_dispersion: float = Field(
+        0.003, ge=0.0, le=0.5, description="log-std of value estimates around the fundamental"
+    )
+    trend_lookback: float = Field(60.0, gt=0.0, le=86_400.0, description="seconds")
+    trend_scale: float = Field(
+        0.003, gt=0.0, le=1.0, description="return over the lookback that means full size"
+    )
+    min_trade: float = Field(
+        0.1, ge=0.0, le=1.0, description="share of the target a trade must change at least"
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Strategies:
+        if self.value_share + self.trend_share > 1.0 + 1e-9:
+            raise ValueError(
+                f"value_share + trend_share = {self.value_share + self.trend_share:g}; "
+                "allowed: at most 1"
+            )
+        return self
 
 
 class LeverageDistribution(_Strict):
@@ -129,6 +224,15 @@ class Population(_Strict):
     long_bias: float = Field(0.5, ge=0.0, le=1.0, description="share of directional longs")
     defences: Defences = Defences()
     herding: Herding = Herding()
+    arbitrage: Arbitrage = Arbitrage()
+    strategies: Strategies = Strategies()
+    entry_rate: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="per second: chance a liquidated or departed leveraged trader's place is "
+        "taken by a new entrant (0: nobody replaces them)",
+    )
 
 
 class InsuranceFund(_Strict):
@@ -145,6 +249,8 @@ class Scenario(_Strict):
     venue: Venue = Venue()
     contracts: list[Contract] = Field(default_factory=lambda: [Contract()], min_length=1)
     index: IndexSettings = IndexSettings()
+    spot: SpotSettings = SpotSettings()
+    flow_shocks: list[FlowShock] = Field(default_factory=list)
     population: Population = Population()
     insurance_fund: InsuranceFund = InsuranceFund()
     duration: float = Field(1800.0, gt=0.0, le=30 * 86_400.0, description="simulated seconds")
@@ -175,6 +281,33 @@ class Scenario(_Strict):
             )
         if self.index.replay is not None:
             self._check_replay(self.index.replay)
+        if self.spot.weights is not None and len(self.spot.weights) != self.spot.venues:
+            raise ValueError(
+                f"spot.weights: {len(self.spot.weights)} weights for {self.spot.venues} venues; "
+                "allowed: one weight per venue (or none for equal weights)"
+            )
+        for i, flow in enumerate(self.flow_shocks):
+            where = f"flow_shocks.{i}"
+            if flow.contract >= len(self.contracts):
+                raise ValueError(
+                    f"{where}.contract: {flow.contract} is not a contract index "
+                    f"(0..{len(self.contracts) - 1})"
+                )
+            if flow.market == "spot" and self.index.mode != "spot":
+                raise ValueError(
+                    f"{where}.market: spot orders need spot venues; allowed with "
+                    'index.mode = "spot" (or send them to market = "perp")'
+                )
+            if flow.market == "spot" and flow.venue >= self.spot.venues:
+                raise ValueError(
+                    f"{where}.venue: {flow.venue} is not a spot venue (0..{self.spot.venues - 1})"
+                )
+            if flow.start + flow.duration > self.duration + 1e-9:
+                raise ValueError(
+                    f"{where}: runs from {flow.start:g} s to {flow.start + flow.duration:g} s, "
+                    f"after the end of the run ({self.duration:g} s); allowed: start + duration "
+                    "≤ duration"
+                )
         for i, shock in enumerate(self.index.shocks):
             for c in shock.contracts or []:
                 if not 0 <= c < len(self.contracts):
@@ -218,6 +351,14 @@ class Scenario(_Strict):
                 "index.shocks: shocks do not apply to a replayed index; "
                 "drop them (--set index.shocks=[]) or drop index.replay"
             )
+
+    @property
+    def shock_end(self) -> float | None:
+        """When the last scheduled shock (of the fundamental value or of order flow) ends;
+        None when there is none."""
+        ends = [s.start + s.duration for s in self.index.shocks]
+        ends += [f.start + f.duration for f in self.flow_shocks]
+        return max(ends) if ends else None
 
     @property
     def n_steps(self) -> int:

@@ -2,13 +2,17 @@
 
 Each step of simulated time flows one way (design.md):
 
-    index moves → traders act (orders) → book matches → fills settle in the ledger →
-    funding (when due) → mark price → risk check on mark → liquidations (orders back into the
-    book: the feedback loop) → herding panic → insurance fund / ADL, deficits → record
+    fundamental value moves → spot venues trade → traders act on the perpetual (orders; basis
+    arbitrageurs trade perpetual against spot) → book matches → fills settle in the ledger →
+    index from the spot venues → funding (when due) → mark price → risk check on mark →
+    liquidations (orders back into the book: the feedback loop) → herding panic → insurance
+    fund / ADL, deficits → record
 
-The loop that turns a price move into a cascade is visible here: liquidation orders taken in
-`_liquidate` move the last price and the book, the next step's mark price follows, and the next
-risk check finds the accounts that move pushed under maintenance margin.
+The loop that turns a price move into a cascade is visible here: liquidation orders move the
+perpetual's last price and book; arbitrageurs buy what liquidations sell and sell it on the spot
+venues, which moves the index; the next step's mark price follows both, and the next risk check
+finds the accounts that move pushed under maintenance margin. With ``index.mode = "exogenous"``
+the index is the fundamental value and only the perpetual's own prices feed back.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import pandas as pd
 from model.cascades import build_cascade_graph, cascades_frame, node_cascade_ids
 from model.events import EventLog
 from model.exchange import ContractSpec, Exchange
-from model.index_price import IndexProcess, Shock
+from model.fundamental import FundamentalValue, Shock
+from model.index_price import composite_index
 from model.insurance import InsuranceFunds
 from model.liquidation import LiquidationEngine
 from model.margin import TierTable
@@ -30,6 +35,7 @@ from model.pricing import FundingAccumulator, impact_notional, make_mark_price, 
 from model.recorder import AccountSnapshots, Recorder
 from model.risk import RiskSnapshot, assess
 from model.scenario import Scenario
+from model.spot import SpotMarkets
 
 YEAR_SECONDS = 365.0 * 86_400.0
 
@@ -83,7 +89,7 @@ class CascadeModel(mesa.Model):
 
         initial = np.array([c.initial_price for c in scenario.contracts])
         idx = scenario.index
-        self.index_process = IndexProcess(
+        self.fundamental_process = FundamentalValue(
             initial,
             volatility=np.array([c.volatility for c in scenario.contracts]) / np.sqrt(YEAR_SECONDS),
             correlation=idx.correlation,
@@ -94,8 +100,19 @@ class CascadeModel(mesa.Model):
             replay=idx.replay,
             rng=self.rng,
         )
+        self.fundamental = initial.copy()
         self.index_price = initial.copy()
         self.prev_index = initial.copy()
+        self.spot: SpotMarkets | None = None
+        self.index_weights = np.zeros((self.n_contracts, 0))
+        if idx.mode == "spot":
+            self.spot = SpotMarkets(
+                [c.tick_size for c in scenario.contracts],
+                [c.lot_size for c in scenario.contracts],
+                scenario.spot.venues,
+            )
+            self._spot_weights = scenario.spot.weights or [1.0] * scenario.spot.venues
+            self.index_weights = np.zeros((self.n_contracts, scenario.spot.venues))
         self.mark = initial.copy()
         self.exchange.mark = self.mark
         self._mark_price = [
@@ -138,8 +155,10 @@ class CascadeModel(mesa.Model):
         """Advance the market by one step of ``scenario.step`` seconds."""
         t = self.clock
         self.exchange.reset_volume()
-        self._move_index(t)
+        self._move_fundamental(t)
+        self.population.act_on_spot(t)
         self.population.act(t)  # orders → matching → fills settled inside the exchange
+        self._publish_index()
         self._fund(t)
         self._update_mark(t)
         self.risk = assess(self.ledger, self.mark)
@@ -157,9 +176,24 @@ class CascadeModel(mesa.Model):
         if self.steps >= self.config.n_steps:
             self.running = False
 
-    def _move_index(self, t: float) -> None:
+    def _move_fundamental(self, t: float) -> None:
         self.prev_index = self.index_price.copy()
-        self.index_price = self.index_process.step(t, self.dt)
+        self.fundamental = self.fundamental_process.step(t, self.dt)
+        if self.spot is None:  # the exogenous index: the fundamental value itself
+            self.index_price = self.fundamental.copy()
+
+    def _publish_index(self) -> None:
+        """The index from the spot venues' prices as they stand after this step's trading."""
+        if self.spot is None:
+            return
+        band = self.config.spot.outlier_pct / 100.0
+        index = self.index_price.copy()
+        for c in range(self.n_contracts):
+            index[c], used = composite_index(
+                self.spot.prices(c), self._spot_weights, float(index[c]), band
+            )
+            self.index_weights[c] = used
+        self.index_price = index
 
     def _fund(self, t: float) -> None:
         """Sample the premium every step; settle peer to peer when an interval ends."""
@@ -203,6 +237,8 @@ class CascadeModel(mesa.Model):
         problems = self.ledger.audit(self.mark)
         problems += self.funds.audit()
         problems += self.liquidator.audit()
+        if self.spot is not None:
+            problems += self.spot.audit()
         if problems:
             raise InvariantViolation(f"t={self.clock:.1f}s: " + "; ".join(problems))
 

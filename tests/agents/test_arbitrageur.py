@@ -1,87 +1,190 @@
-"""Basis arbitrageurs: trade the perpetual towards the index within their capital, then stop."""
+"""Basis arbitrageurs: trade the perpetual against spot with immediate-or-cancel orders, within
+their capacity and coins, at their reaction delay; new capital arrives while they are full."""
 
 import pytest
 
-from agents.arbitrageur import CLIP_VALUE, THRESHOLD_BPS
-from model.orderbook import OrderStatus
+from agents.arbitrageur import CLIP_VALUE
+from model.orderbook import TimeInForce
 
 INDEX = 60_000.0  # the calm preset's initial index
+EDGE = 8.0  # bps, the default entry edge
 
 
-def one_arbitrageur(build, desk_for):
-    model = build("calm", {"population.arbitrageurs": 1}, bare=True)
+def one_arbitrageur(build, desk_for, **overrides):
+    model = build("calm", {"population.arbitrageurs": 1, **overrides}, bare=True)
     return model, model.population.arbitrageurs[0], desk_for(model)
 
 
+def spot_model(build, desk_for, **overrides):
+    """One arbitrageur and empty spot venues (no spot makers or traders)."""
+    return one_arbitrageur(
+        build,
+        desk_for,
+        **{
+            "index.mode": "spot",
+            "spot.noise": 0,
+            "spot.value_traders": 0,
+            "spot.makers_per_venue": 1,
+            **overrides,
+        },
+    )
+
+
+def standing(desk, arb):
+    """The arbitrageur's resting orders: exactly one standing quote a side, at index ± edge."""
+    ladder = desk.ladder(arb.account)
+    assert [len(ladder[1]), len(ladder[-1])] == [1, 1]
+    return ladder[1][0], ladder[-1][0]
+
+
 @pytest.mark.parametrize("side", [1, -1])
-def test_arbitrageur_trades_a_wide_basis_back_towards_the_index(build, desk_for, in_bps, side):
-    # side +1: the perpetual is cheap (bid 60 bp, ask 20 bp under the index) and it buys;
-    # side −1: the perpetual is rich and it sells
+def test_arbitrageur_takes_a_wide_basis_and_quotes_only_at_its_edge(build, desk_for, in_bps, side):
+    # side +1: the perpetual is offered 20 bp under the index and it buys; −1: bid 20 bp over
     model, arb, desk = one_arbitrageur(build, desk_for)
-    near = INDEX * (1 - side * 20e-4)  # the side of the book it takes from
-    far = INDEX * (1 - side * 60e-4)
+    near = INDEX * (1 - side * 20e-4)
     desk.rest(-side, near, 1.0)
-    desk.rest(side, far, 1.0)
-    assert model.index_price[0] == INDEX
-    model.population.act(0.0)  # the population hands it the book's mid and the index
+    desk.rest(-side, INDEX * (1 - side * 2e-4), 50.0)  # inside the edge: never taken
+    arb.act(10.0, [INDEX])
     assert arb.position(0) == side * model.exchange.to_lots(0, 1.0)
-    # the rest of its clip waits half the threshold from the index for the next trader
-    clip = model.exchange.to_lots(0, CLIP_VALUE / INDEX)
-    resting = desk.ladder(arb.account)[side]
-    assert len(resting) == 1
-    price, lots = resting[0]
-    assert lots == clip - model.exchange.to_lots(0, 1.0)
-    assert in_bps(price, INDEX) == pytest.approx(-side * THRESHOLD_BPS / 2, abs=0.02)
-    # next step the basis (now the last trade's) is still wide: the order is replaced, not
-    # piled up
-    model.population.act(1.0)
-    assert len(desk.ladder(arb.account)[side]) == 1
+    # what it took was immediate-or-cancel: what rests is its standing quotes at index ± edge,
+    # behind the makers' touch, never a one-step order crossing them
+    (bid, _), (ask, _) = standing(desk, arb)
+    assert in_bps(bid, INDEX) == pytest.approx(-EDGE, abs=0.02)
+    assert in_bps(ask, INDEX) == pytest.approx(EDGE, abs=0.02)
+    # next look, unchanged index: the same quotes stay (they keep their place in the queue)
+    before = set(model.exchange.books[0].orders_of(arb.account))
+    arb.act(11.0, [INDEX])
+    assert set(model.exchange.books[0].orders_of(arb.account)) == before
 
 
-@pytest.mark.parametrize("basis_bps", [0.5 * THRESHOLD_BPS, -0.5 * THRESHOLD_BPS])
-def test_arbitrageur_leaves_a_basis_inside_the_band_alone(build, desk_for, basis_bps):
+@pytest.mark.parametrize("basis_bps", [0.5 * EDGE, -0.5 * EDGE])
+def test_arbitrageur_leaves_a_basis_inside_the_edge_alone(build, desk_for, basis_bps):
     _, arb, desk = one_arbitrageur(build, desk_for)
-    desk.quote(INDEX * 0.999, INDEX * 1.001)
-    arb.act([INDEX * (1 + basis_bps / 1e4)], [INDEX])
+    mid = INDEX * (1 + basis_bps / 1e4)
+    desk.quote(mid * 0.99995, mid * 1.00005)
+    arb.act(10.0, [INDEX])
     assert arb.position(0) == 0
-    assert desk.ladder(arb.account) == {1: [], -1: []}
+    standing(desk, arb)  # only its standing quotes rest
+
+
+def test_a_liquidation_between_looks_fills_the_standing_bid_and_is_hedged_on_spot(build, desk_for):
+    model, arb, desk = spot_model(build, desk_for)
+    spot = model.spot
+    for maker in model.population.spot_makers:
+        maker.quote(INDEX)
+    arb.act(10.0, [INDEX])
+    (_, lots), _ = standing(desk, arb)
+    coins = float(spot.coins[arb.spot_account, 0])
+    # someone sells into the book between two looks: the standing bid takes it
+    model.exchange.market(desk.account, 0, -1, lots, check_margin=False)
+    assert arb.position(0) == lots and arb.hedged[0] == 0
+    lot = model.ledger.lot[0]
+    for t in range(11, 40):  # next looks: the spot leg follows, as deep as spot bids allow
+        arb.act(float(t), [INDEX])
+        sold = coins - float(spot.coins[arb.spot_account, 0])
+        assert sold > 0 and arb.hedged[0] * lot == pytest.approx(sold)
+        for maker in model.population.spot_makers:
+            maker.quote(INDEX)
+        if arb.hedged[0] >= arb.position(0):
+            break
+    assert arb.hedged[0] == arb.position(0)  # fully hedged within a few looks
 
 
 def test_arbitrageur_unwinds_only_once_the_basis_has_closed(build, desk_for):
-    _, arb, desk = one_arbitrageur(build, desk_for)
+    _model, arb, desk = one_arbitrageur(build, desk_for)
     desk.give(arb.account, -3.0, INDEX * 1.001)  # short from an earlier rich spell
-    desk.quote(INDEX * 0.9999, INDEX * 1.0001)
     held = arb.position(0)
-    arb.act([INDEX * (1 + 0.5 * THRESHOLD_BPS / 1e4)], [INDEX])  # narrowing: keep it
+    desk.quote(INDEX * (1 + 4e-4), INDEX * (1 + 5e-4))  # narrowing, still 4.5 bp: keep it
+    arb.act(10.0, [INDEX])
     assert arb.position(0) == held
-    arb.act([INDEX * (1 + 0.1 * THRESHOLD_BPS / 1e4)], [INDEX])  # closed: buy back, no more
+    desk.clear()
+    desk.quote(INDEX * 0.99999, INDEX * 1.00001)  # closed: buy back
+    arb.act(11.0, [INDEX])
     assert arb.position(0) == 0
-    assert desk.ladder(arb.account) == {1: [], -1: []}
 
 
-def test_arbitrageur_stops_when_its_capital_is_used_up(build, desk_for, monkeypatch):
-    model, arb, desk = one_arbitrageur(build, desk_for)
-    results = []
-    send = arb.limit
+def test_arbitrageur_acts_at_its_reaction_delay(build, desk_for):
+    _model, arb, desk = one_arbitrageur(build, desk_for, **{"population.arbitrage.delay": 5.0})
+    desk.rest(-1, INDEX * 0.99, 100.0)  # a cheap perpetual, plenty of it
+    acted = []
+    for t in range(20):
+        before = arb.position(0)
+        arb.act(10.0 + t, [INDEX])
+        acted.append(arb.position(0) != before)
+    assert sum(acted) == 4  # once every 5 seconds
+    gaps = [
+        b - a
+        for a, b in zip(
+            [t for t, x in enumerate(acted) if x],
+            [t for t, x in enumerate(acted) if x][1:],
+            strict=False,
+        )
+    ]
+    assert gaps == [5, 5, 5]
 
-    def recorded(*args, **kwargs):
-        results.append(send(*args, **kwargs))
-        return results[-1]
 
-    monkeypatch.setattr(arb, "limit", recorded)
-    rich = INDEX * (1 + 3 * THRESHOLD_BPS / 1e4)
-    positions = []
-    for _ in range(100):  # a seller-less market: every step someone bids a clip 24 bp rich
-        desk.rest(1, rich, CLIP_VALUE / INDEX)
-        arb.act([rich], [INDEX])
-        positions.append(arb.position(0))
-    notional = abs(positions[-1]) * model.ledger.lot[0] * INDEX
-    buying_power = arb.capital * arb.leverage
-    assert buying_power - 2 * CLIP_VALUE < notional <= buying_power
-    assert positions[-1] == positions[-10]  # it stopped, at its capital
-    assert results[-1].status is OrderStatus.REJECTED
-    assert "insufficient margin" in results[-1].reason
-    # nobody else sells into the rich bids: the perpetual stays above the index
-    book = model.exchange.books[0]
-    assert model.exchange.price_of(0, book.best_bid()) == pytest.approx(rich)
-    assert book.volume_resting(1) > 0
+def test_arbitrageur_stops_at_its_capacity_and_new_capital_arrives(build, desk_for):
+    model, arb, desk = one_arbitrageur(
+        build, desk_for, **{"population.arbitrage.replenish_rate": 0.0}
+    )
+    cheap = INDEX * (1 - 3 * EDGE / 1e4)
+    for t in range(100):  # a buyer-less market: every step someone offers a clip 24 bp cheap
+        desk.rest(-1, cheap, CLIP_VALUE / INDEX)
+        arb.act(10.0 + t, [INDEX])
+    notional = abs(arb.position(0)) * model.ledger.lot[0] * INDEX
+    assert arb.capacity - CLIP_VALUE < notional <= arb.capacity
+    stuck = arb.position(0)
+    for t in range(100, 110):
+        desk.rest(-1, cheap, CLIP_VALUE / INDEX)
+        arb.act(10.0 + t, [INDEX])
+    assert arb.position(0) == stuck  # full, and no capital arrives at rate 0
+    # the same market with new capital arriving: capacity and position keep growing
+    model, arb, desk = one_arbitrageur(
+        build, desk_for, **{"population.arbitrage.replenish_rate": 50_000.0}
+    )
+    start = arb.capacity
+    deposits = model.ledger.deposits
+    for t in range(200):
+        desk.rest(-1, cheap, CLIP_VALUE / INDEX)
+        arb.act(10.0 + t, [INDEX])
+    assert arb.capacity > start
+    assert abs(arb.position(0)) * model.ledger.lot[0] * INDEX > start
+    assert model.ledger.deposits > deposits  # new money, counted as deposited
+
+
+def test_arbitrageur_passes_perpetual_selling_on_to_spot(build, desk_for):
+    """A cheap perpetual is bought and the same coins are sold on the spot venue with the best
+    bid: the channel through which liquidation selling reaches the index."""
+    model, arb, desk = spot_model(build, desk_for)
+    spot = model.spot
+    for maker in model.population.spot_makers:
+        maker.quote(INDEX)
+    best = spot.best(0, -1)
+    assert best is not None
+    _venue, bid = best
+    desk.rest(-1, bid * (1 - 3 * EDGE / 1e4), 2.0)
+    coins = float(spot.coins[arb.spot_account, 0])
+    arb.act(10.0, [INDEX])
+    bought = arb.position(0) * model.ledger.lot[0]
+    assert bought == pytest.approx(2.0)
+    assert float(spot.coins[arb.spot_account, 0]) == pytest.approx(coins - 2.0)
+    assert not spot.audit()
+
+
+def test_arbitrageur_without_coins_cannot_hedge_and_does_not_buy(build, desk_for):
+    model, arb, desk = spot_model(build, desk_for, **{"population.arbitrage.replenish_rate": 0.0})
+    spot = model.spot
+    for maker in model.population.spot_makers:
+        maker.quote(INDEX)
+    # it sells all its coins to someone first
+    buyer = spot.open_account(1e12)
+    coins = float(spot.coins[arb.spot_account, 0])
+    lots = int(coins / spot.lot[0])
+    spot.post(buyer, 0, 0, 1, lots, int(INDEX * 0.98 / spot.tick[0]))
+    spot.send(arb.spot_account, 0, 0, -1, lots, None, TimeInForce.IOC)
+    assert float(spot.coins[arb.spot_account, 0]) < spot.lot[0] * 1000
+    desk.rest(-1, INDEX * 0.99, 50.0)
+    arb.act(10.0, [INDEX])
+    assert (
+        abs(arb.position(0)) * model.ledger.lot[0] <= float(spot.coins[arb.spot_account, 0]) + 1.0
+    )

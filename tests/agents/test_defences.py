@@ -49,7 +49,7 @@ def test_stop_loss_triggers_on_last_price_not_mark(build, desk_for, side):
     pop.act(1.0)
     assert trader.stopped
     assert trader.position(0) == 0
-    assert np.isnan(pop.stop[0])
+    assert np.isnan(pop.crowd.stop[0])
 
 
 @pytest.mark.parametrize("side", [1, -1])
@@ -151,7 +151,7 @@ def test_defences_fire_in_a_crash_run(build):
     model.run()
     assert any(t.stopped for t in traders)
     assert any(t.reserve < r for t, r in zip(traders, reserves, strict=True))
-    assert np.isfinite(model.population.last_reduce).any()
+    assert np.isfinite(model.population.crowd.last_reduce).any()
 
 
 def test_a_trader_flipped_by_herding_is_watched_on_its_new_side_and_stop(
@@ -179,7 +179,7 @@ def test_a_trader_flipped_by_herding_is_watched_on_its_new_side_and_stop(
     for i in flipped:
         trader = pop.leveraged[i]
         assert trader.position(0) < 0 and trader.stop_price > 60_000.0
-        assert pop.side[i] == -1 and pop.stop[i] == trader.stop_price
+        assert pop.crowd.side[i] == -1 and pop.crowd.stop[i] == trader.stop_price
 
     # a 10% fall goes through every long stop but is a gain for the shorts: they stay in
     desk.clear()
@@ -202,8 +202,8 @@ def test_a_stop_the_book_cannot_fill_stays_armed_for_the_rest(build, desk_for):
     pop = model.population
     pop._defend(0.0, np.array([stop]))
     assert 0 < trader.position(0) < held  # partly closed...
-    assert np.isfinite(pop.stop[0]) and pop.stop[0] == stop  # ...and still watched
+    assert np.isfinite(pop.crowd.stop[0]) and pop.crowd.stop[0] == stop  # ...and still watched
     desk.rest(1, stop * 0.99, 2 * qty)  # liquidity returns: the stop fires again
     pop._defend(1.0, np.array([stop]))
     assert trader.position(0) == 0
-    assert np.isnan(pop.stop[0])
+    assert np.isnan(pop.crowd.stop[0])

@@ -125,8 +125,8 @@ def test_each_defence_is_a_per_trader_setting_with_the_configured_mix(build):
             assert t.reserve == pytest.approx(0.25 / 0.75 * t.capital)
         else:
             assert t.reserve == 0.0
-    assert np.array_equal(model.population.topup, topups)
-    assert np.array_equal(model.population.reduce, reduces)
+    assert np.array_equal(model.population.crowd.topup, topups)
+    assert np.array_equal(model.population.crowd.reduce, reduces)
 
 
 def test_whales_hold_large_isolated_positions_above_the_first_tier(build):

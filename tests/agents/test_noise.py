@@ -102,10 +102,15 @@ def test_noise_trader_mixes_market_and_limit_orders_and_cancels(build, desk_for,
     assert np.mean(np.array(sides) > 0) == pytest.approx(0.5, abs=0.04)
     values = [c[2] * 0.001 * mid for c in orders]
     assert np.mean(values) == pytest.approx(ORDER_VALUE, rel=0.1)
-    # limit orders rest on their own side of the mid, within the offset band
+    # limit orders join or sit behind the best quote on their side (59,994 / 60,006), within
+    # the offset band: never inside the spread
+    best = {1: 59_994.0, -1: 60_006.0}
+    offsets = []
     for _, side, _, price in (c for c in calls if c[0] == "l"):
-        offset = (mid - price) / mid * 1e4 * side
+        offset = (best[side] - price) / best[side] * 1e4 * side
         assert 0.0 <= offset <= MAX_OFFSET_BPS
+        offsets.append(offset)
+    assert max(offsets) > 0.9 * MAX_OFFSET_BPS and min(offsets) < 0.1 * MAX_OFFSET_BPS
 
 
 def test_noise_trader_orders_reach_the_book(build, desk_for):

@@ -1,94 +1,56 @@
-"""The index process: GBM statistics, shocks, jumps, replay and seeding."""
+"""The index from spot venues: weighted average, outliers beyond 5% of the median get weight 0."""
 
 import math
 
-import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from model.index_price import IndexProcess, Shock, load_replay
-
-
-def _run(process, steps, dt=1.0):
-    return np.array([process.step(t * dt, dt) for t in range(steps)])
+from model.index_price import composite_index
 
 
-def test_same_seed_same_path_and_different_seed_differs():
-    def make(seed):
-        return IndexProcess(np.array([100.0]), np.array([1e-3]), rng=np.random.default_rng(seed))
-
-    assert np.array_equal(_run(make(1), 50), _run(make(1), 50))
-    assert not np.array_equal(_run(make(1), 50), _run(make(2), 50))
+def test_weighted_average_of_the_sources():
+    index, used = composite_index([100.0, 101.0, 102.0], [1.0, 1.0, 2.0], previous=0.0)
+    assert index == pytest.approx((100 + 101 + 2 * 102) / 4)
+    assert used == pytest.approx([0.25, 0.25, 0.5])
 
 
-def test_gbm_log_return_volatility_and_correlation():
-    vol = 2e-3
-    process = IndexProcess(
-        np.array([100.0, 50.0]), np.array([vol, vol]), 0.8, rng=np.random.default_rng(7)
-    )
-    path = _run(process, 20_000)
-    rets = np.diff(np.log(path), axis=0)
-    assert rets.std(axis=0) == pytest.approx([vol, vol], rel=0.03)
-    assert np.corrcoef(rets.T)[0, 1] == pytest.approx(0.8, abs=0.02)
+def test_a_source_more_than_five_percent_from_the_median_gets_weight_zero():
+    index, used = composite_index([100.0, 100.5, 94.0], [1.0, 1.0, 1.0], previous=0.0)
+    assert used[2] == 0.0
+    assert index == pytest.approx(100.25)
+    # exactly 5% away still counts
+    index, used = composite_index([100.0, 100.0, 105.0], [1.0, 1.0, 1.0], previous=0.0)
+    assert used[2] > 0
 
 
-def test_shock_moves_the_index_by_its_total_over_its_window():
-    process = IndexProcess(
-        np.array([100.0, 100.0]),
-        np.array([0.0, 0.0]),
-        shocks=[Shock(start=10.0, duration=20.0, change_pct=-7.0, contracts=[0])],
-        rng=np.random.default_rng(0),
-    )
-    path = _run(process, 60)
-    assert path[9, 0] == pytest.approx(100.0)  # before the shock (step ending at t=10)
-    assert path[19, 0] == pytest.approx(100.0 * math.sqrt(0.93))  # halfway
-    assert path[-1, 0] == pytest.approx(93.0)
-    assert path[-1, 1] == pytest.approx(100.0)  # the other contract is untouched
-
-
-def test_jumps_happen_at_their_intensity():
-    process = IndexProcess(
-        np.array([100.0]),
-        np.array([0.0]),
-        jump_intensity=0.01,
-        jump_mean=-0.01,
-        rng=np.random.default_rng(3),
-    )
-    path = _run(process, 10_000)
-    jumps = np.sum(np.abs(np.diff(np.log(path[:, 0]))) > 1e-12)
-    assert 70 <= jumps <= 130
-
-
-def test_replay_interpolates_the_csv(tmp_path):
-    csv = tmp_path / "btc.csv"
-    csv.write_text("time,btc\n0,100\n10,110\n20,90\n")
-    process = IndexProcess(np.array([100.0]), np.array([0.5]), replay=csv)
-    path = _run(process, 20)
-    assert path[4, 0] == pytest.approx(105.0)  # t = 5
-    assert path[14, 0] == pytest.approx(100.0)  # t = 15
-    assert path[-1, 0] == pytest.approx(90.0)
+def test_a_source_without_a_price_gets_weight_zero_and_none_keeps_the_last_index():
+    index, used = composite_index([None, 100.0, 102.0], [1.0, 1.0, 1.0], previous=0.0)
+    assert used[0] == 0.0 and index == pytest.approx(101.0)
+    index, used = composite_index([None, None], [1.0, 1.0], previous=99.0)
+    assert index == 99.0 and used == [0.0, 0.0]
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ("t,btc\n0,1\n1,2\n", "'time' column"),
-        ("time,btc,eth\n0,1,1\n1,2,2\n", "2 price columns"),
-        ("time,btc\n0,1\n0,2\n", "strictly increasing"),
-        ("time,btc\n0,1\n1,-2\n", "allowed: prices > 0"),
-    ],
+    ("prices", "weights"),
+    [([1.0, 2.0], [1.0]), ([1.0], [-1.0]), ([1.0], [0.0]), ([1.0], [math.nan])],
 )
-def test_bad_replay_files_are_named_in_the_error(tmp_path, text, message):
-    csv = tmp_path / "bad.csv"
-    csv.write_text(text)
-    with pytest.raises(ValueError, match=message):
-        load_replay(csv, 1)
+def test_bad_weights_are_refused(prices, weights):
+    with pytest.raises(ValueError):
+        composite_index(prices, weights, previous=1.0)
 
 
-def test_missing_replay_file():
-    with pytest.raises(ValueError, match="does not exist"):
-        load_replay("/nonexistent.csv", 1)
-
-
-def test_shock_on_unknown_contract_is_rejected():
-    with pytest.raises(ValueError, match="shock contract 3"):
-        IndexProcess(np.array([1.0]), np.array([0.0]), shocks=[Shock(0, 1, -5, [3])])
+@given(
+    st.lists(st.floats(50.0, 150.0), min_size=1, max_size=8),
+    st.floats(0.001, 0.5),
+)
+def test_index_lies_within_the_counted_sources(prices, band):
+    index, used = composite_index(prices, [1.0] * len(prices), previous=-1.0, band=band)
+    counted = [p for p, w in zip(prices, used, strict=True) if w > 0]
+    if len(prices) % 2:
+        assert counted  # with an odd count the median is a source, and it always counts
+    if not counted:  # an even count split far on both sides of its median: no source counts
+        assert index == -1.0
+        return
+    assert min(counted) - 1e-9 <= index <= max(counted) + 1e-9
+    assert sum(used) == pytest.approx(1.0)

@@ -1,0 +1,127 @@
+"""Leveraged traders who trade: TFG value funds sell into a falling price at their leverage cap,
+trend followers follow, and new entrants take the places of those who left."""
+
+import math
+
+import numpy as np
+import pytest
+
+from agents.crowd import HOLD, TREND, VALUE
+from agents.strategies import target_leverage
+
+ONE_FUND = {
+    "population.leveraged": 1,
+    "population.strategies.value_share": 1.0,
+    "population.strategies.rate": 10.0,  # decides every step
+    "population.strategies.value_dispersion": 0.0,
+    "population.leverage.median": 5.0,
+    "population.leverage.sigma": 0.0,
+    "population.isolated_share": 0.0,
+}
+
+
+def test_target_leverage_by_strategy():
+    strategy = np.array([HOLD, VALUE, VALUE, TREND, TREND], dtype=np.int8)
+    price = np.full(5, 100.0)
+    value = np.array([120.0, 101.0, 150.0, 0.0, 0.0])
+    trend = np.array([0.5, 0.0, 0.0, 0.003, -0.5])
+    cap = np.full(5, 5.0)
+    lev = target_leverage(strategy, price, value, trend, cap, aggression=200.0, scale=0.003)
+    assert lev[0] == 0.0  # holders do not rebalance
+    assert lev[1] == pytest.approx(2.0)  # 1% cheap × 200
+    assert lev[2] == 5.0  # far cheaper: capped at its maximum leverage
+    assert lev[3] == pytest.approx(5.0 * math.tanh(1.0))
+    assert lev[4] == pytest.approx(-5.0)
+
+
+def test_value_fund_at_its_cap_sells_into_a_falling_price(build, desk_for):
+    """Thurner–Farmer–Geanakoplos: a fund at its leverage cap must sell when the price falls,
+    because its equity falls faster than the price."""
+    model, desk = build("calm", ONE_FUND, bare=True), None
+    desk = desk_for(model)
+    pop = model.population
+    fund = pop.leveraged[0]
+    assert pop.crowd.strategy[fund.slot] == VALUE and fund.position(0) == 0
+    model.fundamental[:] = 63_000.0  # worth 5% more than the price: it wants its cap
+    desk.quote(59_995.0, 60_005.0)
+    desk.set_mark(60_000.0)
+    pop._rebalance(np.array([60_000.0]))
+    bought = fund.position(0)
+    equity = float(model.ledger.wallet[fund.account])
+    assert bought * 0.001 * 60_000.0 == pytest.approx(5.0 * equity, rel=0.02)
+    # the price falls 3% (still cheap against its value): at 5x its equity falls 15%, so the
+    # capped target shrinks: it sells, it does not buy the dip
+    desk.clear()
+    desk.quote(58_195.0, 58_205.0)
+    desk.set_mark(58_200.0)
+    pop._rebalance(np.array([58_200.0]))
+    assert 0 < fund.position(0) < bought
+    assert pop.crowd.strategy[fund.slot] == VALUE
+
+
+def test_trend_follower_trades_with_the_recent_move(build, desk_for):
+    model = build(
+        "calm",
+        {
+            **ONE_FUND,
+            "population.strategies.value_share": 0.0,
+            "population.strategies.trend_share": 1.0,
+        },
+        bare=True,
+    )
+    desk = desk_for(model)
+    pop = model.population
+    trader = pop.leveraged[0]
+    pop.trend_history.append(np.array([60_000.0]))
+    desk.quote(60_595.0, 60_605.0)
+    desk.set_mark(60_600.0)
+    pop._rebalance(np.array([60_600.0]))  # up 1% over the lookback
+    assert trader.position(0) > 0
+
+
+def test_strategy_traders_open_nothing_before_the_run_and_use_no_defences(build):
+    model = build(
+        "calm",
+        {"population.strategies.value_share": 0.5, "population.defences.stop_loss_share": 1.0},
+    )
+    crowd = model.population.crowd
+    for trader in model.population.leveraged:
+        if crowd.strategy[trader.slot] != HOLD:
+            assert trader.position(0) == 0 and math.isnan(trader.stop_price)
+        else:
+            assert trader.position(0) != 0 and math.isfinite(trader.stop_price)
+    assert (crowd.strategy != HOLD).any() and (crowd.strategy == HOLD).any()
+
+
+def test_state_has_one_home_in_the_crowd(build):
+    model = build("calm")
+    pop = model.population
+    trader = pop.leveraged[3]
+    trader.side = -trader.side
+    assert pop.crowd.side[trader.slot] == trader.side
+    pop.crowd.stop[trader.slot] = 1234.5
+    assert trader.stop_price == 1234.5
+    assert not hasattr(pop, "stop") and not hasattr(pop, "side")
+
+
+@pytest.mark.parametrize("rate", [0.0, 1.0])
+def test_new_entrants_take_the_places_of_liquidated_traders(build, desk_for, rate):
+    model = build("calm", {"population.entry_rate": rate, "population.leveraged": 5}, bare=True)
+    desk = desk_for(model)
+    desk.quote(59_995.0, 60_005.0)
+    pop = model.population
+    gone = pop.leveraged[0]
+    # liquidated: its position taken over and its margin gone
+    held = gone.position(0)
+    model.ledger.transfer_position(gone.account, desk.account, 0, held, 60_000.0)
+    model.ledger.wallet[gone.account] = 0.0
+    model.ledger.iso_margin[gone.account] = 0.0
+    pop._replace(1.0)
+    if rate == 0.0:
+        assert pop.entrants == 0 and gone.position(0) == 0
+        return
+    assert pop.entrants == 1
+    assert gone.position(0) != 0  # a holder's entrant opens a position at market
+    assert pop.crowd.capital[gone.slot] > 0
+    others = [t for t in pop.leveraged[1:] if t.position(0) != 0]
+    assert len(others) == 4  # nobody else was replaced
