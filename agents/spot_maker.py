@@ -60,7 +60,7 @@ class SpotMaker(mesa.Agent):
         capital = INVENTORY_LIMIT_VALUE * depth_scale * 2.0
         coins = [0.0] * spot.n_contracts
         coins[contract] = capital / price
-        self.account = spot.open_account(capital, coins)
+        self.spot_account = spot.open_account(capital, coins)
         self.coins_start = coins[contract]
         self.ladder = Ladder(LEVEL_STEP_BPS, float(model.rng.uniform(0.0, 1.0)))
         self.resting: dict[int, dict[int, int]] = {1: {}, -1: {}}
@@ -68,7 +68,7 @@ class SpotMaker(mesa.Agent):
 
     def inventory(self, price: float) -> float:
         """USDT value of the coins held beyond the starting holding (negative: sold)."""
-        return (float(self.spot.coins[self.account, self.contract]) - self.coins_start) * price
+        return (float(self.spot.coins[self.spot_account, self.contract]) - self.coins_start) * price
 
     def quote(self, fundamental: float) -> None:
         """Bring both sides of the ladder to where they should be around ``fundamental``."""
@@ -79,8 +79,8 @@ class SpotMaker(mesa.Agent):
         centre = fundamental * (1.0 + lean / 1e4)
         half = HALF_SPREAD_BPS * self.jitter
         lots = max(1, int(LEVEL_VALUE * self.depth / fundamental / lot))
-        cash = float(spot.cash[self.account])
-        coins = float(spot.coins[self.account, c])
+        cash = float(spot.cash[self.spot_account])
+        coins = float(spot.coins[self.spot_account, c])
         book = spot.books[c][v]
 
         def to_ticks(price: float) -> int:
@@ -96,7 +96,7 @@ class SpotMaker(mesa.Agent):
             wanted = self.ladder.wanted(0, side, touch, LEVELS, lots, to_ticks)
 
             def post(at: int, qty: int, side: int = side) -> int:
-                return spot.post(self.account, c, v, side, qty, at)
+                return spot.post(self.spot_account, c, v, side, qty, at)
 
             amend(book, self.resting[side], wanted, post)
 

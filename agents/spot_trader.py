@@ -50,7 +50,7 @@ class SpotTrader(mesa.Agent):
         self.spot = spot
         self.value = value
         self.kind = "spot_value" if value else "spot_noise"
-        self.account = spot.open_account(capital, [capital / p for p in prices])
+        self.spot_account = spot.open_account(capital, [capital / p for p in prices])
 
     def act_noise(
         self, contract: int, venue: int, roll: float, buy: bool, value: float, offset_bps: float
@@ -66,14 +66,14 @@ class SpotTrader(mesa.Agent):
         if not self._affordable(contract, side, lots, ref):
             return
         if roll < NOISE_MARKET_SHARE:
-            spot.send(self.account, contract, venue, side, lots, None, TimeInForce.IOC)
+            spot.send(self.spot_account, contract, venue, side, lots, None, TimeInForce.IOC)
             return
-        spot.cancel_all(self.account)
+        spot.cancel_all(self.spot_account)
         same = book.best_bid() if side > 0 else book.best_ask()
         base = same * spot.tick[contract] if same is not None else ref
         price = base * (1.0 - side * offset_bps / 1e4)
         spot.send(
-            self.account,
+            self.spot_account,
             contract,
             venue,
             side,
@@ -101,7 +101,7 @@ class SpotTrader(mesa.Agent):
             # limited at the fundamental less the threshold: a value trader never overpays
             limit = fundamental * (1.0 - side * VALUE_THRESHOLD_BPS / 1e4)
             spot.send(
-                self.account,
+                self.spot_account,
                 contract,
                 venue,
                 side,
@@ -116,5 +116,5 @@ class SpotTrader(mesa.Agent):
             return False
         qty = lots * self.spot.lot[contract]
         if side > 0:
-            return bool(self.spot.cash[self.account] >= qty * price * 1.01)
-        return bool(self.spot.coins[self.account, contract] >= qty)
+            return bool(self.spot.cash[self.spot_account] >= qty * price * 1.01)
+        return bool(self.spot.coins[self.spot_account, contract] >= qty)

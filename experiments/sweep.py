@@ -30,6 +30,7 @@ from experiments.adl_study import (
     policy_plot,
     policy_table,
 )
+from experiments.amplification import amplification_section
 from experiments.distributions import (
     KEY_OUTCOMES,
     check_outcomes,
@@ -313,6 +314,7 @@ def write_sweep_report(
         *markdown_table(point_summary(frame, keys, outcomes)),
         "",
         *study[0],
+        *amplification_section(runs, keys),
         *failures_section(frame),
         "## Plots",
         "",

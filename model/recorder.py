@@ -264,7 +264,9 @@ class AccountSnapshots:
         kinds = np.full(m.ledger.n_accounts, "exchange", dtype=object)
         kinds[m.funds.unique_accounts] = "insurance_fund"
         for agent in m.agents:
-            kinds[agent.account] = agent.kind
+            account = getattr(agent, "account", None)  # spot agents hold no exchange account
+            if account is not None:
+                kinds[account] = agent.kind
         return kinds
 
 

@@ -93,7 +93,7 @@ class IndexSettings(_Strict):
     """The fundamental value process, and how the index is made from it."""
 
     mode: Literal["spot", "exogenous"] = Field(
-        "exogenous",
+        "spot",
         description="spot: the index is the weighted average of spot venues' prices, which "
         "react to the fundamental value and to arbitrage flow; exogenous: the index is the "
         "fundamental value itself (no feedback to the index)",

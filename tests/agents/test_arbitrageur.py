@@ -11,7 +11,9 @@ EDGE = 8.0  # bps, the default entry edge
 
 
 def one_arbitrageur(build, desk_for, **overrides):
-    model = build("calm", {"population.arbitrageurs": 1, **overrides}, bare=True)
+    """One arbitrageur; without spot venues (the spot leg off the exchange) unless asked."""
+    settings = {"population.arbitrageurs": 1, "index.mode": "exogenous", **overrides}
+    model = build("calm", settings, bare=True)
     return model, model.population.arbitrageurs[0], desk_for(model)
 
 

@@ -10,6 +10,7 @@ from agents.crowd import HOLD, TREND, VALUE
 from agents.strategies import target_leverage
 
 ONE_FUND = {
+    "index.mode": "exogenous",
     "population.leveraged": 1,
     "population.strategies.value_share": 1.0,
     "population.strategies.rate": 10.0,  # decides every step

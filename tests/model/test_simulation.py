@@ -241,6 +241,7 @@ def test_deficits_left_by_panic_closes_are_settled_in_the_same_step():
             "duration": 1.5,
             "step": 0.5,
             "index.shocks": shocks,
+            "index.mode": "exogenous",  # the index falls at once, with the fundamental value
         },
     )
     model = CascadeModel(scenario, rng=0, audit=True)
