@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.adl_study import POLICY_KEY, minimal_is_least, paired_over_utilisation
-from experiments.sweep import sweep
+from experiments.batch.sweep import sweep
+from experiments.reports.adl_study import POLICY_KEY, minimal_is_least, paired_over_utilisation
 
 POLICIES = ["bitmex", "binance", "pnl", "pro_rata", "haircut", "minimal"]
 SMALL_OCT = {  # a crowd large enough to exhaust the vault, the shock 30 s in, 6 minutes

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import benchmark
-from experiments.equivalence import _holm, compare
+from experiments.perf import benchmark
+from experiments.perf.equivalence import _holm, compare
 
 ROOT = Path(__file__).resolve().parents[2]
 SHORT = ["duration=60.0"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from experiments.console import compact, run_progress
+from experiments.cli.console import compact, run_progress
 
 
 @pytest.mark.parametrize(

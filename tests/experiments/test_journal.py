@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from experiments.journal import ExperimentError, Journal, prepare, read_journal
+from experiments.batch.journal import ExperimentError, Journal, prepare, read_journal
 
 
 def record(run: int) -> dict:

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.metrics import SUMMARY_FIELDS, max_drawdown_pct, return_statistics
-from experiments.stylized_facts import stylized_facts
+from experiments.run.metrics import SUMMARY_FIELDS, max_drawdown_pct, return_statistics
+from experiments.run.stylized_facts import stylized_facts
 
 
 def book_path(n=20_000, seed=3, df=None):
@@ -47,7 +47,7 @@ def test_summary_fields_are_unique():
 
 
 def test_adl_study_fields_from_the_event_log():
-    from experiments.metrics import adl_study, gini
+    from experiments.run.metrics import adl_study, gini
     from model.events import EventLog
 
     log = EventLog()
@@ -69,7 +69,7 @@ def test_adl_study_fields_from_the_event_log():
 
 
 def test_adl_study_without_adl_is_nan_and_inf_when_nothing_was_needed():
-    from experiments.metrics import adl_study
+    from experiments.run.metrics import adl_study
     from model.events import EventLog
 
     empty = adl_study(EventLog().to_frame())

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from distributed import LocalCluster
 
-from experiments import executor
+from experiments.batch import executor
+from experiments.batch.executor import Executor
+from experiments.batch.journal import JOURNAL_FILE, ExperimentError
+from experiments.batch.montecarlo import monte_carlo
 from experiments.cli import main
-from experiments.executor import Executor
-from experiments.journal import JOURNAL_FILE, ExperimentError
-from experiments.metrics import SUMMARY_FIELDS
-from experiments.montecarlo import monte_carlo
+from experiments.run.metrics import SUMMARY_FIELDS
 
 RUNS = 6
 

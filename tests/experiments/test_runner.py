@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from experiments import runner
 from experiments.cli import main
-from experiments.metrics import ADL_RATIO_FIELDS, SUMMARY_FIELDS
-from experiments.runner import run_scenario, write_run
+from experiments.run import runner
+from experiments.run.metrics import ADL_RATIO_FIELDS, SUMMARY_FIELDS
+from experiments.run.runner import run_scenario, write_run
 from model.scenario import load_scenario
 
 EMPTY_BOOK = {

@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.journal import ExperimentError
-from experiments.sensitivity import (
+from experiments.batch.journal import ExperimentError
+from experiments.batch.sensitivity import (
     DEFAULT_OUTCOMES,
     Param,
     parse_params,
@@ -19,6 +18,7 @@ from experiments.sensitivity import (
     sensitivity,
     sensitivity_experiment,
 )
+from experiments.cli import main
 from model.scenario import ScenarioError, load_scenario
 
 PARAMS = [

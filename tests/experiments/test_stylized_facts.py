@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from experiments.stylized_facts import (
+from experiments.run.stylized_facts import (
     aggregate,
     autocorrelation,
     excess_kurtosis,

@@ -7,11 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from experiments import executor
+from experiments.batch import executor
+from experiments.batch.journal import ExperimentError
+from experiments.batch.sweep import grid_points, parse_grid, sweep
 from experiments.cli import main
-from experiments.journal import ExperimentError
-from experiments.metrics import SUMMARY_FIELDS
-from experiments.sweep import grid_points, parse_grid, sweep
+from experiments.run.metrics import SUMMARY_FIELDS
 from model.scenario import ScenarioError
 
 
@@ -222,7 +222,7 @@ def test_adl_probability_is_an_outcome_the_sweep_names_when_refusing(tmp_path, t
 def test_settings_spanning_decades_are_plotted_on_a_log_axis(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
-    from experiments.sweep import outcome_plot
+    from experiments.batch.sweep import outcome_plot
 
     scales = []
     original = plt.Figure.savefig

@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from experiments.worktree import ROOT, checkout
+from experiments.perf.worktree import ROOT, checkout
 
 
 def _worktrees() -> str:

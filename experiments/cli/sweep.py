@@ -7,10 +7,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from experiments.cli import execution_options
-from experiments.commands.montecarlo import default_out, interrupted, report_failures
-from experiments.console import frame_table, run_progress
-from experiments.sweep import TABLE, parse_grid, point_summary, sweep
+from experiments.batch.sweep import TABLE, parse_grid, point_summary, sweep
+from experiments.cli.console import frame_table, run_progress
+from experiments.cli.main import execution_options
+from experiments.cli.montecarlo import default_out, interrupted, report_failures
 from model.scenario import parse_overrides
 
 

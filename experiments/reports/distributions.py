@@ -10,19 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from pandas.api.types import is_numeric_dtype
 
-from experiments.journal import ExperimentError
-from experiments.metrics import SUMMARY_FIELDS
-from experiments.plots import save_figure
+from experiments.run.plots import save_figure
 
 KEY_OUTCOMES = {
     "liquidations_notional": "liquidated notional (USDT)",
@@ -32,17 +26,8 @@ KEY_OUTCOMES = {
     "largest_cascade_liquidations": "liquidations in the largest cascade",
     "max_drawdown_pct": "max drawdown of the mark (%)",
 }
-NOT_OUTCOMES = {"scenario", "seed"}
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 WILSON_Z = 1.959964  # 95% two-sided normal quantile
-
-
-def check_outcomes(outcomes: list[str], extra: tuple[str, ...] = ()) -> None:
-    """Raise `ExperimentError` unless every outcome is a numeric summary field (or in ``extra``)."""
-    allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES] + list(extra)
-    for outcome in outcomes:
-        if outcome not in allowed:
-            raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
 
 
 def outcome_label(outcome: str) -> str:

@@ -2,7 +2,7 @@
 
 Run ``i`` uses ``SeedSequence(root).spawn(N)[i]`` whatever executes it. Results go to
 ``DIR/runs.parquet`` (one row per run) and ``DIR/report.md`` (quantiles and plots of the key
-outcomes); see `experiments.experiment` for the journal and ``--resume``.
+outcomes); see `experiments.batch.experiment` for the journal and ``--resume``.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.distributions import write_distribution_report
-from experiments.experiment import (
+from experiments.batch.experiment import (
     Experiment,
     ProgressCallback,
     check_runs,
     resolve_scenario,
     run_experiment,
 )
-from experiments.journal import normalized
+from experiments.batch.journal import normalized
+from experiments.reports.distributions import write_distribution_report
 from model.scenario import Scenario
 
 TABLE = "runs.parquet"

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.executor import Executor, Job
-from experiments.journal import JOURNAL_FILE, ExperimentError, Journal, prepare, read_journal
-from experiments.metrics import SUMMARY_FIELDS
+from experiments.batch.executor import Executor, Job
+from experiments.batch.journal import JOURNAL_FILE, ExperimentError, Journal, prepare, read_journal
+from experiments.run.metrics import SUMMARY_FIELDS
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 ProgressCallback = Callable[[int, int, int], None]
@@ -34,6 +34,7 @@ ProgressCallback = Callable[[int, int, int], None]
 RUN_COLUMNS = ["run", "point", "seed_index"]
 STATUS_COLUMNS = ["status", "error"]
 RESERVED = {*RUN_COLUMNS, *STATUS_COLUMNS, *SUMMARY_FIELDS}
+NOT_OUTCOMES = {"scenario", "seed"}  # summary fields that are labels, not outcomes
 
 
 @dataclass
@@ -138,6 +139,14 @@ def check_runs(runs: int, option: str = "runs") -> None:
     """Raise `ExperimentError` unless ``runs`` is a positive whole number."""
     if isinstance(runs, bool) or not isinstance(runs, int | np.integer) or runs < 1:
         raise ExperimentError(f"{option} must be a whole number of at least 1, got {runs!r}")
+
+
+def check_summary_outcomes(outcomes: list[str], extra: tuple[str, ...] = ()) -> None:
+    """Raise `ExperimentError` unless every outcome is a numeric summary field (or in ``extra``)."""
+    allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES] + list(extra)
+    for outcome in outcomes:
+        if outcome not in allowed:
+            raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
 
 
 def run_experiment(

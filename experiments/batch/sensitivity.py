@@ -25,16 +25,16 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from experiments import distributions
-from experiments.experiment import (
+from experiments.batch.experiment import (
     Experiment,
     ProgressCallback,
     check_runs,
+    check_summary_outcomes,
     resolve_scenario,
     run_experiment,
 )
-from experiments.journal import ExperimentError, normalized
-from experiments.sensitivity_report import write_sensitivity_report
+from experiments.batch.journal import ExperimentError, normalized
+from experiments.reports.sensitivity_report import write_sensitivity_report
 from model.scenario import Scenario, ScenarioError
 
 METHODS = ("sobol", "morris")
@@ -137,7 +137,7 @@ def resolve_params(base: Scenario, ranges: dict[str, tuple[float, float]]) -> li
 
 def check_outcomes(outcomes: list[str]) -> None:
     """Raise `ExperimentError` unless there is at least one outcome, each a numeric summary field."""
-    distributions.check_outcomes(outcomes)
+    check_summary_outcomes(outcomes)
     if not outcomes:
         raise ExperimentError("a sensitivity analysis needs at least one --outcome")
 
@@ -311,7 +311,7 @@ def sensitivity(
         outcomes: summary fields to analyse (default `DEFAULT_OUTCOMES`); they do not define
             the runs, so ``resume`` may analyse other outcomes of the same runs.
         overrides, seed, workers, scheduler, resume, keep_series, progress: as in
-            `experiments.montecarlo.monte_carlo`.
+            `experiments.batch.montecarlo.monte_carlo`.
         report: write plots and ``report.md``.
 
     Returns:

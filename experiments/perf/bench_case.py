@@ -1,6 +1,6 @@
 """One benchmark case in a fresh process; prints one JSON line of measurements.
 
-`experiments.benchmark` runs this file as a script, with ``PYTHONPATH`` pointing at the source
+`experiments.perf.benchmark` runs this file as a script, with ``PYTHONPATH`` pointing at the source
 tree under test: the current one, or an older revision checked out in a temporary worktree. It
 therefore uses only APIs that old revisions have too (``load_scenario``, ``CascadeModel``,
 ``OrderBook.submit``/``cancel``/``cancel_owner``/``resize``) and imports nothing else from this

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from experiments.runner import RunResult
+from experiments.run.runner import RunResult
 
 BIN_SECONDS = 10.0
 

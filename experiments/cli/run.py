@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from experiments.metrics import FIELD_MEANINGS
-from experiments.outdir import check_run_out, clear_run_files
-from experiments.plots import PLOTS, plot_run
-from experiments.report import write_summary_md
-from experiments.runner import RUN_FILES, run_scenario, write_run
+from experiments.run.metrics import FIELD_MEANINGS
+from experiments.run.outdir import check_run_out, clear_run_files
+from experiments.run.plots import PLOTS, plot_run
+from experiments.run.report import write_summary_md
+from experiments.run.runner import RUN_FILES, run_scenario, write_run
 from model.scenario import load_scenario, parse_overrides
 
 

@@ -10,17 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from experiments.distributions import failures_section, markdown_table, write_report
-from experiments.plots import save_figure
+from experiments.reports.distributions import failures_section, markdown_table, write_report
+from experiments.run.plots import save_figure
 
 
 def _blank(ax: plt.Axes, note: str) -> None:

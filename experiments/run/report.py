@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from experiments.metrics import FIELD_MEANINGS
-from experiments.runner import RunResult
+from experiments.run.metrics import FIELD_MEANINGS
+from experiments.run.runner import RunResult
 
 
 def _fmt(value: object) -> str:

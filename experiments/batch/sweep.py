@@ -14,40 +14,36 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from experiments.adl_study import (
+from experiments.batch.experiment import (
+    Experiment,
+    ProgressCallback,
+    check_runs,
+    check_summary_outcomes,
+    resolve_scenario,
+    run_experiment,
+)
+from experiments.batch.journal import ExperimentError, normalized
+from experiments.reports.adl_study import (
     POLICY_KEY,
     minimal_is_least,
     policy_plot,
     policy_table,
 )
-from experiments.distributions import (
+from experiments.reports.distributions import (
     KEY_OUTCOMES,
-    check_outcomes,
     failures_section,
     markdown_table,
     ok_runs,
     outcome_label,
     write_report,
 )
-from experiments.experiment import (
-    Experiment,
-    ProgressCallback,
-    check_runs,
-    resolve_scenario,
-    run_experiment,
-)
-from experiments.journal import ExperimentError, normalized
-from experiments.plots import save_figure
+from experiments.run.plots import save_figure
 from model.scenario import Scenario, parse_value
 
 TABLE = "sweep.parquet"
@@ -170,13 +166,13 @@ def sweep(
         runs: seeds per grid point, the same at every point.
         out: the experiment's directory; must be empty unless ``resume``.
         overrides, seed, workers, scheduler, resume, keep_series, progress: as in
-            `experiments.montecarlo.monte_carlo`.
+            `experiments.batch.montecarlo.monte_carlo`.
         report: write ``report.md`` and the plots.
         outcomes: summary fields to report and plot (default: the key outcomes and P(ADL));
             not part of the experiment's definition, so ``resume`` can report others.
     """
     if outcomes is not None:
-        check_outcomes(outcomes, extra=(ADL_OCCURRED,))
+        check_summary_outcomes(outcomes, extra=(ADL_OCCURRED,))
     experiment = sweep_experiment(scenario, grid, runs, overrides=overrides, seed=seed)
     out = Path(out)
     frame = run_experiment(
@@ -324,7 +320,7 @@ def adl_policy_section(
     runs: pd.DataFrame, keys: list[str], out: Path
 ) -> tuple[list[str], list[Path]]:
     """For a sweep over ADL policies alone: the policy table, the paired-seed check of the
-    minimal policy, and the over-utilisation plot (`experiments.adl_study`)."""
+    minimal policy, and the over-utilisation plot (`experiments.reports.adl_study`)."""
     if keys != [POLICY_KEY] or runs.empty:
         return [], []
     lines = [

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.stylized_facts import (
+from experiments.run.stylized_facts import (
     autocorrelation,
     excess_kurtosis,
     hill_tail_index,
@@ -146,7 +146,7 @@ def max_drawdown_pct(prices: pd.Series) -> float:
 def return_statistics(timeseries: pd.DataFrame) -> dict[str, float]:
     """Tail and clustering statistics of the mid price's one-step log returns, measured as
     shared/spec/validation.md prescribes (first 10% of steps dropped as burn-in; see
-    `experiments.stylized_facts`). NaN when the book never had both sides."""
+    `experiments.run.stylized_facts`). NaN when the book never had both sides."""
     mid = ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).to_numpy(dtype=float)
     if not np.isfinite(mid).any():
         return dict.fromkeys(RETURN_FIELDS, float("nan"))

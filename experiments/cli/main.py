@@ -1,4 +1,4 @@
-"""The ``cascade`` command line: one sub-command per module, registered here.
+"""The ``cascade`` parser and entry point: one sub-command per module, registered here.
 
 Each command module exposes ``register(subparsers, common)``; ``common`` is a parent parser with
 the options every command shares (``--scenario``, ``--seed``, ``--set``, ``--out``). Commands
@@ -17,11 +17,11 @@ from model.scenario import ScenarioError
 
 # Modules that provide sub-commands; each has `register(subparsers, common)`.
 COMMAND_MODULES = [
-    "experiments.commands.scenarios",
-    "experiments.commands.run",
-    "experiments.commands.montecarlo",
-    "experiments.commands.sweep",
-    "experiments.commands.sensitivity",
+    "experiments.cli.scenarios",
+    "experiments.cli.run",
+    "experiments.cli.montecarlo",
+    "experiments.cli.sweep",
+    "experiments.cli.sensitivity",
 ]
 
 
@@ -105,7 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``cascade`` console script."""
+    """Entry point of the ``cascade`` console script.
+
+    Chooses matplotlib's backend (``Agg``: plots go to files, no display needed); no library
+    module does, so importing them in a notebook keeps the notebook's backend.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

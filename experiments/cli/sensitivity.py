@@ -8,16 +8,16 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from experiments.cli import execution_options
-from experiments.commands.montecarlo import default_out, interrupted, report_failures
-from experiments.console import frame_table, run_progress
-from experiments.sensitivity import (
+from experiments.batch.sensitivity import (
     DEFAULT_OUTCOMES,
     METHODS,
     TABLE,
     parse_params,
     sensitivity,
 )
+from experiments.cli.console import frame_table, run_progress
+from experiments.cli.main import execution_options
+from experiments.cli.montecarlo import default_out, interrupted, report_failures
 from model.scenario import parse_overrides
 
 

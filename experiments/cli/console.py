@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from experiments.experiment import ProgressCallback
+from experiments.batch.experiment import ProgressCallback
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.metrics import json_summary, summarize
+from experiments.run.metrics import json_summary, summarize
 from model.scenario import Scenario
 from model.simulation import CascadeModel
 

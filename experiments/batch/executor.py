@@ -1,7 +1,7 @@
 """Where the runs of an experiment execute: in this process, a local process pool, or Dask.
 
 Every run is a `Job` (its index, scenario and `SeedSequence`). `execute` runs one job through
-`experiments.runner.run_scenario`, the single code path of every run, and returns a flat record;
+`experiments.run.runner.run_scenario`, the single code path of every run, and returns a flat record;
 it catches the run's own exceptions, so a run that raises is recorded and the others go on.
 An `Executor` is the chosen place (this process, a spawned process pool, or a Dask cluster);
 its `Executor.run` yields records as runs finish, in completion order. The code path is the
@@ -26,8 +26,8 @@ from typing import Any, Self
 
 import numpy as np
 
-from experiments.journal import ExperimentError
-from experiments.runner import run_scenario, write_run
+from experiments.batch.journal import ExperimentError
+from experiments.run.runner import run_scenario, write_run
 from model.scenario import Scenario
 
 # Runs submitted per worker at a time (one running, one waiting): keeps every worker busy

@@ -10,10 +10,10 @@ from typing import Any
 import pandas as pd
 from rich.console import Console
 
-from experiments.cli import execution_options
-from experiments.console import frame_table, run_progress
-from experiments.distributions import adl_probability, outcome_quantiles
-from experiments.montecarlo import TABLE, monte_carlo
+from experiments.batch.montecarlo import TABLE, monte_carlo
+from experiments.cli.console import frame_table, run_progress
+from experiments.cli.main import execution_options
+from experiments.reports.distributions import adl_probability, outcome_quantiles
 from model.scenario import load_scenario, parse_overrides
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from experiments.outdir import check_writable
+from experiments.run.outdir import check_writable
 from model.scenario import ScenarioError
 
 DEFINITION_FILE = "experiment.json"

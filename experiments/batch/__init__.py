@@ -1,0 +1,4 @@
+"""Many runs: `executor` (where runs execute), `journal` (an experiment's directory and its
+record of finished runs), `experiment` (the job list, paired seeds, resume), and the three kinds
+built on it: `montecarlo`, `sweep` and `sensitivity`.
+"""
