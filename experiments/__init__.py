@@ -1,7 +1,7 @@
 """What researchers do with the model, in layers; each imports only from the layers above it.
 
 * `experiments.run`: one run: the runner (the single code path of every run), its metrics and
-  stylized facts, its plots, ``summary.md`` and output directory checks.
+  stylized facts, its plots, ``summary.md``, its provenance and output directory checks.
 * `experiments.reports`: tables and plots over many runs (distributions, sensitivity indices,
   the ADL policy study).
 * `experiments.batch`: many runs: the executor (this process, local processes or Dask), the

@@ -27,6 +27,7 @@ from typing import Any, Self
 import numpy as np
 
 from experiments.batch.journal import ExperimentError
+from experiments.run.provenance import seed_record, write_provenance
 from experiments.run.runner import run_scenario, write_run
 from model.scenario import Scenario
 
@@ -86,6 +87,8 @@ def execute(job: Job) -> dict[str, Any]:
         result = run_scenario(job.scenario, job.seed)
         if job.series_dir is not None:
             write_run(result, job.series_dir)
+            command = f"run {job.run} of the experiment in {job.series_dir.parent.parent}"
+            write_provenance(job.series_dir, job.scenario, command, seed_record(job.seed))
     except Exception as exc:  # noqa: BLE001 - a failing run is data: record it, go on
         record["summary"] = {"scenario": job.scenario.name, "seed": seed_value(job.seed)}
         record["status"] = "error"

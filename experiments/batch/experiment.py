@@ -26,6 +26,7 @@ import pandas as pd
 from experiments.batch.executor import Executor, Job
 from experiments.batch.journal import JOURNAL_FILE, ExperimentError, Journal, prepare, read_journal
 from experiments.run.metrics import SUMMARY_FIELDS
+from experiments.run.provenance import write_provenance
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 ProgressCallback = Callable[[int, int, int], None]
@@ -110,6 +111,14 @@ class Experiment:
         """The paired seeds: seed ``i`` is used by run ``i`` of every point."""
         return np.random.SeedSequence(self.root_seed).spawn(self.runs)
 
+    def seed_record(self) -> dict[str, Any]:
+        """The seeds, for ``provenance.json``: run ``point * runs + i`` uses spawn key ``[i]``."""
+        return {
+            "entropy": self.root_seed,
+            "spawn_key": [],
+            "runs": "run point * runs + i uses SeedSequence(entropy, spawn_key=(i,))",
+        }
+
     def jobs(self, skip: set[int], series_root: Path | None = None) -> Iterator[Job]:
         """Every run not in ``skip``, in run order."""
         scenarios = self.point_scenarios()
@@ -159,6 +168,7 @@ def run_experiment(
     resume: bool = False,
     keep_series: bool = False,
     progress: ProgressCallback | None = None,
+    command: str | None = None,
 ) -> pd.DataFrame:
     """Run every run of ``experiment`` not yet in ``out`` and return the table of all runs.
 
@@ -171,6 +181,7 @@ def run_experiment(
         resume: continue the experiment stored in ``out``; without it ``out`` must be empty.
         keep_series: also write each run's time series and events to ``out/runs/<run>/``.
         progress: called with (done, failed, total) at the start and after each run.
+        command: the command line, for ``provenance.json`` (None: this process's arguments).
 
     Raises:
         ExperimentError: bad options or output directory (nothing has run).
@@ -181,6 +192,7 @@ def run_experiment(
     experiment.point_scenarios()  # every point must validate before the directory is touched
     with Executor(workers, scheduler) as executor:  # reaches the cluster before that too
         records = prepare(out, experiment.definition(), resume=resume)
+        write_provenance(out, experiment.scenario, command, experiment.seed_record())
         done = {int(r["run"]) for r in records}
         failed = sum(1 for r in records if r.get("status") != "ok")
         if progress is not None:

@@ -60,6 +60,7 @@ def monte_carlo(
     keep_series: bool = False,
     report: bool = True,
     progress: ProgressCallback | None = None,
+    command: str | None = None,
 ) -> pd.DataFrame:
     """Run a Monte Carlo into ``out`` and return its table (one row per run, sorted by run).
 
@@ -75,6 +76,7 @@ def monte_carlo(
         keep_series: also write each run's time series and events to ``out/runs/<i>/``.
         report: write ``report.md`` and its plots.
         progress: called with (done, failed, total) as runs finish.
+        command: the command line for provenance.json (None: this process's arguments).
 
     Raises:
         ScenarioError: invalid scenario, options or output directory (nothing has run).
@@ -90,6 +92,7 @@ def monte_carlo(
         resume=resume,
         keep_series=keep_series,
         progress=progress,
+        command=command,
     )
     if report:
         write_distribution_report(frame, out, normalized(experiment.definition()), TABLE)

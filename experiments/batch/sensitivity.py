@@ -294,6 +294,7 @@ def sensitivity(
     keep_series: bool = False,
     report: bool = True,
     progress: ProgressCallback | None = None,
+    command: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Run a Sobol or Morris analysis into ``out``; return ``indices.csv``'s table and notes.
 
@@ -310,7 +311,7 @@ def sensitivity(
         runs_per_point: seeds per sample point, the same at every point.
         outcomes: summary fields to analyse (default `DEFAULT_OUTCOMES`); they do not define
             the runs, so ``resume`` may analyse other outcomes of the same runs.
-        overrides, seed, workers, scheduler, resume, keep_series, progress: as in
+        overrides, seed, workers, scheduler, resume, keep_series, progress, command: as in
             `experiments.batch.montecarlo.monte_carlo`.
         report: write plots and ``report.md``.
 
@@ -332,6 +333,7 @@ def sensitivity(
         resume=resume,
         keep_series=keep_series,
         progress=progress,
+        command=command,
     )
     means = point_means(frame, outcomes, len(experiment.points))
     settings = pd.DataFrame(experiment.points)

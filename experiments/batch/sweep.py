@@ -157,6 +157,7 @@ def sweep(
     report: bool = True,
     outcomes: list[str] | None = None,
     progress: ProgressCallback | None = None,
+    command: str | None = None,
 ) -> pd.DataFrame:
     """Run the full grid × ``runs`` paired seeds into ``out``; return ``sweep.parquet``'s table.
 
@@ -165,7 +166,7 @@ def sweep(
         grid: dotted key -> the values to sweep (see `parse_grid`).
         runs: seeds per grid point, the same at every point.
         out: the experiment's directory; must be empty unless ``resume``.
-        overrides, seed, workers, scheduler, resume, keep_series, progress: as in
+        overrides, seed, workers, scheduler, resume, keep_series, progress, command: as in
             `experiments.batch.montecarlo.monte_carlo`.
         report: write ``report.md`` and the plots.
         outcomes: summary fields to report and plot (default: the key outcomes and P(ADL));
@@ -184,6 +185,7 @@ def sweep(
         resume=resume,
         keep_series=keep_series,
         progress=progress,
+        command=command,
     )
     if report:
         write_sweep_report(frame, list(grid), out, normalized(experiment.definition()), outcomes)

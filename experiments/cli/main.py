@@ -13,6 +13,7 @@ import importlib
 import sys
 from typing import NoReturn
 
+from experiments.run.provenance import command_line
 from model.scenario import ScenarioError
 
 # Modules that provide sub-commands; each has `register(subparsers, common)`.
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = command_line(sys.argv[1:] if argv is None else list(argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -14,6 +14,7 @@ from experiments.batch.montecarlo import TABLE, monte_carlo
 from experiments.cli.console import frame_table, run_progress
 from experiments.cli.main import execution_options
 from experiments.reports.distributions import adl_probability, outcome_quantiles
+from experiments.run.provenance import overrides_tag
 from model.scenario import load_scenario, parse_overrides
 
 
@@ -26,16 +27,19 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         description="Run a scenario with N seeds (SeedSequence(ROOT).spawn(N); the default root "
         "is the scenario's seed). Writes runs.parquet (one row per run), report.md with "
         "quantiles and plots, and journal.jsonl, which --resume continues from. --out defaults "
-        "to runs/mc-<scenario>-<root>/.",
+        "to runs/mc-<scenario>-<root>/ (plus -set-<hash> with --set).",
     )
     parser.add_argument("--runs", type=int, required=True, metavar="N", help="number of runs")
     parser.set_defaults(func=main)
 
 
 def default_out(kind: str, scenario: str, overrides: dict[str, Any], seed: int | None) -> Path:
-    """``runs/<kind>-<scenario name>-<root seed>``."""
+    """``runs/<kind>-<scenario name>-<root seed>``, then ``-set-<hash>`` of any ``--set``
+    overrides, so experiments with other settings never share a directory."""
     base = load_scenario(scenario, overrides)
-    return Path(f"runs/{kind}-{base.name}-{base.seed if seed is None else seed}")
+    name = f"{kind}-{base.name}-{base.seed if seed is None else seed}"
+    tag = overrides_tag(overrides)
+    return Path("runs") / (f"{name}-{tag}" if tag else name)
 
 
 def interrupted(console: Console, out: Path) -> int:
@@ -84,6 +88,7 @@ def main(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 keep_series=args.keep_series,
                 progress=progress,
+                command=args.command_line,
             )
     except KeyboardInterrupt:
         return interrupted(console, out)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
@@ -12,9 +14,22 @@ from rich.table import Table
 from experiments.run.metrics import FIELD_MEANINGS
 from experiments.run.outdir import check_run_out, clear_run_files
 from experiments.run.plots import PLOTS, plot_run
+from experiments.run.provenance import (
+    PROVENANCE_FILE,
+    SCENARIO_FILE,
+    overrides_tag,
+    seed_record,
+    write_provenance,
+)
 from experiments.run.report import write_summary_md
 from experiments.run.runner import RUN_FILES, run_scenario, write_run
-from model.scenario import load_scenario, parse_overrides
+from model.scenario import Scenario, load_scenario, parse_overrides
+
+
+def describe_seed(record: dict[str, Any]) -> str:
+    """``7``, or ``7 spawn key [3]`` for a run of an experiment."""
+    key = record["spawn_key"]
+    return f"{record['entropy']}" + (f" spawn key {key}" if key else "")
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -23,8 +38,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         parents=[common],
         help="run one scenario and write its summary, time series, events and plots",
         description="Run one scenario. Writes summary.json, summary.md, timeseries.parquet, "
-        "events.parquet, cascades.csv and PNG plots to --out (default runs/<scenario>-<seed>/). "
-        "--out must not hold anything yet, unless --force.",
+        "events.parquet, cascades.csv, PNG plots, scenario.toml (every setting resolved) and "
+        "provenance.json (command, version, git commit, seed) to --out (default "
+        "runs/<scenario>-<seed>/, plus -set-<hash> with --set). --out must not hold anything "
+        "yet, unless --force.",
     )
     parser.add_argument("--audit", action="store_true", help="check every invariant every step")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -36,17 +53,27 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.set_defaults(func=main)
 
 
-def main(args: argparse.Namespace) -> int:
+def resolve(
+    args: argparse.Namespace,
+) -> tuple[Scenario, int | np.random.SeedSequence, Path, dict[str, Any]]:
+    """The scenario, the seed, the output directory and the seed's record for provenance."""
     overrides = parse_overrides(args.overrides)
     if args.seed is not None:
         overrides["seed"] = args.seed
     scenario = load_scenario(args.scenario, overrides)
-    out = Path(args.out or f"runs/{scenario.name}-{scenario.seed}")
-    files = [*RUN_FILES, "summary.md", *PLOTS]
+    tag = overrides_tag({k: v for k, v in overrides.items() if k != "seed"})
+    name = f"{scenario.name}-{scenario.seed}" + (f"-{tag}" if tag else "")
+    out = Path(args.out or Path("runs") / name)
+    return scenario, scenario.seed, out, seed_record(scenario.seed)
+
+
+def main(args: argparse.Namespace) -> int:
+    scenario, seed, out, seed_info = resolve(args)
+    files = [*RUN_FILES, "summary.md", *PLOTS, SCENARIO_FILE, PROVENANCE_FILE]
     check_run_out(out, args.force, files)  # before the run: a finished run is never lost
     console = Console()
     console.print(
-        f"[bold]{scenario.name}[/bold] (seed {scenario.seed}, venue {scenario.venue.name}, "
+        f"[bold]{scenario.name}[/bold] (seed {describe_seed(seed_info)}, venue {scenario.venue.name}, "
         f"{scenario.n_steps} steps of {scenario.step:g} s)"
     )
     with Progress(
@@ -60,10 +87,11 @@ def main(args: argparse.Namespace) -> int:
     ) as bar:
         task = bar.add_task("run", total=scenario.n_steps)
         result = run_scenario(
-            scenario, audit=args.audit, progress=lambda n: bar.update(task, completed=n)
+            scenario, seed, audit=args.audit, progress=lambda n: bar.update(task, completed=n)
         )
     clear_run_files(out, files)
     write_run(result, out)
+    write_provenance(out, scenario, args.command_line, seed_info)
     plots = [] if args.no_plots else plot_run(result, out)
     write_summary_md(result, plots, out)
     table = Table(title=f"summary ({out}/summary.json)")

@@ -92,6 +92,7 @@ def main(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 keep_series=args.keep_series,
                 progress=progress,
+                command=args.command_line,
             )
     except KeyboardInterrupt:
         return interrupted(console, out)

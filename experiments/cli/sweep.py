@@ -66,6 +66,7 @@ def main(args: argparse.Namespace) -> int:
                 keep_series=args.keep_series,
                 outcomes=args.outcome,
                 progress=progress,
+                command=args.command_line,
             )
     except KeyboardInterrupt:
         return interrupted(console, out)
