@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from experiments.batch.executor import Executor, Job
 from experiments.batch.journal import JOURNAL_FILE, ExperimentError, Journal, prepare, read_journal
@@ -211,7 +213,7 @@ def run_experiment(
             # Rebuilt from the journal even when interrupted: the table shows what finished.
             frame = results_frame(read_journal(out / JOURNAL_FILE), experiment.param_keys)
             partial = out / f".{table}.partial"  # renamed into place: never a half-written table
-            frame.to_parquet(partial, index=False)
+            write_table(frame, partial)
             partial.replace(out / table)
     # Read back, so callers get exactly the table on disk (dtypes included).
     return pd.read_parquet(out / table)
@@ -243,6 +245,30 @@ def results_frame(records: list[dict[str, Any]], param_keys: list[str]) -> pd.Da
     return pd.DataFrame(
         {c: _tidy(pd.Series([row[c] for row in ordered], dtype=object)) for c in columns}
     )
+
+
+SEED_COLUMNS = {
+    "run": "index of the run: point * runs + seed_index; replay it with "
+    "`cascade run --from DIR --run RUN`",
+    "point": "index of the parameter point (0 in a Monte Carlo)",
+    "seed_index": "which of the experiment's paired seeds the run used: "
+    "SeedSequence(root_seed, spawn_key=(seed_index,)), root_seed in experiment.json",
+    "seed": "SeedSequence(root_seed, spawn_key=(seed_index,)).generate_state(1)[0], a label "
+    "of the run's generator, not a root seed: `cascade run --seed SEED` is another run",
+}
+
+
+def write_table(frame: pd.DataFrame, path: Path) -> None:
+    """Write the results table as Parquet, its seed columns described in the file's schema
+    (field metadata ``description``) so the file says how to rebuild each run's seed."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = [
+        f.with_metadata({"description": SEED_COLUMNS[f.name]}) if f.name in SEED_COLUMNS else f
+        for f in table.schema
+    ]
+    metadata = dict(table.schema.metadata or {})
+    metadata[b"perp_cascade.seed_columns"] = json.dumps(SEED_COLUMNS).encode()
+    pq.write_table(table.cast(pa.schema(fields, metadata=metadata)), path)
 
 
 def _tidy(column: pd.Series) -> pd.Series:

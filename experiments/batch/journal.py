@@ -56,12 +56,17 @@ def prepare(out: Path, definition: dict[str, Any], *, resume: bool) -> list[dict
     stored_path = out / DEFINITION_FILE
     if resume and stored_path.is_file():
         stored = json.loads(stored_path.read_text())
-        differences = _differences(stored, definition)
+        extended = _extends(stored, definition)
+        differences = _differences(
+            stored if not extended else {**stored, "runs": definition["runs"]}, definition
+        )
         if differences:
             raise ExperimentError(
                 f"--resume: {out} holds a different experiment ({'; '.join(differences)}); "
                 "repeat the options it was started with, or choose another --out"
             )
+        if extended:  # a Monte Carlo with more runs: the runs there keep their seeds
+            stored_path.write_text(json.dumps(definition, indent=2) + "\n")
         return read_journal(out / JOURNAL_FILE, repair=True)
     if out.exists() and any(out.iterdir()):
         if resume:
@@ -73,6 +78,20 @@ def prepare(out: Path, definition: dict[str, Any], *, resume: bool) -> list[dict
     out.mkdir(parents=True, exist_ok=True)
     stored_path.write_text(json.dumps(definition, indent=2) + "\n")
     return []
+
+
+def _extends(stored: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    """Whether ``wanted`` is ``stored`` with more runs, and may extend it.
+
+    Only a Monte Carlo: run ``i`` uses seed ``SeedSequence(root).spawn(runs)[i]``, which does not
+    depend on ``runs``, so the runs already there stay what they are. In a sweep or sensitivity
+    analysis run ``point * runs + i`` would be renumbered.
+    """
+    kinds = {stored.get("kind"), wanted.get("kind")}
+    runs = (stored.get("runs"), wanted.get("runs"))
+    return (
+        kinds == {"montecarlo"} and all(isinstance(r, int) for r in runs) and runs[1] > runs[0]  # type: ignore[operator]
+    )
 
 
 def _differences(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
@@ -89,6 +108,11 @@ def _differences(stored: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
                 out.append(f"and {len(keys) - 5} more settings")
         elif key == "points_sha256":
             out.append("the parameter points differ (other sampling, or another SALib/SciPy)")
+        elif key == "runs" and stored.get("kind") == "montecarlo":
+            out.append(
+                f"runs: {stored.get(key)!r} there, {wanted.get(key)!r} now (a Monte Carlo can "
+                "be extended with more --runs, never shortened)"
+            )
         else:
             out.append(f"{key}: {stored.get(key)!r} there, {wanted.get(key)!r} now")
     return out

@@ -16,6 +16,8 @@ from typing import NoReturn
 from experiments.run.provenance import command_line
 from model.scenario import ScenarioError
 
+DEFAULT_SCENARIO = "flash-crash"
+
 # Modules that provide sub-commands; each has `register(subparsers, common)`.
 COMMAND_MODULES = [
     "experiments.cli.scenarios",
@@ -39,8 +41,8 @@ def common_options() -> argparse.ArgumentParser:
     common = OneLineParser(add_help=False)
     common.add_argument(
         "--scenario",
-        default="flash-crash",
-        help="preset name or path to a .toml (default: %(default)s)",
+        default=None,  # filled in by `main`, which notes whether it was given
+        help=f"preset name or path to a .toml (default: {DEFAULT_SCENARIO})",
     )
     common.add_argument(
         "--seed", type=int, default=None, help="root seed (default: the scenario's)"
@@ -105,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line; add the command as typed (for provenance) and fill in the default
+    scenario, noting whether ``--scenario`` was given (``cascade run --from`` refuses it)."""
+    args = parser.parse_args(argv)
+    args.command_line = command_line(sys.argv[1:] if argv is None else list(argv))
+    if hasattr(args, "scenario"):  # commands with the common options
+        args.scenario_given = args.scenario is not None
+        args.scenario = args.scenario or DEFAULT_SCENARIO
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cascade`` console script.
 
@@ -115,8 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     matplotlib.use("Agg")
     parser = build_parser()
-    args = parser.parse_args(argv)
-    args.command_line = command_line(sys.argv[1:] if argv is None else list(argv))
+    args = parse_args(parser, argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

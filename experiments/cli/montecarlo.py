@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         description="Run a scenario with N seeds (SeedSequence(ROOT).spawn(N); the default root "
         "is the scenario's seed). Writes runs.parquet (one row per run), report.md with "
         "quantiles and plots, and journal.jsonl, which --resume continues from. --out defaults "
-        "to runs/mc-<scenario>-<root>/ (plus -set-<hash> with --set).",
+        "to runs/mc-<scenario>-<root>/ (plus -set-<hash> with --set). A larger --runs with "
+        "--resume extends the experiment; the runs already there are unchanged.",
     )
     parser.add_argument("--runs", type=int, required=True, metavar="N", help="number of runs")
     parser.set_defaults(func=main)

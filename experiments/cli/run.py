@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from experiments.batch.replay import replay_job
 from experiments.run.metrics import FIELD_MEANINGS
 from experiments.run.outdir import check_run_out, clear_run_files
 from experiments.run.plots import PLOTS, plot_run
@@ -23,7 +24,7 @@ from experiments.run.provenance import (
 )
 from experiments.run.report import write_summary_md
 from experiments.run.runner import RUN_FILES, run_scenario, write_run
-from model.scenario import Scenario, load_scenario, parse_overrides
+from model.scenario import Scenario, ScenarioError, load_scenario, parse_overrides
 
 
 def describe_seed(record: dict[str, Any]) -> str:
@@ -41,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "events.parquet, cascades.csv, PNG plots, scenario.toml (every setting resolved) and "
         "provenance.json (command, version, git commit, seed) to --out (default "
         "runs/<scenario>-<seed>/, plus -set-<hash> with --set). --out must not hold anything "
-        "yet, unless --force.",
+        "yet, unless --force. --from DIR --run I runs run I of the experiment in DIR again "
+        "(its scenario, settings and seed; default --out runs/<DIR name>-run<I>/).",
     )
     parser.add_argument("--audit", action="store_true", help="check every invariant every step")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -50,6 +52,16 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         action="store_true",
         help="write into a non-empty --out, replacing an earlier run's files",
     )
+    parser.add_argument(
+        "--from",
+        dest="from_dir",
+        metavar="DIR",
+        default=None,
+        help="an experiment directory (cascade mc, sweep, sensitivity) to take a run from",
+    )
+    parser.add_argument(
+        "--run", type=int, default=None, metavar="I", help="which run of --from DIR to run again"
+    )
     parser.set_defaults(func=main)
 
 
@@ -57,14 +69,30 @@ def resolve(
     args: argparse.Namespace,
 ) -> tuple[Scenario, int | np.random.SeedSequence, Path, dict[str, Any]]:
     """The scenario, the seed, the output directory and the seed's record for provenance."""
-    overrides = parse_overrides(args.overrides)
-    if args.seed is not None:
-        overrides["seed"] = args.seed
-    scenario = load_scenario(args.scenario, overrides)
-    tag = overrides_tag({k: v for k, v in overrides.items() if k != "seed"})
-    name = f"{scenario.name}-{scenario.seed}" + (f"-{tag}" if tag else "")
-    out = Path(args.out or Path("runs") / name)
-    return scenario, scenario.seed, out, seed_record(scenario.seed)
+    if args.from_dir is None:
+        if args.run is not None:
+            raise ScenarioError("--run I needs --from DIR (the experiment to take run I from)")
+        overrides = parse_overrides(args.overrides)
+        if args.seed is not None:
+            overrides["seed"] = args.seed
+        scenario = load_scenario(args.scenario, overrides)
+        tag = overrides_tag({k: v for k, v in overrides.items() if k != "seed"})
+        name = f"{scenario.name}-{scenario.seed}" + (f"-{tag}" if tag else "")
+        out = Path(args.out or Path("runs") / name)
+        return scenario, scenario.seed, out, seed_record(scenario.seed)
+    given = ["--scenario"] if args.scenario_given else []
+    given += ["--seed"] if args.seed is not None else []
+    given += ["--set"] if args.overrides else []
+    if given:
+        raise ScenarioError(
+            f"--from takes the scenario and seed from the experiment; drop {', '.join(given)}"
+        )
+    if args.run is None:
+        raise ScenarioError("--from DIR needs --run I (which run of the experiment to run again)")
+    job = replay_job(Path(args.from_dir), args.run)
+    out = Path(args.out or Path("runs") / f"{Path(args.from_dir).resolve().name}-run{job.run}")
+    record = {**seed_record(job.seed), "experiment": str(args.from_dir), "run": job.run}
+    return job.scenario, job.seed, out, record
 
 
 def main(args: argparse.Namespace) -> int:

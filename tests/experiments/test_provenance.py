@@ -13,7 +13,7 @@ import pytest
 
 from experiments.batch.montecarlo import monte_carlo
 from experiments.cli import main
-from experiments.cli.main import build_parser
+from experiments.cli.main import build_parser, parse_args
 from experiments.cli.run import resolve
 from experiments.run.provenance import (
     PROVENANCE_FILE,
@@ -69,7 +69,7 @@ def test_no_commit_is_claimed_outside_a_git_checkout(tmp_path):
 
 
 def _default_out(argv: list[str]) -> Path:
-    args = build_parser().parse_args(["run", *argv])
+    args = parse_args(build_parser(), ["run", *argv])
     return resolve(args)[2]
 
 
