@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "experiments.cli.montecarlo",
     "experiments.cli.sweep",
     "experiments.cli.sensitivity",
+    "experiments.cli.compare",
 ]
 
 
