@@ -24,7 +24,7 @@ from experiments.run.provenance import (
 )
 from model.scenario import available_scenarios, load_scenario
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SMALL = {"population.leveraged": 5, "duration": 10.0, "index.shocks": []}
 SMALL_ARGS = ["--set", "population.leveraged=5", "--set", "duration=10", "--set", "index.shocks=[]"]
 

@@ -202,7 +202,7 @@ def test_a_non_empty_directory_is_refused_without_resume(tmp_path, tiny):
 def test_resume_refuses_a_different_experiment(tmp_path, tiny):
     out = tmp_path / "mc"
     monte_carlo("flash-crash", 2, out, overrides=tiny, workers=1, report=False)
-    # more runs extend a Monte Carlo (tests/experiments/test_replay.py); fewer are refused
+    # more runs extend a Monte Carlo (tests/experiments/batch/test_replay.py); fewer are refused
     with pytest.raises(ExperimentError, match=r"runs: 2 there, 1 now \(a Monte Carlo can be"):
         monte_carlo("flash-crash", 1, out, overrides=tiny, workers=1, resume=True)
     with pytest.raises(ExperimentError, match=r"population.noise: 10 there, 11 now"):

@@ -11,7 +11,7 @@ import pytest
 from experiments.perf import benchmark
 from experiments.perf.equivalence import _holm, compare
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SHORT = ["duration=60.0"]
 
 
