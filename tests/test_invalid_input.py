@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-import experiments.runner
+import experiments.run.runner
 from experiments.cli import main
 from model.adl import rank_binance, rank_bitmex
 from model.exchange import ContractSpec, Exchange
@@ -280,7 +280,7 @@ def workdir(tmp_path, monkeypatch):
     def no_model(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("a simulation started although the input was invalid")
 
-    monkeypatch.setattr(experiments.runner, "CascadeModel", no_model)
+    monkeypatch.setattr(experiments.run.runner, "CascadeModel", no_model)
     return tmp_path
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from experiments.cli import main
-from experiments.metrics import SUMMARY_FIELDS
+from experiments.run.metrics import SUMMARY_FIELDS
 from model.scenario import available_scenarios
 from model.venue import available_venues
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from experiments.runner import run_scenario
-from experiments.sweep import sweep
+from experiments.batch.sweep import sweep
+from experiments.run.runner import run_scenario
 from model.scenario import load_scenario
 
 pytestmark = pytest.mark.slow

@@ -5,7 +5,7 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from agents.leveraged import LeveragedTrader
-from experiments.runner import run_scenario
+from experiments.run.runner import run_scenario
 from model.scenario import load_scenario
 from model.simulation import CascadeModel
 

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.metrics import json_summary
-from experiments.runner import run_scenario
+from experiments.run.metrics import json_summary
+from experiments.run.runner import run_scenario
 from model.scenario import Scenario, available_scenarios, load_scenario
 from model.venue import available_venues
 

@@ -4,7 +4,7 @@ import mesa
 import numpy as np
 import pytest
 
-from experiments.runner import run_scenario
+from experiments.run.runner import run_scenario
 from model.scenario import available_scenarios, load_scenario
 from model.simulation import CascadeModel
 

@@ -1,1 +1,0 @@
-"""Sub-commands of the `cascade` CLI, one module each."""

@@ -1,0 +1,179 @@
+"""Did an optimisation change the model's results? Summary distributions before and after.
+
+    python -m experiments.perf.equivalence --against 63b7734 --seeds 50 --scenario flash-crash
+
+Runs the scenario on seeds 1..N with this tree and with REV (checked out in a temporary git
+worktree, both in fresh processes, side by side), then compares every numeric summary field the
+two have in common with a two-sample Kolmogorov–Smirnov test and a Mann–Whitney U test. Where
+an optimisation must not change behaviour the runs are identical and every p-value is 1; where it
+deliberately does (makers that amend quotes keep queue priority), the question is whether the
+distributions still agree. With many fields some small p-values come by chance, so the table
+also gives Holm's adjusted p-value (family-wise error over all fields and both tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from experiments.perf.worktree import ROOT, checkout
+
+IGNORED = {"seed", "wall_seconds", "steps"}  # bookkeeping, not model output
+
+_RUNNER = """
+import json, sys
+try:  # the layout since issue 12; older revisions keep the runner at experiments.runner
+    from experiments.run.runner import run_scenario
+except ImportError:
+    from experiments.runner import run_scenario
+from model.scenario import load_scenario
+name, first, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+scenario = load_scenario(name, {})
+for seed in range(first, last + 1):
+    summary = run_scenario(scenario, seed).summary
+    print(json.dumps(summary, default=float), flush=True)
+"""
+
+
+def _start(tree: Path, scenario: str, seeds: int, tmp: Path) -> subprocess.Popen[str]:
+    script = tmp / f"runner-{abs(hash(str(tree)))}.py"
+    script.write_text(_RUNNER)
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    return subprocess.Popen(
+        [sys.executable, str(script), scenario, "1", str(seeds)],
+        cwd=tree,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _collect(proc: subprocess.Popen[str]) -> pd.DataFrame:
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"runs failed:\n{err[-2000:]}")
+    return pd.DataFrame([json.loads(line) for line in out.splitlines() if line.startswith("{")])
+
+
+def run_both(scenario: str, seeds: int, against: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Summaries of seeds 1..N on this tree and on REV (the two run at the same time)."""
+    with tempfile.TemporaryDirectory() as tmp_name, checkout(against, ROOT) as other:
+        tmp = Path(tmp_name)
+        procs = [_start(ROOT, scenario, seeds, tmp), _start(other, scenario, seeds, tmp)]
+        mine, theirs = (_collect(p) for p in procs)
+    return mine, theirs
+
+
+def compare(after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
+    """One row per numeric field: medians, KS and Mann–Whitney p-values, Holm-adjusted."""
+    rows = []
+    for field in sorted(set(after.columns) & set(before.columns) - IGNORED):
+        a = pd.to_numeric(after[field], errors="coerce").to_numpy(dtype=float)
+        b = pd.to_numeric(before[field], errors="coerce").to_numpy(dtype=float)
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+        if len(a) < 5 or len(b) < 5:
+            continue
+        if np.array_equal(np.sort(a), np.sort(b)):
+            ks_p = mw_p = 1.0
+        else:
+            ks_p = float(stats.ks_2samp(a, b).pvalue)
+            mw_p = float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
+        rows.append(
+            {
+                "field": field,
+                "median_before": float(np.median(b)),
+                "median_after": float(np.median(a)),
+                "ks_p": ks_p,
+                "mw_p": mw_p,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return table
+    p = np.concatenate([table["ks_p"].to_numpy(), table["mw_p"].to_numpy()])
+    adjusted = _holm(p)
+    n = len(table)
+    table["ks_p_holm"] = adjusted[:n]
+    table["mw_p_holm"] = adjusted[n:]
+    return table
+
+
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm–Bonferroni adjusted p-values."""
+    order = np.argsort(p)
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def to_markdown(table: pd.DataFrame, scenario: str, seeds: int, against: str) -> str:
+    """The comparison as a Markdown table with a one-line verdict."""
+    lines = [
+        f"Summary fields of `{scenario}`, seeds 1–{seeds}, this tree against `{against}`.",
+        "",
+        "| field | median before | median after | KS p | MW p | KS p (Holm) | MW p (Holm) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"| {r.field} | {_num(r.median_before)} | {_num(r.median_after)} | {r.ks_p:.3f} | "
+            f"{r.mw_p:.3f} | {r.ks_p_holm:.3f} | {r.mw_p_holm:.3f} |"
+        )
+    raw = int(((table["ks_p"] < 0.05) | (table["mw_p"] < 0.05)).sum())
+    held = int(((table["ks_p_holm"] < 0.05) | (table["mw_p_holm"] < 0.05)).sum())
+    verdict = (
+        f"{len(table)} fields; {raw} with a raw p < 0.05 in either test (about "
+        f"{0.05 * 2 * len(table):.0f} expected by chance if nothing changed), {held} after "
+        "Holm's correction."
+    )
+    lines += ["", verdict]
+    return "\n".join(lines) + "\n"
+
+
+def _num(x: float) -> str:
+    if not math.isfinite(x):
+        return "n/a"
+    return f"{x:,.4g}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", required=True, metavar="REV")
+    parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--scenario", default="flash-crash")
+    parser.add_argument("--out", type=Path, help="write the table (Markdown) and both CSVs here")
+    args = parser.parse_args(argv)
+    if args.seeds < 5:
+        parser.error("--seeds must be ≥ 5 for the tests to mean anything")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still remove the worktree
+    after, before = run_both(args.scenario, args.seeds, args.against)
+    table = compare(after, before)
+    text = to_markdown(table, args.scenario, args.seeds, args.against)
+    print(text)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "equivalence.md").write_text(text)
+        after.to_csv(args.out / "after.csv", index=False)
+        before.to_csv(args.out / "before.csv", index=False)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,100 @@
+"""The ADL policy study: a sweep over ``venue.adl.ranking`` compared on paired seeds.
+
+Chitra (arXiv 2512.01112) separates how much loss ADL socialises from who pays. Per run the
+summary carries both (`experiments.run.metrics.adl_study`); this module turns a sweep over the
+policies into one table (median and 90% band across seeds per policy) and one plot
+(over-utilisation per policy, each seed's policies joined by a line), and checks the paper's
+claim on every paired seed: the minimal policy socialises no more, relative to what was
+needed, than any other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from experiments.run.plots import save_figure
+
+POLICY_KEY = "venue.adl.ranking"
+STUDY_FIELDS = [
+    "adl_loss_socialised",
+    "adl_shortfall_needed",
+    "adl_shortfall_covered",
+    "adl_notional",
+    "adl_over_utilisation",
+    "adl_accounts_hit",
+    "adl_largest_share",
+    "adl_gini",
+    "bad_debt",
+]
+BAND = (0.05, 0.95)
+FLOAT_RTOL = 1e-12  # rounding of a ratio of float sums, far below any policy difference
+
+
+def _band(values: pd.Series) -> str:
+    """``median [5%, 95%]`` of the finite values (n/a when there are none)."""
+    finite = values[np.isfinite(values)]
+    if finite.empty:
+        return "inf" if (values == np.inf).any() else "n/a"
+    low, mid, high = finite.quantile([BAND[0], 0.5, BAND[1]])
+    return f"{mid:.3g} [{low:.3g}, {high:.3g}]"
+
+
+def policy_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per policy (in grid order): runs, then median [5%, 95%] of every study field."""
+    rows = []
+    for policy, group in runs.groupby(POLICY_KEY, sort=False):
+        row: dict[str, object] = {"policy": policy, "runs": len(group)}
+        for field in STUDY_FIELDS:
+            row[field] = _band(group[field].astype(float))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def paired_over_utilisation(runs: pd.DataFrame) -> pd.DataFrame:
+    """Over-utilisation per seed (rows) and policy (columns); runs with nothing to socialise
+    and nothing socialised (NaN) are left out of comparisons."""
+    return runs.pivot_table(
+        index="seed_index", columns=POLICY_KEY, values="adl_over_utilisation", sort=False
+    )
+
+
+def minimal_is_least(runs: pd.DataFrame, policy: str = "minimal") -> pd.Series:
+    """Per paired seed: True when ``policy``'s over-utilisation is ≤ every other policy's
+    (seeds where it is undefined for ``policy`` are left out).
+
+    Ratios are compared up to `FLOAT_RTOL`: a haircut policy's ratio is a sum of haircuts over a
+    sum of the same shortfalls, added in another order, so two policies that socialise exactly
+    what was needed can differ in the last bit (1 + 2.2e-16 against 1.0).
+    """
+    table = paired_over_utilisation(runs)
+    if policy not in table.columns:
+        raise ValueError(f"the sweep has no {policy!r} policy; got {list(table.columns)}")
+    own = table[policy].dropna()
+    others = table.drop(columns=policy).loc[own.index]
+    return (others.ge(own * (1.0 - FLOAT_RTOL), axis=0) | others.isna()).all(axis=1)
+
+
+def policy_plot(runs: pd.DataFrame, path: Path) -> Path:
+    """Over-utilisation (log scale) per policy; grey lines join one seed's runs."""
+    table = paired_over_utilisation(runs).replace(np.inf, np.nan)
+    policies = list(table.columns)
+    x = np.arange(len(policies))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for _, row in table.iterrows():
+        ax.plot(x, row.to_numpy(dtype=float), color="0.75", lw=0.8, zorder=1)
+    medians = table.median()
+    ax.scatter(x, medians.to_numpy(dtype=float), color="tab:red", zorder=3, label="median")
+    ax.axhline(1.0, color="k", ls=":", lw=1, label="socialised = needed")
+    ax.set_yscale("log")
+    ax.set_xticks(x, [str(p) for p in policies])
+    ax.set(
+        xlabel=POLICY_KEY,
+        ylabel="loss socialised / loss needed",
+        title=f"ADL over-utilisation per policy ({len(table)} paired seeds)",
+    )
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)

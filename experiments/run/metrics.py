@@ -1,0 +1,359 @@
+"""The summary of one run, computed from the model's three frames (docs/CONTRACTS.md)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.run.stylized_facts import (
+    autocorrelation,
+    excess_kurtosis,
+    hill_tail_index,
+    log_returns,
+    skewness,
+)
+
+SUMMARY_FIELDS = [
+    "scenario",
+    "seed",
+    "steps",
+    "liquidations_count",
+    "partial_liquidations_count",
+    "full_liquidations_count",
+    "liquidations_notional",
+    "long_liquidations_notional",
+    "short_liquidations_notional",
+    "liquidations_book_notional",
+    "liquidations_book_share",
+    "takeover_notional",
+    "adl_count",
+    "adl_notional",
+    "insurance_fund_start",
+    "insurance_fund_min",
+    "insurance_fund_end",
+    "bad_debt",
+    "max_drawdown_pct",
+    "index_drawdown_pct",
+    "index_overshoot_pct",
+    "index_gap_end_pct",
+    "basis_recovery_seconds",
+    "mark_drops_with_liquidation",
+    "max_mark_index_gap_pct",
+    "max_spread_bps",
+    "median_spread_bps",
+    "cascades_count",
+    "largest_cascade_liquidations",
+    "largest_cascade_notional",
+    "return_hill_2_5pct",
+    "return_excess_kurtosis",
+    "return_skewness",
+    "abs_return_acf_lag1",
+    "adl_loss_socialised",
+    "adl_shortfall_needed",
+    "adl_shortfall_covered",
+    "adl_over_utilisation",
+    "adl_accounts_hit",
+    "adl_largest_share",
+    "adl_gini",
+    "conservation_error",
+    "wall_seconds",
+]
+
+FIELD_MEANINGS = {
+    "scenario": "scenario name",
+    "seed": "root seed of the run",
+    "steps": "model steps simulated",
+    "liquidations_count": "liquidation steps (partial + full)",
+    "partial_liquidations_count": "liquidations that left part of the position open",
+    "full_liquidations_count": "liquidations that closed the position",
+    "liquidations_notional": "USDT notional liquidated",
+    "long_liquidations_notional": "USDT notional of long positions liquidated",
+    "short_liquidations_notional": "USDT notional of short positions liquidated",
+    "liquidations_book_notional": "USDT notional of liquidation orders filled in the book",
+    "liquidations_book_share": "share of liquidated notional filled in the book (NaN: none)",
+    "takeover_notional": "USDT notional taken over at the bankruptcy price (fund, backstop, ADL)",
+    "adl_count": "ADL fills",
+    "adl_notional": "USDT notional closed by ADL",
+    "insurance_fund_start": "insurance fund(s) at the start (USDT)",
+    "insurance_fund_min": "lowest insurance fund balance (USDT)",
+    "insurance_fund_end": "insurance fund(s) at the end (USDT)",
+    "bad_debt": "losses nobody could cover, written off (USDT)",
+    "max_drawdown_pct": "largest peak-to-trough fall of the mark price (%)",
+    "index_drawdown_pct": "largest peak-to-trough fall of the index (%)",
+    "index_overshoot_pct": "index drawdown minus the fundamental value's fall over the same "
+    "window (%; 0 when the index is the fundamental value)",
+    "index_gap_end_pct": "(index / fundamental value − 1) at the end of the run (%)",
+    "basis_recovery_seconds": "seconds after the last shock ends until |perp mid − index| / index "
+    "is back below 0.5% (0: it never left; NaN: no shock, or it never came back)",
+    "mark_drops_with_liquidation": "share of the 10 largest one-step mark drops with a "
+    "liquidation within one second",
+    "max_mark_index_gap_pct": "largest |mark − index| / index (%)",
+    "max_spread_bps": "widest quoted spread (bps)",
+    "median_spread_bps": "median quoted spread (bps)",
+    "cascades_count": "cascades of at least two linked liquidations",
+    "largest_cascade_liquidations": "liquidations in the largest cascade",
+    "largest_cascade_notional": "USDT notional of the largest cascade",
+    "return_hill_2_5pct": "Hill tail index of |one-step mid log returns|, largest 2.5%",
+    "return_excess_kurtosis": "excess kurtosis of one-step mid log returns",
+    "return_skewness": "skewness of one-step mid log returns",
+    "abs_return_acf_lag1": "autocorrelation of |one-step mid log returns| at lag 1",
+    "adl_loss_socialised": "winners' profit closed by ADL or haircut (USDT)",
+    "adl_shortfall_needed": "loss the venue could not cover itself when ADL fired (USDT)",
+    "adl_shortfall_covered": "what ADL'd winners paid against the mark (USDT)",
+    "adl_over_utilisation": "loss socialised / loss needed (NaN when neither, inf when none needed)",
+    "adl_accounts_hit": "winners closed or haircut by ADL",
+    "adl_largest_share": "largest share of the socialised loss borne by one account",
+    "adl_gini": "Gini coefficient of the socialised loss over the accounts hit",
+    "conservation_error": "largest relative money-conservation error over the run",
+    "wall_seconds": "wall-clock seconds the run took",
+}
+
+
+SPREAD_FIELDS = ("max_spread_bps", "median_spread_bps")
+BASIS_BAND = 0.005  # the basis counts as recovered within 0.5% (spec validation, recovery)
+LARGEST_DROPS = 10
+ADL_RATIO_FIELDS = ("adl_over_utilisation", "adl_largest_share", "adl_gini")
+
+
+def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str, str]:
+    """Why each field of ``summary`` that is not a finite number could not be computed.
+
+    ``summary.json`` writes such a field as ``null`` (JSON has no NaN) and these reasons next to
+    it under ``null_reasons``.
+    """
+    reasons: dict[str, str] = {}
+    two_sided = int((timeseries["best_bid"].notna() & timeseries["best_ask"].notna()).sum())
+    for key, value in summary.items():
+        if not isinstance(value, float) or math.isfinite(value):
+            continue
+        if key in SPREAD_FIELDS:
+            reasons[key] = "no step had both a bid and an ask on the book"
+        elif key == "basis_recovery_seconds":
+            reasons[key] = (
+                "the scenario has no shock (index.shocks or flow_shocks), or the perpetual never "
+                "came back within 0.5% of the index after the last one ended"
+            )
+        elif key == "mark_drops_with_liquidation":
+            reasons[key] = "the mark never fell from one step to the next"
+        elif key == "liquidations_book_share":
+            reasons[key] = "no position was liquidated in this run"
+        elif key in ADL_RATIO_FIELDS:
+            reasons[key] = "no loss was socialised in this run (ADL did not fire)"
+        elif key in RETURN_FIELDS:
+            reasons[key] = (
+                f"not defined for this run's one-step mid returns ({len(timeseries)} steps, "
+                f"{two_sided} with both a bid and an ask; the first 10% are dropped): too few "
+                "returns, or the mid price did not move"
+            )
+        else:
+            reasons[key] = "not a finite number in this run"
+    return reasons
+
+
+def json_summary(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str, Any]:
+    """The summary as ``summary.json`` holds it: NaN and ±inf become ``None`` (JSON ``null``),
+    and a ``null_reasons`` entry says why, when there is any."""
+    reasons = null_reasons(summary, timeseries)
+    out: dict[str, Any] = {k: (None if k in reasons else v) for k, v in summary.items()}
+    if reasons:
+        out["null_reasons"] = reasons
+    return out
+
+
+def max_drawdown_pct(prices: pd.Series) -> float:
+    """Largest peak-to-trough fall, in percent."""
+    values = prices.to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return 0.0
+    peak = np.maximum.accumulate(values)
+    return float(((peak - values) / peak).max() * 100.0)
+
+
+def return_statistics(timeseries: pd.DataFrame) -> dict[str, float]:
+    """Tail and clustering statistics of the mid price's one-step log returns, measured as
+    shared/spec/validation.md prescribes (first 10% of steps dropped as burn-in; see
+    `experiments.run.stylized_facts`). NaN when the book never had both sides."""
+    mid = ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).to_numpy(dtype=float)
+    if not np.isfinite(mid).any():
+        return dict.fromkeys(RETURN_FIELDS, float("nan"))
+    r = log_returns(mid)
+    return {
+        "return_hill_2_5pct": hill_tail_index(r, 0.025),
+        "return_excess_kurtosis": excess_kurtosis(r),
+        "return_skewness": skewness(r),
+        "abs_return_acf_lag1": float(autocorrelation(np.abs(r), [1])[0]),
+    }
+
+
+RETURN_FIELDS = (
+    "return_hill_2_5pct",
+    "return_excess_kurtosis",
+    "return_skewness",
+    "abs_return_acf_lag1",
+)
+
+
+def _drawdown_window(prices: pd.Series) -> tuple[float, int, int]:
+    """Largest peak-to-trough fall (%) and the positions of its peak and trough."""
+    values = prices.to_numpy(dtype=float)
+    if not len(values) or not np.isfinite(values).any():
+        return 0.0, 0, 0
+    peaks = np.fmax.accumulate(values)
+    falls = 1.0 - values / peaks
+    trough = int(np.nanargmax(falls))
+    peak = int(np.flatnonzero(values[: trough + 1] == peaks[trough])[0])
+    return float(falls[trough] * 100.0), peak, trough
+
+
+def index_feedback(timeseries: pd.DataFrame) -> dict[str, float]:
+    """How far the index fell beyond the fundamental value, and where it ended against it."""
+    index, fundamental = timeseries["index"], timeseries.get("fundamental", timeseries["index"])
+    drawdown, peak, trough = _drawdown_window(index)
+    f = fundamental.to_numpy(dtype=float)
+    fundamental_fall = (1.0 - f[trough] / f[peak]) * 100.0 if len(f) else 0.0
+    end = float((index.iloc[-1] / fundamental.iloc[-1] - 1.0) * 100.0) if len(f) else 0.0
+    return {
+        "index_drawdown_pct": drawdown,
+        "index_overshoot_pct": drawdown - fundamental_fall,
+        "index_gap_end_pct": end,
+    }
+
+
+def basis_recovery_seconds(timeseries: pd.DataFrame, shock_end: float | None) -> float:
+    """Seconds from ``shock_end`` until the perpetual's mid (else last) is back within 0.5% of
+    the index; 0 if it was within then, NaN with no shock or if it never comes back."""
+    if shock_end is None or not len(timeseries):
+        return float("nan")
+    mid = ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).fillna(timeseries["last"])
+    gap = (mid / timeseries["index"] - 1.0).abs()
+    after = timeseries["time"] >= shock_end
+    inside = after & (gap < BASIS_BAND)
+    if not inside.any():
+        return float("nan")
+    return float(max(0.0, timeseries.loc[inside, "time"].iloc[0] - shock_end))
+
+
+def drops_with_liquidation(timeseries: pd.DataFrame, liquidations: pd.DataFrame) -> float:
+    """Share of the largest one-step mark drops with a liquidation within one second (TFG:
+    large drops coincide with margin calls; spec validation, attribution)."""
+    mark = timeseries["mark"].to_numpy(dtype=float)
+    if len(mark) < 2:
+        return float("nan")
+    change = np.diff(np.log(mark))
+    order = np.argsort(change, kind="stable")[:LARGEST_DROPS]
+    drops = order[change[order] < 0]
+    if not len(drops):
+        return float("nan")
+    times = timeseries["time"].to_numpy(dtype=float)[drops + 1]
+    liq_times = np.sort(liquidations["time"].to_numpy(dtype=float))
+    hit = [
+        bool(np.any(np.abs(liq_times[np.searchsorted(liq_times, t - 1.0) :][:50] - t) <= 1.0))
+        for t in times
+    ]
+    return float(np.mean(hit))
+
+
+def book_share(liquidations: pd.DataFrame) -> dict[str, float]:
+    """How much liquidated notional the book absorbed (its orders filled) and how much was taken
+    over at the bankruptcy price instead."""
+    by = liquidations.groupby("closed_by")["notional"].sum() if len(liquidations) else pd.Series()
+    book = float(by.get("book", 0.0))
+    total = float(liquidations["notional"].sum()) if len(liquidations) else 0.0
+    return {
+        "liquidations_book_notional": book,
+        "liquidations_book_share": book / total if total > 0 else float("nan"),
+        "takeover_notional": float(by.get("fund", 0.0)),
+    }
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative amounts (0: all equal; near 1: one takes all)."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    if n == 0 or x.sum() <= 0:
+        return float("nan")
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * (ranks * x).sum()) / (n * x.sum()) - (n + 1.0) / n)
+
+
+def adl_study(events: pd.DataFrame) -> dict[str, float]:
+    """How much loss ADL socialised, against how much was needed, and who paid (Chitra, arXiv
+    2512.01112): ``shortfall`` events carry what the venue could not cover itself; ``adl``
+    fills and ``haircut`` events carry the winner's profit taken (``socialised``) and what the
+    winner paid against the mark (``covered``)."""
+    hits = events[events["kind"].isin(["adl", "haircut"])]
+    needed = float(events.loc[events["kind"] == "shortfall", "notional"].sum())
+    socialised = float(hits["socialised"].sum())
+    over = float("inf") if socialised > 0 else float("nan")  # when nothing was needed
+    if needed > 0:
+        over = socialised / needed
+    per_account = hits.groupby("counterparty")["socialised"].sum()
+    total = float(per_account.sum())
+    return {
+        "adl_loss_socialised": socialised,
+        "adl_shortfall_needed": needed,
+        "adl_shortfall_covered": float(hits["covered"].sum()),
+        "adl_over_utilisation": over,
+        "adl_accounts_hit": int(hits["counterparty"].nunique()),
+        "adl_largest_share": float(per_account.max() / total) if total > 0 else float("nan"),
+        "adl_gini": gini(per_account.to_numpy()),
+    }
+
+
+def summarize(
+    timeseries: pd.DataFrame,
+    events: pd.DataFrame,
+    cascades: pd.DataFrame,
+    *,
+    scenario: str,
+    seed: int,
+    insurance_fund_start: float,
+    conservation_error: float,
+    wall_seconds: float,
+    shock_end: float | None = None,
+) -> dict[str, Any]:
+    """Every summary field of one run (``SUMMARY_FIELDS``)."""
+    liq = events[events["kind"] == "liquidation"]
+    adl = events[events["kind"] == "adl"]
+    bad = events[events["kind"] == "bad_debt"]
+    spread = timeseries["spread_bps"].dropna()
+    gap = (timeseries["mark"] - timeseries["index"]).abs() / timeseries["index"] * 100.0
+    fund = timeseries["insurance_fund"]
+    biggest = cascades.sort_values(["n_liquidations", "notional"]).tail(1)
+    summary = {
+        "scenario": scenario,
+        "seed": int(seed),
+        "steps": len(timeseries),
+        "liquidations_count": len(liq),
+        "partial_liquidations_count": int(liq["partial"].sum()),
+        "full_liquidations_count": int((~liq["partial"].astype(bool)).sum()),
+        "liquidations_notional": float(liq["notional"].sum()),
+        "long_liquidations_notional": float(liq.loc[liq["side"] > 0, "notional"].sum()),
+        "short_liquidations_notional": float(liq.loc[liq["side"] < 0, "notional"].sum()),
+        **book_share(liq),
+        "adl_count": len(adl),
+        "adl_notional": float(adl["notional"].sum()),
+        "insurance_fund_start": float(insurance_fund_start),
+        "insurance_fund_min": float(min(insurance_fund_start, fund.min())) if len(fund) else 0.0,
+        "insurance_fund_end": float(fund.iloc[-1]) if len(fund) else float(insurance_fund_start),
+        "bad_debt": float(bad["notional"].sum()),
+        "max_drawdown_pct": max_drawdown_pct(timeseries["mark"]),
+        **index_feedback(timeseries),
+        "basis_recovery_seconds": basis_recovery_seconds(timeseries, shock_end),
+        "mark_drops_with_liquidation": drops_with_liquidation(timeseries, liq),
+        "max_mark_index_gap_pct": float(gap.max()) if len(gap) else 0.0,
+        "max_spread_bps": float(spread.max()) if len(spread) else float("nan"),
+        "median_spread_bps": float(spread.median()) if len(spread) else float("nan"),
+        "cascades_count": len(cascades),
+        "largest_cascade_liquidations": int(biggest["n_liquidations"].sum()),
+        "largest_cascade_notional": float(biggest["notional"].sum()),
+        **return_statistics(timeseries),
+        **adl_study(events),
+        "conservation_error": float(conservation_error),
+        "wall_seconds": float(wall_seconds),
+    }
+    return {k: summary[k] for k in SUMMARY_FIELDS}

@@ -1,0 +1,80 @@
+"""The summary of a run: every field present, return statistics measured on the mid."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.run.metrics import SUMMARY_FIELDS, max_drawdown_pct, return_statistics
+from experiments.run.stylized_facts import stylized_facts
+
+
+def book_path(n=20_000, seed=3, df=None):
+    rng = np.random.default_rng(seed)
+    draws = rng.standard_t(df, n) if df else rng.standard_normal(n)
+    mid = 60_000.0 * np.exp(np.cumsum(1e-4 * draws))
+    return pd.DataFrame({"best_bid": mid - 0.05, "best_ask": mid + 0.05})
+
+
+def test_return_statistics_are_the_stylized_facts_of_the_mid():
+    ts = book_path()
+    stats = return_statistics(ts)
+    facts = stylized_facts(((ts["best_bid"] + ts["best_ask"]) / 2).to_numpy())
+    assert stats["return_hill_2_5pct"] == pytest.approx(facts["hill_2.5pct"])
+    assert stats["return_excess_kurtosis"] == pytest.approx(facts["excess_kurtosis"])
+    assert stats["return_skewness"] == pytest.approx(facts["skewness"])
+    assert stats["abs_return_acf_lag1"] == pytest.approx(facts["abs_acf_lag1"])
+
+
+def test_gaussian_mid_has_thin_tails_and_student_t_fat_ones():
+    gauss = return_statistics(book_path())
+    fat = return_statistics(book_path(df=3))
+    assert gauss["return_hill_2_5pct"] > 5.5  # spec: Gaussian ≈ 7.3 at 2.5%
+    assert 2.0 < fat["return_hill_2_5pct"] < 4.0  # spec: Student-t(3) ≈ 2.8
+    assert abs(gauss["return_excess_kurtosis"]) < 0.5
+
+
+def test_a_book_that_never_had_both_sides_gives_nan():
+    ts = pd.DataFrame({"best_bid": [np.nan] * 50, "best_ask": [60_000.0] * 50})
+    assert all(np.isnan(v) for v in return_statistics(ts).values())
+
+
+def test_max_drawdown_is_peak_to_trough_percent():
+    assert max_drawdown_pct(pd.Series([100.0, 120.0, 90.0, 110.0, 60.0])) == pytest.approx(50.0)
+
+
+def test_summary_fields_are_unique():
+    assert len(SUMMARY_FIELDS) == len(set(SUMMARY_FIELDS))
+
+
+def test_adl_study_fields_from_the_event_log():
+    from experiments.run.metrics import adl_study, gini
+    from model.events import EventLog
+
+    log = EventLog()
+    log.add("shortfall", 1.0, 7, 0, notional=100.0)
+    log.add("adl", 1.0, 7, 0, notional=5_000.0, counterparty=1, socialised=300.0, covered=60.0)
+    log.add("adl", 1.0, 7, 0, notional=2_000.0, counterparty=2, socialised=100.0, covered=40.0)
+    log.add("haircut", 2.0, 9, 0, notional=50.0, counterparty=2, socialised=50.0, covered=50.0)
+    study = adl_study(log.to_frame())
+    assert study["adl_loss_socialised"] == pytest.approx(450.0)
+    assert study["adl_shortfall_needed"] == pytest.approx(100.0)
+    assert study["adl_shortfall_covered"] == pytest.approx(150.0)
+    assert study["adl_over_utilisation"] == pytest.approx(4.5)
+    assert study["adl_accounts_hit"] == 2
+    assert study["adl_largest_share"] == pytest.approx(300.0 / 450.0)
+    # two accounts paying 300 and 150: mean absolute difference 150 / (2 × mean 225) = 1/6
+    assert study["adl_gini"] == pytest.approx(1.0 / 6.0)
+    assert gini(np.array([1.0, 1.0, 1.0])) == pytest.approx(0.0)
+    assert gini(np.array([0.0, 0.0, 10.0])) == pytest.approx(2.0 / 3.0)
+
+
+def test_adl_study_without_adl_is_nan_and_inf_when_nothing_was_needed():
+    from experiments.run.metrics import adl_study
+    from model.events import EventLog
+
+    empty = adl_study(EventLog().to_frame())
+    assert np.isnan(empty["adl_over_utilisation"]) and empty["adl_accounts_hit"] == 0
+    log = EventLog()
+    log.add("shortfall", 1.0, 7, 0, notional=0.0)  # the fund could pay but was not allowed to
+    log.add("adl", 1.0, 7, 0, counterparty=1, socialised=10.0)
+    assert adl_study(log.to_frame())["adl_over_utilisation"] == np.inf
