@@ -18,6 +18,7 @@ Insurance funds and the backstop vault are ledger accounts flagged ``system``, s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -348,9 +349,14 @@ class Ledger:
     ) -> float:
         """Wallet + cross UPNL − cross initial margin: what new positions can draw on (a
         contract without a mark is valued at ``fallback`` when it is ``contract``)."""
-        prices = np.array(mark, dtype=float)
-        if not np.isfinite(prices[contract]):
-            prices[contract] = fallback
+        # a list of floats: the plain-float arithmetic of `pools.available_balance` reads it
+        # element by element, and copying the mark into a new array costs more than that
+        if isinstance(mark, np.ndarray) and mark.dtype == np.float64:
+            prices = mark.tolist()
+        else:
+            prices = np.array(mark, dtype=float).tolist()
+        if not math.isfinite(prices[contract]):
+            prices[contract] = float(fallback)
         return pools.available_balance(self, account, prices)
 
     # ---- funding -----------------------------------------------------------------------------
@@ -384,7 +390,19 @@ class Ledger:
 
     def maintenance(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Maintenance margin of every position at ``mark`` (tiered), [accounts, contracts]."""
-        notional = self.notional(mark, rows)
+        return self.maintenance_of(self.notional(mark, rows), mark)
+
+    def maintenance_of(self, notional: np.ndarray, mark: np.ndarray) -> np.ndarray:
+        """Maintenance margin of the positions whose absolute notionals at ``mark`` are
+        ``notional`` [rows, contracts]. On a finite positive mark every notional is finite
+        and ≥ 0, so the tier lookups skip their checks (one pass for a single contract)."""
+        if isinstance(mark, np.ndarray) and all(0.0 < m < math.inf for m in mark.tolist()):
+            if len(self.tiers) == 1:
+                return self.tiers[0].maintenance_of(notional)
+            out = np.empty_like(notional)
+            for c, table in enumerate(self.tiers):
+                out[:, c] = table.maintenance_of(notional[:, c])
+            return out
         out = np.empty_like(notional)
         for c, table in enumerate(self.tiers):
             out[:, c] = table.maintenance_margin(notional[:, c])
@@ -393,13 +411,21 @@ class Ledger:
     def open_interest(self, contract: int) -> float:
         """Long open interest of a contract in base units (equal to short open interest)."""
         lots = self.lots[:, contract]
-        return float(lots[lots > 0].sum() * self.lot[contract])
+        return float(np.add.reduce(lots[lots > 0]) * self.lot[contract])
 
     # ---- audit -------------------------------------------------------------------------------
     def conservation_error(self, mark: np.ndarray) -> float:
         """(Money held − money deposited) / deposits."""
-        upnl = self.upnl(np.nan_to_num(mark, nan=0.0))
-        held = self.wallet.sum() + self.iso_margin.sum() + upnl.sum() + self.fees_collected
+        # nan_to_num costs more than the rest; a mark with no NaN or inf needs none
+        finite = isinstance(mark, np.ndarray) and all(math.isfinite(m) for m in mark.tolist())
+        upnl = self.upnl(mark if finite else np.nan_to_num(mark, nan=0.0))
+        total = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
+        held = (
+            total(self.wallet, axis=None)
+            + total(self.iso_margin, axis=None)
+            + total(upnl, axis=None)
+            + self.fees_collected
+        )
         return float((held - self.deposits - self.written_off) / max(1.0, self.deposits))
 
     def audit(self, mark: np.ndarray) -> list[str]:
