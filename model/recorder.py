@@ -91,9 +91,12 @@ class Recorder:
     def __init__(self, model: CascadeModel) -> None:
         self.model = model
         self.columns = list(MARKET_WIDE)
+        # each contract's column names, formatted once rather than every step
+        self._keys: list[dict[str, str]] = []
         for c in range(model.n_contracts):
             suffix = "" if c == 0 else f"_{c}"
-            self.columns += [f"{name}{suffix}" for name in PER_CONTRACT]
+            self._keys.append({name: f"{name}{suffix}" for name in PER_CONTRACT})
+            self.columns += list(self._keys[-1].values())
         self.row: dict[str, Any] = dict.fromkeys(self.columns, 0.0)
         self.bad_debt = 0.0
         self.datacollector = RowCollector(self.row)
@@ -104,28 +107,28 @@ class Recorder:
         row = self.row
         row["time"] = m.clock
         for c, book in enumerate(m.exchange.books):
-            sfx = "" if c == 0 else f"_{c}"
+            key = self._keys[c]
             tick = m.exchange.contracts[c].tick_size
             lot = m.exchange.contracts[c].lot_size
             bid, ask, last = book.best_bid(), book.best_ask(), book.last_price
-            row[f"index{sfx}"] = float(m.index_price[c])
-            row[f"mark{sfx}"] = float(m.mark[c])
-            row[f"last{sfx}"] = np.nan if last is None else last * tick
-            row[f"best_bid{sfx}"] = np.nan if bid is None else bid * tick
-            row[f"best_ask{sfx}"] = np.nan if ask is None else ask * tick
+            row[key["index"]] = float(m.index_price[c])
+            row[key["mark"]] = float(m.mark[c])
+            row[key["last"]] = np.nan if last is None else last * tick
+            row[key["best_bid"]] = np.nan if bid is None else bid * tick
+            row[key["best_ask"]] = np.nan if ask is None else ask * tick
             if bid is not None and ask is not None:
                 mid = (bid + ask) / 2.0
-                row[f"spread_bps{sfx}"] = (ask - bid) / mid * 1e4
+                row[key["spread_bps"]] = (ask - bid) / mid * 1e4
                 band = max(1, int(mid * DEPTH_BAND))
                 depth_bid, depth_ask = book.depth_within(band)
-                row[f"depth_bid{sfx}"] = depth_bid * lot * mid * tick
-                row[f"depth_ask{sfx}"] = depth_ask * lot * mid * tick
+                row[key["depth_bid"]] = depth_bid * lot * mid * tick
+                row[key["depth_ask"]] = depth_ask * lot * mid * tick
             else:
-                row[f"spread_bps{sfx}"] = np.nan
-                row[f"depth_bid{sfx}"] = 0.0 if bid is None else np.nan
-                row[f"depth_ask{sfx}"] = 0.0 if ask is None else np.nan
-            row[f"open_interest{sfx}"] = m.ledger.open_interest(c)
-            row[f"funding_rate{sfx}"] = float(m.funding_rate[c])
+                row[key["spread_bps"]] = np.nan
+                row[key["depth_bid"]] = 0.0 if bid is None else np.nan
+                row[key["depth_ask"]] = 0.0 if ask is None else np.nan
+            row[key["open_interest"]] = m.ledger.open_interest(c)
+            row[key["funding_rate"]] = float(m.funding_rate[c])
         row["insurance_fund"] = m.funds.total_balance()
         self._count_events(n_events_before)
         ratio = m.risk.margin_ratio
