@@ -211,7 +211,6 @@ class Exchange:
         the liquidation engine): the same margin check, matching and settlement, without the
         field checks. Arguments as for `submit`; lots > 0, side ±1, price > 0 ticks or None."""
         book = self.books[contract]
-        position = int(self.ledger.lots[account, contract])
         # a post-only order never changes a position on entry, and resting orders reserve no
         # margin (README, Limitations), so it has nothing to check
         if reduce_only and tif == TimeInForce.GTC:
@@ -232,7 +231,7 @@ class Exchange:
             tif,
             post_only,
             reduce_only,
-            position if reduce_only else None,
+            int(self.ledger.lots[account, contract]) if reduce_only else None,
         )
         if result.fills:
             self._settle(
