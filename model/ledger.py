@@ -63,6 +63,7 @@ class Ledger:
             raise ValueError("one lot size and one tier table per contract are required")
         self.n_contracts = len(lot_sizes)
         self.lot = np.asarray(lot_sizes, dtype=float)
+        self._lot = self.lot.tolist()  # plain floats for the per-fill arithmetic
         self.tiers = list(tier_tables)
         self.maker_fee = maker_fee
         self.taker_fee = taker_fee
@@ -265,10 +266,13 @@ class Ledger:
         (as much as there is); reducing it releases the closed share of the margin to the wallet
         unless ``release_margin`` is False (liquidation keeps it behind the remaining position).
         """
-        lot = self.lot[contract]
-        pos = int(self.lots[account, contract])
-        entry = self.entry[account, contract]
-        isolated = bool(self.isolated[account, contract])
+        # `item` reads a plain Python number (indexing builds a NumPy scalar, and arithmetic
+        # on those costs several times more for the same IEEE result): every fill of every
+        # order comes through here twice
+        lot = self._lot[contract]
+        pos = self.lots.item(account, contract)
+        entry = self.entry.item(account, contract)
+        isolated = self.isolated.item(account, contract)
         fee = abs(signed_lots) * lot * price * fee_rate
         self.fees_collected += fee
         realised = 0.0
@@ -290,8 +294,8 @@ class Ledger:
             opened = abs(new) if (new != 0 and (new > 0) != (pos > 0)) else 0
             self.entry[account, contract] = price if opened else (entry if new else 0.0)
         if isolated and opened:
-            needed = opened * lot * price / self.leverage[account, contract]
-            moved = min(needed, max(0.0, float(self.wallet[account])))
+            needed = opened * lot * price / self.leverage.item(account, contract)
+            moved = min(needed, max(0.0, self.wallet.item(account)))
             self.wallet[account] -= moved
             self.iso_margin[account, contract] += moved
         if isolated:
@@ -323,12 +327,12 @@ class Ledger:
         position's leverage by its tier, and the extra initial margin must fit in the available
         balance (wallet + cross UPNL − cross initial margin).
         """
-        pos = int(self.lots[account, contract])
+        pos = self.lots.item(account, contract)
         new = pos + signed_lots
         if abs(new) <= abs(pos) and (new == 0 or (new > 0) == (pos > 0)):
             return ""
-        lot = self.lot[contract]
-        leverage = float(self.leverage[account, contract])
+        lot = self._lot[contract]
+        leverage = self.leverage.item(account, contract)
         notional = abs(new) * lot * price
         allowed = self.tiers[contract].max_leverage_at(notional)
         if leverage > allowed + 1e-12:

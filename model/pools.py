@@ -143,6 +143,7 @@ def available_balance(ledger: Ledger, account: int, prices: Sequence[float] | np
     contract order."""
     lots = ledger.lots[account].tolist()
     isolated = ledger.isolated[account].tolist()
+    lot = ledger._lot
     upnl = im = 0.0
     for c, q in enumerate(lots):
         if q == 0 or isolated[c]:
@@ -150,7 +151,7 @@ def available_balance(ledger: Ledger, account: int, prices: Sequence[float] | np
         price = float(prices[c])
         if math.isnan(price):
             continue
-        base = q * float(ledger.lot[c])
-        upnl += base * (price - float(ledger.entry[account, c]))
-        im += abs(base) * price / float(ledger.leverage[account, c])
-    return float(ledger.wallet[account] + upnl - im)
+        base = q * lot[c]
+        upnl += base * (price - ledger.entry.item(account, c))
+        im += abs(base) * price / ledger.leverage.item(account, c)
+    return ledger.wallet.item(account) + upnl - im
