@@ -522,8 +522,8 @@ class OrderBook:
             return (0, 0)
         lo, hi = math.ceil(mid - ticks), math.floor(mid + ticks)
         bids, asks = self._bids, self._asks
-        bid_qty = sum([bids.size[t] for t in bids.ticks[bisect_left(bids.ticks, lo) :]])
-        ask_qty = sum([asks.size[t] for t in asks.ticks[: bisect_left(asks.ticks, hi + 1)]])
+        bid_qty = sum(map(bids.size.__getitem__, bids.ticks[bisect_left(bids.ticks, lo) :]))
+        ask_qty = sum(map(asks.size.__getitem__, asks.ticks[: bisect_left(asks.ticks, hi + 1)]))
         return bid_qty, ask_qty
 
     def impact_price(self, side: int, notional: float) -> float | None:
