@@ -77,7 +77,13 @@ class Exchange:
         Raises:
             ValueError: an unknown contract, or a price that is not a finite number > 0.
         """
-        if not (_plain(contract, self._n) and type(price) is float and 0.0 < price < math.inf):
+        # `type(...) is int` and the range: a plain contract index, checked inline (hot path)
+        if not (
+            type(contract) is int
+            and 0 <= contract < self._n
+            and type(price) is float
+            and 0.0 < price < math.inf
+        ):
             self._check_contract(contract)  # the slow, thorough check (agents pass plain floats)
             _check_amount("price", price, positive=True)
         return max(1, round(price / self._tick_size[contract]))
@@ -89,7 +95,12 @@ class Exchange:
             ValueError: an unknown contract, or a quantity that is negative or not finite
                 (sizes are absolute; the side of an order is given separately).
         """
-        if not (_plain(contract, self._n) and type(qty) is float and 0.0 <= qty < math.inf):
+        if not (
+            type(contract) is int
+            and 0 <= contract < self._n
+            and type(qty) is float
+            and 0.0 <= qty < math.inf
+        ):
             self._check_contract(contract)
             _check_amount("qty", qty, positive=False)
         return int(qty / self._lot_size[contract] + 1e-9)
@@ -100,7 +111,9 @@ class Exchange:
         Raises:
             ValueError: an unknown contract, or a tick count that is negative or not finite.
         """
-        if not (_plain(contract, self._n) and type(ticks) is int and ticks >= 0):
+        if not (
+            type(contract) is int and 0 <= contract < self._n and type(ticks) is int and ticks >= 0
+        ):
             self._check_contract(contract)
             _check_amount("ticks", ticks, positive=False)
         return float(ticks * self._tick_size[contract])
@@ -211,7 +224,6 @@ class Exchange:
         the liquidation engine): the same margin check, matching and settlement, without the
         field checks. Arguments as for `submit`; lots > 0, side ±1, price > 0 ticks or None."""
         book = self.books[contract]
-        position = int(self.ledger.lots[account, contract])
         # a post-only order never changes a position on entry, and resting orders reserve no
         # margin (README, Limitations), so it has nothing to check
         if reduce_only and tif == TimeInForce.GTC:
@@ -232,7 +244,7 @@ class Exchange:
             tif,
             post_only,
             reduce_only,
-            position if reduce_only else None,
+            int(self.ledger.lots[account, contract]) if reduce_only else None,
         )
         if result.fills:
             self._settle(
@@ -271,16 +283,21 @@ class Exchange:
     ) -> None:
         ledger = self.ledger
         tick = self._tick_size[contract]
+        lot = self._lot_size[contract]
+        maker_fee = self.maker_fee
+        # the volume is added fill by fill, in plain floats, and stored once (the same sums)
+        volume = self.volume.item(contract)
         touched: set[int] = set()
         for fill in result.fills:
             price = fill.price * tick
             signed = fill.taker_side * fill.qty
-            ledger.apply_fill(fill.maker_owner, contract, -signed, price, self.maker_fee)
+            ledger.apply_fill(fill.maker_owner, contract, -signed, price, maker_fee)
             ledger.apply_fill(
                 fill.taker_owner, contract, signed, price, taker_fee, release_margin=release_margin
             )
-            self.volume[contract] += fill.qty * self._lot_size[contract]
+            volume += fill.qty * lot
             touched.add(fill.maker_owner)
+        self.volume[contract] = volume
         touched.add(result.fills[0].taker_owner)
         if self._reduce_only_owners:
             self._trim_reduce_only(contract, touched & self._reduce_only_owners)
@@ -310,11 +327,6 @@ class Exchange:
     def resting_status(self, result: OrderResult) -> bool:
         """True when some of the order rests on the book."""
         return result.status in (OrderStatus.RESTING, OrderStatus.PARTIAL_RESTING)
-
-
-def _plain(contract: object, n: int) -> bool:
-    """A contract index that needs no further check: a plain int in range."""
-    return type(contract) is int and 0 <= contract < n
 
 
 def _check_amount(name: str, value: float, *, positive: bool) -> None:

@@ -18,6 +18,7 @@ Insurance funds and the backstop vault are ledger accounts flagged ``system``, s
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -62,6 +63,7 @@ class Ledger:
             raise ValueError("one lot size and one tier table per contract are required")
         self.n_contracts = len(lot_sizes)
         self.lot = np.asarray(lot_sizes, dtype=float)
+        self._lot = self.lot.tolist()  # plain floats for the per-fill arithmetic
         self.tiers = list(tier_tables)
         self.maker_fee = maker_fee
         self.taker_fee = taker_fee
@@ -264,10 +266,13 @@ class Ledger:
         (as much as there is); reducing it releases the closed share of the margin to the wallet
         unless ``release_margin`` is False (liquidation keeps it behind the remaining position).
         """
-        lot = self.lot[contract]
-        pos = int(self.lots[account, contract])
-        entry = self.entry[account, contract]
-        isolated = bool(self.isolated[account, contract])
+        # `item` reads a plain Python number (indexing builds a NumPy scalar, and arithmetic
+        # on those costs several times more for the same IEEE result): every fill of every
+        # order comes through here twice
+        lot = self._lot[contract]
+        pos = self.lots.item(account, contract)
+        entry = self.entry.item(account, contract)
+        isolated = self.isolated.item(account, contract)
         fee = abs(signed_lots) * lot * price * fee_rate
         self.fees_collected += fee
         realised = 0.0
@@ -289,8 +294,8 @@ class Ledger:
             opened = abs(new) if (new != 0 and (new > 0) != (pos > 0)) else 0
             self.entry[account, contract] = price if opened else (entry if new else 0.0)
         if isolated and opened:
-            needed = opened * lot * price / self.leverage[account, contract]
-            moved = min(needed, max(0.0, float(self.wallet[account])))
+            needed = opened * lot * price / self.leverage.item(account, contract)
+            moved = min(needed, max(0.0, self.wallet.item(account)))
             self.wallet[account] -= moved
             self.iso_margin[account, contract] += moved
         if isolated:
@@ -322,12 +327,12 @@ class Ledger:
         position's leverage by its tier, and the extra initial margin must fit in the available
         balance (wallet + cross UPNL − cross initial margin).
         """
-        pos = int(self.lots[account, contract])
+        pos = self.lots.item(account, contract)
         new = pos + signed_lots
         if abs(new) <= abs(pos) and (new == 0 or (new > 0) == (pos > 0)):
             return ""
-        lot = self.lot[contract]
-        leverage = float(self.leverage[account, contract])
+        lot = self._lot[contract]
+        leverage = self.leverage.item(account, contract)
         notional = abs(new) * lot * price
         allowed = self.tiers[contract].max_leverage_at(notional)
         if leverage > allowed + 1e-12:
@@ -348,9 +353,14 @@ class Ledger:
     ) -> float:
         """Wallet + cross UPNL − cross initial margin: what new positions can draw on (a
         contract without a mark is valued at ``fallback`` when it is ``contract``)."""
-        prices = np.array(mark, dtype=float)
-        if not np.isfinite(prices[contract]):
-            prices[contract] = fallback
+        # a list of floats: the plain-float arithmetic of `pools.available_balance` reads it
+        # element by element, and copying the mark into a new array costs more than that
+        if isinstance(mark, np.ndarray) and mark.dtype == np.float64:
+            prices = mark.tolist()
+        else:
+            prices = np.array(mark, dtype=float).tolist()
+        if not math.isfinite(prices[contract]):
+            prices[contract] = float(fallback)
         return pools.available_balance(self, account, prices)
 
     # ---- funding -----------------------------------------------------------------------------
@@ -384,7 +394,19 @@ class Ledger:
 
     def maintenance(self, mark: np.ndarray, rows: np.ndarray | slice | None = None) -> np.ndarray:
         """Maintenance margin of every position at ``mark`` (tiered), [accounts, contracts]."""
-        notional = self.notional(mark, rows)
+        return self.maintenance_of(self.notional(mark, rows), mark)
+
+    def maintenance_of(self, notional: np.ndarray, mark: np.ndarray) -> np.ndarray:
+        """Maintenance margin of the positions whose absolute notionals at ``mark`` are
+        ``notional`` [rows, contracts]. On a finite positive mark every notional is finite
+        and ≥ 0, so the tier lookups skip their checks (one pass for a single contract)."""
+        if isinstance(mark, np.ndarray) and all(0.0 < m < math.inf for m in mark.tolist()):
+            if len(self.tiers) == 1:
+                return self.tiers[0].maintenance_of(notional)
+            out = np.empty_like(notional)
+            for c, table in enumerate(self.tiers):
+                out[:, c] = table.maintenance_of(notional[:, c])
+            return out
         out = np.empty_like(notional)
         for c, table in enumerate(self.tiers):
             out[:, c] = table.maintenance_margin(notional[:, c])
@@ -393,13 +415,21 @@ class Ledger:
     def open_interest(self, contract: int) -> float:
         """Long open interest of a contract in base units (equal to short open interest)."""
         lots = self.lots[:, contract]
-        return float(lots[lots > 0].sum() * self.lot[contract])
+        return float(np.add.reduce(lots[lots > 0]) * self.lot[contract])
 
     # ---- audit -------------------------------------------------------------------------------
     def conservation_error(self, mark: np.ndarray) -> float:
         """(Money held − money deposited) / deposits."""
-        upnl = self.upnl(np.nan_to_num(mark, nan=0.0))
-        held = self.wallet.sum() + self.iso_margin.sum() + upnl.sum() + self.fees_collected
+        # nan_to_num costs more than the rest; a mark with no NaN or inf needs none
+        finite = isinstance(mark, np.ndarray) and all(math.isfinite(m) for m in mark.tolist())
+        upnl = self.upnl(mark if finite else np.nan_to_num(mark, nan=0.0))
+        total = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
+        held = (
+            total(self.wallet, axis=None)
+            + total(self.iso_margin, axis=None)
+            + total(upnl, axis=None)
+            + self.fees_collected
+        )
         return float((held - self.deposits - self.written_off) / max(1.0, self.deposits))
 
     def audit(self, mark: np.ndarray) -> list[str]:

@@ -1,9 +1,9 @@
 """A limit order book for one perpetual contract: integer ticks and lots, price-time priority.
 
-Each side keeps its price levels in a dict keyed by tick and a heap of those ticks, so the best
-bid and ask are found without scanning (a level that empties leaves its tick in the heap until it
-reaches the top, where it is dropped). Each level is an insertion-ordered dict of orders, which
-keeps FIFO priority and makes a cancel O(1). Matching walks levels from the best price outwards
+Each side keeps, for every price level, an insertion-ordered dict of its orders (FIFO priority,
+O(1) cancels) and the level's total lots, both keyed by tick, plus the ticks of its non-empty
+levels in a sorted list: the best bid and ask are its ends, found without scanning, and a level
+that empties is removed at once. Matching walks levels from the best price outwards
 and yields one `Fill` per maker order touched. Incoming orders never match their owner's resting
 orders: those are cancelled instead (expire-maker self-trade prevention, as the big venues
 offer), so a trader never trades with itself.
@@ -18,9 +18,9 @@ which would otherwise cost more than the matching itself. Every message is count
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from heapq import heapify, heappop, heappush
 
 import numpy as np
 
@@ -101,59 +101,29 @@ class Order:
         )
 
 
-class _Level:
-    __slots__ = ("orders", "qty")
-
-    def __init__(self) -> None:
-        self.orders: dict[int, Order] = {}
-        self.qty = 0
-
-
 class _Side:
-    """The resting orders of one side: levels by tick and a heap of keys (ticks for asks,
-    negated ticks for bids, so the heap's top is always the best price)."""
+    """The resting orders of one side: at each tick a FIFO dict of orders and their total
+    lots, and the ticks of the non-empty levels in ascending order (so the best bid is the
+    last tick and the best ask the first, and a level that empties leaves nothing behind)."""
 
-    __slots__ = ("heap", "in_heap", "levels", "sign")
+    __slots__ = ("buy", "levels", "size", "ticks")
 
-    def __init__(self, sign: int) -> None:
-        self.sign = sign  # -1 for bids (max-heap through negation), +1 for asks
-        self.levels: dict[int, _Level] = {}
-        self.heap: list[int] = []
-        self.in_heap: set[int] = set()
+    def __init__(self, buy: bool) -> None:
+        self.buy = buy
+        self.levels: dict[int, dict[int, Order]] = {}
+        self.size: dict[int, int] = {}
+        self.ticks: list[int] = []
 
     def best(self) -> int | None:
-        """Best tick, dropping emptied levels from the top of the heap."""
-        heap, levels = self.heap, self.levels
-        sign = self.sign
-        while heap:
-            tick = heap[0] * sign
-            if tick in levels:
-                return tick
-            heappop(heap)
-            self.in_heap.discard(tick)
-        return None
+        """Best tick, or None when the side is empty."""
+        ticks = self.ticks
+        if not ticks:
+            return None
+        return ticks[-1] if self.buy else ticks[0]
 
-    def level_for(self, tick: int) -> _Level:
-        """The level at ``tick``, created (and its tick pushed on the heap) if absent."""
-        level = self.levels.get(tick)
-        if level is None:
-            level = self.levels[tick] = _Level()
-            if tick not in self.in_heap:
-                self.in_heap.add(tick)
-                heappush(self.heap, tick * self.sign)
-                if len(self.heap) > 4 * len(self.levels) + 64:
-                    self._compact()
-        return level
-
-    def _compact(self) -> None:
-        """Drop every stale tick from the heap (amortised: only when stale ones dominate)."""
-        self.heap = [t * self.sign for t in self.levels]
-        heapify(self.heap)
-        self.in_heap = set(self.levels)
-
-    def ticks(self) -> list[int]:
+    def best_first(self) -> list[int]:
         """Ticks of every level, best first."""
-        return sorted(self.levels, reverse=self.sign < 0)
+        return self.ticks[::-1] if self.buy else list(self.ticks)
 
 
 def _is_int(value: object) -> bool:
@@ -173,13 +143,21 @@ class OrderBook:
             raise ValueError("tick_size and lot_size must be positive")
         self.tick_size = tick_size
         self.lot_size = lot_size
-        self._bids = _Side(-1)
-        self._asks = _Side(1)
+        self._bids = _Side(True)
+        self._asks = _Side(False)
         self._orders: dict[int, Order] = {}
         self._by_owner: dict[int, dict[int, None]] = {}
         self._next_id = 1
         self.last_price: int | None = None
         self.messages = 0
+        # `get` is asked for every quote a maker keeps (~70 a step): the dict's own lookup,
+        # bound here, answers it without a Python call
+        self.get = self._orders.get  # type: ignore[method-assign, assignment]
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        # a copy (pickle or deepcopy) binds `get` to its own orders, not the original's
+        self.__dict__.update(state)
+        self.get = self._orders.get  # type: ignore[method-assign, assignment]
 
     # ---- entry -----------------------------------------------------------------------------
     def submit(
@@ -268,7 +246,8 @@ class OrderBook:
         result.filled_qty = qty - remaining
         if remaining and tif == TimeInForce.GTC:
             assert price is not None
-            self._rest(Order(order_id, owner, side, price, remaining, reduce_only))
+            own = self._bids if side > 0 else self._asks
+            self._rest(own, Order(order_id, owner, side, price, remaining, reduce_only))
             result.resting_qty = remaining
             result.status = OrderStatus.PARTIAL_RESTING if result.fills else OrderStatus.RESTING
         elif remaining:
@@ -283,11 +262,33 @@ class OrderBook:
         """
         self.messages += 1
         order_id = self._next_id
-        self._next_id += 1
-        best = self._asks.best() if side > 0 else self._bids.best()
-        if best is not None and (price >= best if side > 0 else price <= best):
-            return 0
-        self._rest(Order(order_id, owner, side, price, qty, False))
+        self._next_id = order_id + 1
+        if side > 0:
+            opposite = self._asks.ticks
+            if opposite and price >= opposite[0]:
+                return 0
+            book = self._bids
+        else:
+            opposite = self._bids.ticks
+            if opposite and price <= opposite[-1]:
+                return 0
+            book = self._asks
+        # `_rest`, inlined: this is the most frequent message of a run
+        order = Order(order_id, owner, side, price, qty, False)
+        level = book.levels.get(price)
+        if level is None:
+            book.levels[price] = {order_id: order}
+            book.size[price] = qty
+            insort(book.ticks, price)
+        else:
+            level[order_id] = order
+            book.size[price] += qty
+        self._orders[order_id] = order
+        mine = self._by_owner.get(owner)
+        if mine is None:
+            self._by_owner[owner] = {order_id: None}
+        else:
+            mine[order_id] = None
         return order_id
 
     def _validate(
@@ -337,11 +338,11 @@ class OrderBook:
     def _fillable(self, opposite: _Side, side: int, price: int | None, owner: int) -> int:
         """Quantity an order could take now, not counting the owner's own orders."""
         total = 0
-        for tick in opposite.ticks():
+        for tick in opposite.best_first():
             if price is not None and (tick > price if side > 0 else tick < price):
                 break
-            level = opposite.levels[tick]
-            total += level.qty - sum(o.qty for o in level.orders.values() if o.owner == owner)
+            orders = opposite.levels[tick].values()
+            total += opposite.size[tick] - sum(o.qty for o in orders if o.owner == owner)
         return total
 
     def _match(
@@ -355,72 +356,103 @@ class OrderBook:
         result: OrderResult,
     ) -> int:
         fills = result.fills
-        levels = opposite.levels
-        while qty:
-            tick = opposite.best()
-            if tick is None or (price is not None and (tick > price if side > 0 else tick < price)):
+        levels, sizes, ticks = opposite.levels, opposite.size, opposite.ticks
+        resting = self._orders
+        buy = side > 0
+        while qty and ticks:
+            tick = ticks[0] if buy else ticks[-1]
+            if price is not None and (tick > price if buy else tick < price):
                 break
-            level = levels[tick]
-            orders = level.orders
+            orders = levels[tick]
+            size = sizes[tick]
             while qty and orders:
                 maker = next(iter(orders.values()))
                 if maker.owner == owner:  # expire the maker; the level is tidied below
                     del orders[maker.order_id]
-                    level.qty -= maker.qty
-                    del self._orders[maker.order_id]
+                    size -= maker.qty
+                    del resting[maker.order_id]
                     self._forget_owner(maker)
                     result.self_trade_cancels.append(maker.order_id)
                     continue
                 take = min(qty, maker.qty)
                 fills.append(Fill(maker.owner, owner, maker.order_id, order_id, tick, take, side))
                 qty -= take
-                level.qty -= take
+                size -= take
                 if take == maker.qty:
                     del orders[maker.order_id]
-                    del self._orders[maker.order_id]
+                    del resting[maker.order_id]
                     self._forget_owner(maker)
                 else:
                     maker.qty -= take
                 self.last_price = tick
-            if not orders:
-                del levels[tick]
+            if orders:
+                sizes[tick] = size
+            else:
+                del levels[tick], sizes[tick]
+                ticks.pop(0 if buy else -1)
         return qty
 
-    def _rest(self, order: Order) -> None:
-        level = (self._bids if order.side > 0 else self._asks).level_for(order.price)
-        level.orders[order.order_id] = order
-        level.qty += order.qty
-        self._orders[order.order_id] = order
+    def _rest(self, book: _Side, order: Order) -> None:
+        """Queue ``order`` last at its price on ``book`` (its own side)."""
+        price, order_id = order.price, order.order_id
+        level = book.levels.get(price)
+        if level is None:
+            book.levels[price] = {order_id: order}
+            book.size[price] = order.qty
+            insort(book.ticks, price)
+        else:
+            level[order_id] = order
+            book.size[price] += order.qty
+        self._orders[order_id] = order
         mine = self._by_owner.get(order.owner)
         if mine is None:
-            mine = self._by_owner[order.owner] = {}
-        mine[order.order_id] = None
+            self._by_owner[order.owner] = {order_id: None}
+        else:
+            mine[order_id] = None
 
     def _remove(self, order: Order) -> None:
-        levels = (self._bids if order.side > 0 else self._asks).levels
-        level = levels[order.price]
-        del level.orders[order.order_id]
-        level.qty -= order.qty
-        if not level.orders:
-            del levels[order.price]
+        """Take a resting order off its level (and the level off the side when it empties)."""
+        book = self._bids if order.side > 0 else self._asks
+        price = order.price
+        level = book.levels[price]
+        del level[order.order_id]
+        if level:
+            book.size[price] -= order.qty
+        else:
+            del book.levels[price], book.size[price]
+            ticks = book.ticks
+            del ticks[bisect_left(ticks, price)]
         del self._orders[order.order_id]
         self._forget_owner(order)
 
     def _forget_owner(self, order: Order) -> None:
-        mine = self._by_owner.get(order.owner)
-        if mine is not None:
-            mine.pop(order.order_id, None)
-            if not mine:
-                del self._by_owner[order.owner]
+        mine = self._by_owner[order.owner]
+        del mine[order.order_id]
+        if not mine:
+            del self._by_owner[order.owner]
 
     # ---- cancels and amends ----------------------------------------------------------------
     def cancel(self, order_id: int) -> bool:
         """Cancel a resting order; False when it is not (or no longer) on the book."""
         self.messages += 1
-        order = self._orders.get(order_id)
+        order = self._orders.pop(order_id, None)
         if order is None:
             return False
-        self._remove(order)
+        # `_remove`, inlined: the second most frequent message
+        book = self._bids if order.side > 0 else self._asks
+        price = order.price
+        level = book.levels[price]
+        del level[order_id]
+        if level:
+            book.size[price] -= order.qty
+        else:
+            del book.levels[price], book.size[price]
+            ticks = book.ticks
+            del ticks[bisect_left(ticks, price)]
+        mine = self._by_owner[order.owner]
+        del mine[order_id]
+        if not mine:
+            del self._by_owner[order.owner]
         return True
 
     def cancel_owner(self, owner: int) -> list[int]:
@@ -443,8 +475,8 @@ class OrderBook:
     def reduce(self, order: Order, new_qty: int) -> None:
         """`resize` of a resting order object without the checks (0 < new_qty ≤ its qty)."""
         self.messages += 1
-        levels = (self._bids if order.side > 0 else self._asks).levels
-        levels[order.price].qty -= order.qty - new_qty
+        book = self._bids if order.side > 0 else self._asks
+        book.size[order.price] -= order.qty - new_qty
         order.qty = new_qty
 
     # ---- queries ---------------------------------------------------------------------------
@@ -481,7 +513,7 @@ class OrderBook:
     def depth(self, side: int, levels: int) -> list[tuple[int, int]]:
         """Aggregated (price, qty) of the best ``levels`` levels of one side, best first."""
         book = self._bids if side > 0 else self._asks
-        return [(int(t), book.levels[t].qty) for t in book.ticks()[: max(0, levels)]]
+        return [(int(t), book.size[t]) for t in book.best_first()[: max(0, levels)]]
 
     def depth_within(self, ticks: int) -> tuple[int, int]:
         """Bid qty and ask qty (lots) within ``ticks`` of the mid."""
@@ -489,8 +521,9 @@ class OrderBook:
         if mid is None:
             return (0, 0)
         lo, hi = math.ceil(mid - ticks), math.floor(mid + ticks)
-        bid_qty = sum(level.qty for t, level in self._bids.levels.items() if t >= lo)
-        ask_qty = sum(level.qty for t, level in self._asks.levels.items() if t <= hi)
+        bids, asks = self._bids, self._asks
+        bid_qty = sum(map(bids.size.__getitem__, bids.ticks[bisect_left(bids.ticks, lo) :]))
+        ask_qty = sum(map(asks.size.__getitem__, asks.ticks[: bisect_left(asks.ticks, hi + 1)]))
         return bid_qty, ask_qty
 
     def impact_price(self, side: int, notional: float) -> float | None:
@@ -500,9 +533,9 @@ class OrderBook:
         """
         book = self._asks if side > 0 else self._bids
         need, cost, qty = notional, 0.0, 0.0
-        for tick in book.ticks():
+        for tick in book.best_first():
             price = tick * self.tick_size
-            level_qty = book.levels[tick].qty * self.lot_size
+            level_qty = book.size[tick] * self.lot_size
             level_notional = price * level_qty
             if level_notional >= need:
                 q = need / price
@@ -515,7 +548,7 @@ class OrderBook:
     def volume_resting(self, side: int) -> int:
         """Total resting lots on one side."""
         book = self._bids if side > 0 else self._asks
-        return sum(level.qty for level in book.levels.values())
+        return sum(book.size.values())
 
     def __len__(self) -> int:
         return len(self._orders)

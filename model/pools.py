@@ -15,6 +15,7 @@ from here, so the arithmetic exists once.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,18 +43,30 @@ class Pools:
 
 def pools(ledger: Ledger, mark: np.ndarray, rows: Rows | None = None) -> Pools:
     """The pools of ``rows`` (every account when None) valued at ``mark``."""
-    rows = slice(None) if rows is None else rows
-    upnl, isolated, cross, cross_equity = _equity(ledger, mark, rows)
-    mm = ledger.maintenance(mark, rows)
-    return Pools(
-        upnl=upnl,
-        maintenance=mm,
-        isolated=isolated,
-        cross=cross,
-        iso_equity=np.where(isolated, ledger.iso_margin[rows] + upnl, 0.0),
-        iso_maintenance=np.where(isolated, mm, 0.0),
-        cross_equity=cross_equity,
-        cross_maintenance=np.where(cross, mm, 0.0).sum(axis=1),
+    return Pools(*pool_arrays(ledger, mark, slice(None) if rows is None else rows))
+
+
+def pool_arrays(ledger: Ledger, mark: np.ndarray, rows: Rows) -> tuple[np.ndarray, ...]:
+    """The fields of `Pools`, in order, as a plain tuple (the risk check's every-step path,
+    which has no use for the object).
+
+    The positions are read and scaled once for both UPNL and notional (the arithmetic of
+    `Ledger.upnl` and `Ledger.notional`), and the per-account sums go straight to
+    ``np.add.reduce`` (what ``ndarray.sum`` calls, without its Python wrapper)."""
+    lots = ledger.lots[rows]
+    base = lots * ledger.lot
+    upnl = base * (mark - ledger.entry[rows])
+    mm = ledger.maintenance_of(np.abs(base) * mark, mark)
+    isolated, cross, cross_equity = _split(ledger, lots, upnl, rows)
+    return (
+        upnl,
+        mm,
+        isolated,
+        cross,
+        np.where(isolated, ledger.iso_margin[rows] + upnl, 0.0),  # iso_equity
+        np.where(isolated, mm, 0.0),  # iso_maintenance
+        cross_equity,
+        np.add.reduce(np.where(cross, mm, 0.0), axis=1),  # cross_maintenance
     )
 
 
@@ -63,11 +76,19 @@ def _equity(
     """UPNL, open isolated and cross masks, and cross equity of ``rows`` (what needs no tier
     lookup)."""
     upnl = ledger.upnl(mark, rows)
-    open_ = ledger.lots[rows] != 0
-    isolated = ledger.isolated[rows] & open_
-    cross = ~ledger.isolated[rows] & open_
-    cross_equity = ledger.wallet[rows] + np.where(cross, upnl, 0.0).sum(axis=1)
-    return upnl, isolated, cross, cross_equity
+    return (upnl, *_split(ledger, ledger.lots[rows], upnl, rows))
+
+
+def _split(
+    ledger: Ledger, lots: np.ndarray, upnl: np.ndarray, rows: Rows
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Open isolated and cross masks of positions ``lots`` (of ``rows``), and the cross equity
+    of those rows."""
+    open_ = lots != 0
+    isolated = ledger.isolated[rows]
+    cross = ~isolated & open_
+    cross_equity = ledger.wallet[rows] + np.add.reduce(np.where(cross, upnl, 0.0), axis=1)
+    return isolated & open_, cross, cross_equity
 
 
 def pool_state(
@@ -112,7 +133,7 @@ def backing_margins(
     )
 
 
-def available_balance(ledger: Ledger, account: int, prices: np.ndarray) -> float:
+def available_balance(ledger: Ledger, account: int, prices: Sequence[float] | np.ndarray) -> float:
     """Wallet + cross UPNL − cross initial margin at ``prices`` (contracts without a price
     count for nothing): what new positions can draw on.
 
@@ -122,6 +143,7 @@ def available_balance(ledger: Ledger, account: int, prices: np.ndarray) -> float
     contract order."""
     lots = ledger.lots[account].tolist()
     isolated = ledger.isolated[account].tolist()
+    lot = ledger._lot
     upnl = im = 0.0
     for c, q in enumerate(lots):
         if q == 0 or isolated[c]:
@@ -129,7 +151,7 @@ def available_balance(ledger: Ledger, account: int, prices: np.ndarray) -> float
         price = float(prices[c])
         if math.isnan(price):
             continue
-        base = q * float(ledger.lot[c])
-        upnl += base * (price - float(ledger.entry[account, c]))
-        im += abs(base) * price / float(ledger.leverage[account, c])
-    return float(ledger.wallet[account] + upnl - im)
+        base = q * lot[c]
+        upnl += base * (price - ledger.entry.item(account, c))
+        im += abs(base) * price / ledger.leverage.item(account, c)
+    return ledger.wallet.item(account) + upnl - im

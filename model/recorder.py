@@ -92,13 +92,18 @@ class Recorder:
     def __init__(self, model: CascadeModel) -> None:
         self.model = model
         self.columns = list(MARKET_WIDE)
+        # each contract's column names, formatted once rather than every step
+        self._keys: list[dict[str, str]] = []
         self.spot_venues = 0 if model.spot is None else model.spot.n_venues
         for c in range(model.n_contracts):
             suffix = "" if c == 0 else f"_{c}"
-            self.columns += [f"{name}{suffix}" for name in PER_CONTRACT]
+            keys = {name: f"{name}{suffix}" for name in PER_CONTRACT}
             # each index source's price and weight (spot venues; none with an exogenous index)
-            self.columns += [f"spot{v}{suffix}" for v in range(self.spot_venues)]
-            self.columns += [f"spot{v}_weight{suffix}" for v in range(self.spot_venues)]
+            for v in range(self.spot_venues):
+                keys[f"spot{v}"] = f"spot{v}{suffix}"
+                keys[f"spot{v}_weight"] = f"spot{v}_weight{suffix}"
+            self._keys.append(keys)
+            self.columns += list(keys.values())
         self.row: dict[str, Any] = dict.fromkeys(self.columns, 0.0)
         self.bad_debt = 0.0
         self.datacollector = RowCollector(self.row)
@@ -109,33 +114,33 @@ class Recorder:
         row = self.row
         row["time"] = m.clock
         for c, book in enumerate(m.exchange.books):
-            sfx = "" if c == 0 else f"_{c}"
+            key = self._keys[c]
             tick = m.exchange.contracts[c].tick_size
             lot = m.exchange.contracts[c].lot_size
             bid, ask, last = book.best_bid(), book.best_ask(), book.last_price
-            row[f"fundamental{sfx}"] = float(m.fundamental[c])
-            row[f"index{sfx}"] = float(m.index_price[c])
+            row[key["fundamental"]] = float(m.fundamental[c])
+            row[key["index"]] = float(m.index_price[c])
             if m.spot is not None:
                 for v, price in enumerate(m.spot.prices(c)):
-                    row[f"spot{v}{sfx}"] = np.nan if price is None else price
-                    row[f"spot{v}_weight{sfx}"] = float(m.index_weights[c, v])
-            row[f"mark{sfx}"] = float(m.mark[c])
-            row[f"last{sfx}"] = np.nan if last is None else last * tick
-            row[f"best_bid{sfx}"] = np.nan if bid is None else bid * tick
-            row[f"best_ask{sfx}"] = np.nan if ask is None else ask * tick
+                    row[key[f"spot{v}"]] = np.nan if price is None else price
+                    row[key[f"spot{v}_weight"]] = float(m.index_weights[c, v])
+            row[key["mark"]] = float(m.mark[c])
+            row[key["last"]] = np.nan if last is None else last * tick
+            row[key["best_bid"]] = np.nan if bid is None else bid * tick
+            row[key["best_ask"]] = np.nan if ask is None else ask * tick
             if bid is not None and ask is not None:
                 mid = (bid + ask) / 2.0
-                row[f"spread_bps{sfx}"] = (ask - bid) / mid * 1e4
+                row[key["spread_bps"]] = (ask - bid) / mid * 1e4
                 band = max(1, int(mid * DEPTH_BAND))
                 depth_bid, depth_ask = book.depth_within(band)
-                row[f"depth_bid{sfx}"] = depth_bid * lot * mid * tick
-                row[f"depth_ask{sfx}"] = depth_ask * lot * mid * tick
+                row[key["depth_bid"]] = depth_bid * lot * mid * tick
+                row[key["depth_ask"]] = depth_ask * lot * mid * tick
             else:
-                row[f"spread_bps{sfx}"] = np.nan
-                row[f"depth_bid{sfx}"] = 0.0 if bid is None else np.nan
-                row[f"depth_ask{sfx}"] = 0.0 if ask is None else np.nan
-            row[f"open_interest{sfx}"] = m.ledger.open_interest(c)
-            row[f"funding_rate{sfx}"] = float(m.funding_rate[c])
+                row[key["spread_bps"]] = np.nan
+                row[key["depth_bid"]] = 0.0 if bid is None else np.nan
+                row[key["depth_ask"]] = 0.0 if ask is None else np.nan
+            row[key["open_interest"]] = m.ledger.open_interest(c)
+            row[key["funding_rate"]] = float(m.funding_rate[c])
         row["insurance_fund"] = m.funds.total_balance()
         self._count_events(n_events_before)
         ratio = m.risk.margin_ratio

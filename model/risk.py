@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.ledger import Ledger
-from model.pools import pools
+from model.pools import pool_arrays
 
 WARNING_RATIO = 0.8
 
@@ -47,32 +47,41 @@ class RiskSnapshot:
 
 def ratio_of(mm: np.ndarray, balance: np.ndarray) -> np.ndarray:
     """Margin ratio MM / margin balance; inf when the balance is ≤ 0 with MM > 0, 0 when MM is 0."""
-    ratio = np.divide(mm, balance, out=np.full(np.shape(mm), np.inf), where=balance > 0)
+    out = np.empty(np.shape(mm))
+    out.fill(np.inf)  # np.full, without its Python wrapper
+    ratio = np.divide(mm, balance, out=out, where=balance > 0)
     return np.where(mm > 0, ratio, 0.0)
 
 
 def assess(ledger: Ledger, mark: np.ndarray) -> RiskSnapshot:
     """Check every position of every account on ``mark`` in one vectorised pass."""
-    p = pools(ledger, mark)
+    upnl, mm, iso, cross, iso_equity, iso_mm, cross_equity, cross_mm = pool_arrays(
+        ledger, mark, slice(None)
+    )
     live = ~ledger.system
-    iso, cross = p.isolated, p.cross
-    iso_equity, iso_mm = p.iso_equity, p.iso_maintenance
-    cross_equity, cross_mm = p.cross_equity, p.cross_maintenance
 
     iso_hit = iso & (iso_equity <= iso_mm) & live[:, None]
-    cross_hit = cross.any(axis=1) & (cross_equity <= cross_mm) & live
+    # ufunc reductions called directly: ndarray.any/max go through a Python wrapper
+    cross_hit = np.logical_or.reduce(cross, axis=1) & (cross_equity <= cross_mm) & live
 
     ratio = ratio_of(cross_mm, cross_equity)
-    if iso.any():
-        ratio = np.maximum(ratio, ratio_of(iso_mm, iso_equity).max(axis=1))
+    if np.logical_or.reduce(iso, axis=None):
+        ratio = np.maximum(ratio, np.maximum.reduce(ratio_of(iso_mm, iso_equity), axis=1))
     ratio = np.where(live, ratio, 0.0)
     return RiskSnapshot(
-        upnl=p.upnl,
-        maintenance=p.maintenance,
+        upnl=upnl,
+        maintenance=mm,
         iso_equity=iso_equity,
         cross_equity=cross_equity,
         cross_maintenance=cross_mm,
         margin_ratio=ratio,
-        isolated_breaches=np.argwhere(iso_hit),
-        cross_breaches=np.flatnonzero(cross_hit),
+        isolated_breaches=_pairs(iso_hit),
+        cross_breaches=cross_hit.nonzero()[0],  # np.flatnonzero of a 1-d mask
     )
+
+
+def _pairs(mask: np.ndarray) -> np.ndarray:
+    """``np.argwhere`` of a 2-d mask; most steps breach nothing, which needs no search."""
+    if not np.logical_or.reduce(mask, axis=None):
+        return np.empty((0, 2), dtype=np.intp)
+    return np.argwhere(mask)

@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,7 +188,7 @@ def benchmark(
 
 
 def profile_case(name: str, top: int = 30) -> str:
-    """cProfile table of one run of a case in this process, sorted by own time."""
+    """cProfile table (CPU time) of one run of a case in this process, sorted by own time."""
     import numpy as np
 
     from model.scenario import load_scenario
@@ -200,7 +201,9 @@ def profile_case(name: str, top: int = 30) -> str:
         overrides[key] = float(value)
     scenario = load_scenario(case.scenario, overrides)
     model = CascadeModel(scenario, rng=np.random.SeedSequence(1))
-    profiler = cProfile.Profile()
+    # CPU time, not wall time: on a shared machine a wall-clock profile charges whatever
+    # function was running when the process was descheduled
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     model.run()
     profiler.disable()

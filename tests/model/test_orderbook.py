@@ -1,6 +1,8 @@
 """The order book: matching, every order type, cancels, queries, and random-stream properties."""
 
+import copy
 import math
+import pickle
 
 import pytest
 from hypothesis import given, settings
@@ -196,3 +198,15 @@ def test_random_streams_never_cross_and_conserve_quantity(stream):
         assert sum(q for _, q in levels) == sum(
             book.get(i).qty for i in set(ids) if book.get(i) is not None
         )
+
+
+def test_a_copied_book_answers_get_from_its_own_orders():
+    book = OrderBook(1.0, 1.0)
+    first = book.post(1, 1, 5, 100)
+    for clone in (copy.deepcopy(book), pickle.loads(pickle.dumps(book))):
+        assert clone.cancel(first)
+        assert clone.get(first) is None
+        assert book.get(first) is not None
+        second = clone.post(2, -1, 3, 105)
+        assert clone.get(second).qty == 3
+        assert book.get(second) is None
