@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "experiments.commands.montecarlo",
     "experiments.commands.sweep",
     "experiments.commands.sensitivity",
+    "experiments.dashboard.command",
 ]
 
 
