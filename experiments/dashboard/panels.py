@@ -19,10 +19,12 @@ from matplotlib.figure import Figure
 from experiments.dashboard.settings import KNOBS, knobs_for
 
 if TYPE_CHECKING:
+    from model.orderbook import OrderBook
     from model.simulation import CascadeModel
 
 LADDER_BAND = 0.01  # the book is drawn within 1% of the mark, as its depth is measured
 LADDER_LEVELS = 2_000  # at most this many price levels a side are read
+READ_ATTEMPTS = 5  # reads of the book while another thread may be stepping the model
 UNITS = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
@@ -41,8 +43,14 @@ def number(value: float) -> str:
 
 
 def series(model: CascadeModel) -> pd.DataFrame:
-    """Everything recorded so far, one row per step (Mesa's DataCollector)."""
-    return model.datacollector.get_model_vars_dataframe()
+    """Everything recorded so far, one row per step (Mesa's DataCollector's columns).
+
+    With SolaraViz's "Use Threads" the model steps while a panel draws, so a column may already
+    hold the next step's value: the rows every column has are taken.
+    """
+    columns = model.datacollector.model_vars
+    rows = min((len(values) for values in columns.values()), default=0)
+    return pd.DataFrame({name: values[:rows] for name, values in columns.items()})
 
 
 def _figure(title: str) -> tuple[Figure, Axes]:
@@ -163,7 +171,7 @@ def book_panel(model: CascadeModel) -> solara.Element:
     for side, color, label in ((1, "tab:green", "bids"), (-1, "tab:red", "asks")):
         levels = [
             (tick * spec.tick_size, qty)
-            for tick, qty in book.depth(side, LADDER_LEVELS)
+            for tick, qty in book_levels(book, side)
             if abs(tick * spec.tick_size / mark - 1.0) <= LADDER_BAND
         ]
         if levels:
@@ -176,6 +184,17 @@ def book_panel(model: CascadeModel) -> solara.Element:
     ax.set_ylabel("cumulative size (base units)")
     ax.legend(loc="best", fontsize=8)
     return _show(fig)
+
+
+def book_levels(book: OrderBook, side: int) -> list[tuple[int, int]]:
+    """The book's best levels on one side; read again if a step in another thread (SolaraViz's
+    "Use Threads") changed the book while it was read."""
+    for _ in range(READ_ATTEMPTS - 1):
+        try:
+            return book.depth(side, LADDER_LEVELS)
+        except (KeyError, RuntimeError):
+            continue
+    return book.depth(side, LADDER_LEVELS)
 
 
 def summary_panel(model: CascadeModel) -> solara.Element:

@@ -3,7 +3,7 @@
 import pytest
 import solara
 
-from experiments.dashboard.panels import PANELS, number, scale, summary_panel
+from experiments.dashboard.panels import PANELS, book_levels, number, scale, series, summary_panel
 from model.simulation import CascadeModel
 
 SMALL = {"population.leveraged": 30, "population.noise": 10, "population.momentum": 5}
@@ -41,3 +41,29 @@ def test_units_fit_the_values():
     assert number(1e7) == "10,000,000"
     assert number(0.75) == "0.75"
     assert number(-7.0) == "-7"
+
+
+def test_a_row_half_collected_by_a_step_in_another_thread_is_left_out():
+    # SolaraViz's "Use Threads" draws while the model steps: one column may be a row ahead
+    model = CascadeModel(preset="calm", **SMALL)
+    for _ in range(3):
+        model.step()
+    model.datacollector.model_vars["mark"].append(1.0)
+    frame = series(model)
+    assert len(frame) == 3
+    assert frame["mark"].notna().all()
+
+
+def test_the_book_is_read_again_when_a_step_changed_it_meanwhile():
+    class Moving:
+        calls = 0
+
+        def depth(self, side, levels):
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("dictionary changed size during iteration")
+            return [(600_000, 5)]
+
+    book = Moving()
+    assert book_levels(book, 1) == [(600_000, 5)]
+    assert book.calls == 2
