@@ -566,3 +566,20 @@ def _explain(exc: ValidationError) -> str:
         else:
             lines.append(f"{loc}: {msg}{got_text}")
     return "invalid scenario: " + "; ".join(lines)
+
+
+def scenario_from_keywords(
+    scenario: Scenario | None, preset: str | Path | None, settings: dict[str, Any]
+) -> Scenario:
+    """The scenario a model built from keyword arguments runs (what Mesa's tools pass).
+
+    ``scenario`` is used as given, else ``preset`` (a name or TOML path) is loaded, else the
+    defaults; ``settings`` are dotted keys (``population.long_bias``) applied on top, as ``--set``.
+    """
+    if scenario is not None and preset is not None:
+        raise ScenarioError("give a scenario or a preset, not both")
+    if scenario is None:
+        return (
+            load_scenario(preset, settings) if preset is not None else build_scenario({}, settings)
+        )
+    return scenario.with_overrides(settings) if settings else scenario

@@ -18,10 +18,13 @@ the index is the fundamental value and only the perpetual's own prices feed back
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from model.cascades import build_cascade_graph, cascades_frame, node_cascade_ids
 from model.events import EventLog
@@ -34,7 +37,7 @@ from model.margin import TierTable
 from model.pricing import FundingAccumulator, impact_notional, make_mark_price, premium_index
 from model.recorder import AccountSnapshots, Recorder
 from model.risk import RiskSnapshot, assess
-from model.scenario import Scenario
+from model.scenario import Scenario, scenario_from_keywords
 from model.spot import SpotMarkets
 
 YEAR_SECONDS = 365.0 * 86_400.0
@@ -47,19 +50,35 @@ class InvariantViolation(AssertionError):
 class CascadeModel(mesa.Model):
     """A perpetual-futures exchange with leveraged traders, built from a `Scenario`.
 
+    Mesa's tools build a model from keyword arguments (SolaraViz's model_params, batch_run's
+    parameters): ``CascadeModel(preset="flash-crash", **{"population.long_bias": 0.8})``.
+
     Args:
         scenario: everything the run needs (see `model.scenario.Scenario`).
         rng: seed, `SeedSequence` or Generator; None uses ``scenario.seed``.
         audit: check every invariant after every step and raise `InvariantViolation`.
+        preset: a preset name or TOML path, loaded when no ``scenario`` is given.
+        **settings: dotted keys (as ``--set``) applied on top of the scenario or preset.
     """
 
     def __init__(
         self,
-        scenario: Scenario | None = None,
+        scenario: Scenario | MesaScenario | None = None,
         rng: int | np.random.SeedSequence | np.random.Generator | None = None,
         audit: bool = False,
+        *,
+        preset: str | Path | None = None,
+        **settings: Any,
     ) -> None:
-        scenario = scenario or Scenario()
+        if isinstance(scenario, MesaScenario):
+            # SolaraViz's Reset passes Mesa's own Scenario under Mesa's reserved name: its
+            # fields are settings, its rng the seed.
+            fields = dict(scenario)
+            mesa_rng = fields.pop("rng", None)
+            rng = mesa_rng if rng is None else rng
+            settings = {**fields, **settings}
+            scenario = None
+        scenario = scenario_from_keywords(scenario, preset, settings)
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.config = scenario
         self.seed = scenario.seed if rng is None else rng

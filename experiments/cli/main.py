@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "experiments.cli.sweep",
     "experiments.cli.sensitivity",
     "experiments.cli.compare",
+    "experiments.dashboard.command",
 ]
 
 
