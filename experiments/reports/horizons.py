@@ -1,0 +1,103 @@
+"""Returns at several horizons over the kept time series of an experiment.
+
+One run of an hour has only 60 one-minute returns, too few for a tail index, so the 60-second
+statistics pool the returns of every run (each run's returns standardised by its own standard
+deviation first, so a calm seed and a wild one count alike). The perpetual's and the index's
+returns are compared at each horizon: in a calm market arbitrage should make their standard
+deviations about equal (spec validation, "Feedback").
+
+    python -m experiments.reports.horizons DIR [--horizon 1 --horizon 60]
+
+DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments.reports.distributions import markdown_table
+from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index, log_returns
+
+HORIZONS = (1, 60)
+
+
+def mid_prices(timeseries: pd.DataFrame) -> np.ndarray:
+    """The perpetual's mid, else its last trade, per step."""
+    mid = (timeseries["best_bid"] + timeseries["best_ask"]) / 2.0
+    return mid.fillna(timeseries["last"]).to_numpy(dtype=float)
+
+
+def horizon_returns(prices: np.ndarray, steps: int) -> np.ndarray:
+    """Non-overlapping log returns over ``steps`` steps, after the 10% burn-in."""
+    one = log_returns(prices)
+    n = len(one) // steps
+    return one[: n * steps].reshape(n, steps).sum(axis=1) if n else np.array([])
+
+
+def horizon_table(series: list[pd.DataFrame], horizons: tuple[int, ...] = HORIZONS) -> pd.DataFrame:
+    """Per horizon: the pooled standardised returns' excess kurtosis and Hill index (2.5%, and
+    of each tail), and the median over runs of std(perp) / std(index)."""
+    rows = []
+    for h in horizons:
+        pooled, ratios = [], []
+        for ts in series:
+            perp = horizon_returns(mid_prices(ts), h)
+            index = horizon_returns(ts["index"].to_numpy(dtype=float), h)
+            if len(perp) < 3 or not np.std(perp) > 0:
+                continue
+            pooled.append(perp / np.std(perp))
+            if np.std(index) > 0:
+                ratios.append(float(np.std(perp) / np.std(index)))
+        if not pooled:
+            continue
+        r = np.concatenate(pooled)
+        rows.append(
+            {
+                "horizon (s)": h,
+                "runs": len(pooled),
+                "returns": len(r),
+                "excess kurtosis": excess_kurtosis(r),
+                "Hill 2.5%": hill_tail_index(r, 0.025),
+                "Hill 2.5% down": hill_tail_index(r, 0.025, tail="negative"),
+                "Hill 2.5% up": hill_tail_index(r, 0.025, tail="positive"),
+                "std perp / std index": float(np.median(ratios)) if ratios else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def load_series(directory: Path) -> list[pd.DataFrame]:
+    """Every kept time series under ``directory/runs/<i>/``, in run order."""
+    paths = sorted(
+        (directory / "runs").glob("*/timeseries.parquet"), key=lambda p: int(p.parent.name)
+    )
+    if not paths:
+        raise ValueError(
+            f"{str(directory)!r} holds no kept time series (runs/<i>/timeseries.parquet); "
+            "run the experiment with --keep-series"
+        )
+    return [pd.read_parquet(p) for p in paths]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--horizon", type=int, action="append", help="seconds (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        series = load_series(args.directory)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    table = horizon_table(series, tuple(args.horizon or HORIZONS))
+    print("\n".join(markdown_table(table)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
