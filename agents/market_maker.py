@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from agents.trader import Trader
+from model.orderbook import TimeInForce
 
 HALF_SPREAD_BPS = 1.0  # calm half-spread
 LEVEL_STEP_BPS = 1.5  # distance between ladder levels
@@ -116,7 +117,20 @@ class MarketMaker(Trader):
                     self._amend(c, side, {})
                     continue
                 touch = price * (1.0 + (skew - side * half) / 1e4)  # the whole ladder leans
+                self._pick_off(c, side, touch, lots)
                 self._amend(c, side, self._ladder(c, side, touch, levels, lots))
+
+    def _pick_off(self, c: int, side: int, touch: float, lots: int) -> None:
+        """Take stale orders on the other side that are better than this maker's own touch
+        (an ask left below its new bid when the price moved up), up to one level's size: a
+        maker that only posted would be refused for crossing them, and the book would lag
+        its fair price until someone else took them."""
+        book = self.exchange.books[c]
+        best = book.best_ask() if side > 0 else book.best_bid()
+        limit = self.exchange.to_ticks(c, touch)
+        if best is None or (best > limit if side > 0 else best < limit):
+            return
+        self.exchange.send(self.account, c, side, lots, limit, TimeInForce.IOC)
 
     def _ladder(self, c: int, side: int, touch: float, levels: int, lots: int) -> dict[int, int]:
         """Lots wanted at each tick: the touch, then ``levels - 1`` levels on the maker's own

@@ -53,3 +53,30 @@ def test_100x_fattens_tails_and_clusters_volatility_against_1x_on_paired_seeds(t
     assert (acf[100.0] > acf[1.0]).sum() >= 15
     liquidations = frame.groupby(key)["liquidations_count"].min()
     assert liquidations[1.0] == 0 and liquidations[100.0] > 0
+
+
+def test_liquidations_in_the_book_amplify_the_flash_crash_on_paired_seeds(tmp_path):
+    # the README's amplification table: 20 paired seeds of flash-crash, liquidation orders in
+    # the book against impact-free close-outs at the mark
+    key = "venue.liquidation.impact"
+    frame = sweep(
+        "flash-crash",
+        {key: ["book", "off_book"]},
+        20,
+        tmp_path / "amp",
+        seed=100,
+        workers=2,
+        report=False,
+    )
+    assert (frame["status"] == "ok").all()
+
+    def paired(field):
+        return frame.pivot(index="seed_index", columns=key, values=field)
+
+    for field in ("max_drawdown_pct", "index_drawdown_pct"):
+        table = paired(field)
+        assert (table["book"] > table["off_book"]).mean() >= 0.8, field
+    book = frame[frame[key] == "book"]
+    # the index falls further than the fundamental value, and recovers part of it
+    assert (book["index_overshoot_pct"] > 0).mean() >= 0.8
+    assert (book["index_gap_end_pct"].abs() < book["index_overshoot_pct"]).mean() >= 0.8
