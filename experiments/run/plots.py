@@ -72,9 +72,15 @@ def save_figure(fig: plt.Figure, path: Path) -> Path:
 
 
 def price_plot(result: RunResult, path: Path) -> Path:
-    """Index, mark and last price, with liquidations marked (red long, green short)."""
+    """Fundamental value (when the index is made from spot venues), index, mark and last price,
+    with liquidations marked (red long, green short): the gap between the fundamental value and
+    the index is what forced selling added."""
     ts, ev = result.timeseries, result.events
     fig, ax = plt.subplots(figsize=(10, 4.5))
+    if "fundamental" in ts and not ts["fundamental"].equals(ts["index"]):
+        ax.plot(
+            ts["time"], ts["fundamental"], label="fundamental", color="0.6", lw=1.2, ls="--"
+        )
     ax.plot(ts["time"], ts["index"], label="index", color="black", lw=1.2)
     ax.plot(ts["time"], ts["mark"], label="mark", color="tab:blue", lw=1.0)
     ax.plot(ts["time"], ts["last"], label="last", color="tab:orange", lw=0.7, alpha=0.7)
