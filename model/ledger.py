@@ -288,6 +288,11 @@ class Ledger:
             new = pos + signed_lots
             self.lots[account, contract] = new
             if isolated:
+                # the fee of a closing fill comes out of the pool before what is left of it is
+                # released: charged after a full close it would leave a closed pool below zero,
+                # a deficit the insurance fund would pay
+                self.iso_margin[account, contract] -= fee
+                fee = 0.0
                 self._close_isolated(account, contract, realised, closed / abs(pos), release_margin)
             else:
                 self.wallet[account] += realised

@@ -207,3 +207,20 @@ def test_a_pnl_haircut_moves_the_entry_and_conserves_money(side):
     assert ledger.wallet[fund] == pytest.approx(500.0)
     assert ledger.lots[a, 0] == side * 2_000  # nothing closed
     assert ledger.audit(mark) == []
+
+
+def test_closing_fee_of_an_isolated_position_comes_out_of_its_pool():
+    """A full close pays its fee from the pool before the rest is released: no closed pool is
+    left below zero for the insurance fund to cover (the fee was once charged after release)."""
+    ledger = make()
+    a = ledger.open_account(6_000.0, isolated=True, leverage=10)
+    b = ledger.open_account(100_000.0)
+    ledger.apply_fill(a, 0, 1_000, 60_000.0, 0.0)
+    ledger.apply_fill(b, 0, -1_000, 60_000.0, 0.0)
+    assert ledger.wallet[a] == pytest.approx(0.0)
+    ledger.apply_fill(a, 0, -1_000, 59_000.0, 0.0005)  # −1,000 PnL, 29.5 fee
+    ledger.apply_fill(b, 0, 1_000, 59_000.0, 0.0)
+    assert ledger.iso_margin[a, 0] == 0.0
+    assert ledger.wallet[a] == pytest.approx(6_000.0 - 1_000.0 - 29.5)
+    assert ledger.fees_collected == pytest.approx(29.5)
+    assert ledger.audit(np.array([59_000.0])) == []
