@@ -237,21 +237,23 @@ class Arbitrageur(Trader):
         return max(0, int(cash / price / 1.01 / float(self.ledger.lot[c])))
 
     def _replenish(self) -> None:
-        """New capital while the arbitrageur is at its limit (in capacity or in its spot leg)."""
+        """New capital while the arbitrageur is at its limit: its capacity used up, its margin
+        too thin for another clip, or its spot leg short of coins or cash for one."""
         if self.replenish_rate <= 0 or self.capacity >= MAX_REPLENISH * self.capacity_start:
             return
         mark = self.market_model.mark
         used = float(abs(self.ledger.notional(mark, [self.account])).sum())  # type: ignore[arg-type]
-        spot_short = False
+        margin = self.ledger.available_balance(self.account, mark)
+        short = used >= FULL * self.capacity or margin < CLIP_VALUE / self.leverage
         if self.spot is not None:
             coins = self.spot.coins[self.spot_account]
-            spot_short = bool(
-                float(self.spot.cash[self.spot_account]) < CLIP_VALUE
-                or any(float(coins[c]) * float(mark[c]) < CLIP_VALUE for c in range(len(mark)))
+            short = short or bool(
+                float(self.spot.cash[self.spot_account]) < 2 * CLIP_VALUE
+                or any(float(coins[c]) * float(mark[c]) < 2 * CLIP_VALUE for c in range(len(mark)))
             )
-        if used < FULL * self.capacity and not spot_short:
+        if not short:
             return
-        amount = self.replenish_rate * self.delay
+        amount = self.replenish_rate * max(self.delay, self.market_model.dt)
         self.capacity += amount
         self.ledger.deposit(self.account, amount / self.leverage)
         if self.spot is not None:
@@ -259,5 +261,5 @@ class Arbitrageur(Trader):
             self.spot.deposit(
                 self.spot_account,
                 amount / n,
-                [amount / n / float(mark[c]) for c in range(n)],  # type: ignore[arg-type]
+                [amount / n / float(mark[c]) for c in range(n)],
             )

@@ -80,3 +80,28 @@ def test_liquidations_in_the_book_amplify_the_flash_crash_on_paired_seeds(tmp_pa
     # the index falls further than the fundamental value, and recovers part of it
     assert (book["index_overshoot_pct"] > 0).mean() >= 0.8
     assert (book["index_gap_end_pct"].abs() < book["index_overshoot_pct"]).mean() >= 0.8
+
+
+def test_null_model_returns_are_near_gaussian_at_one_second_and_one_minute(tmp_path):
+    # the README's null model: calm at 1x for an hour, 20 seeds (spec validation, TFG null)
+    from experiments.batch.montecarlo import monte_carlo
+    from experiments.reports.horizons import horizon_table, load_series
+
+    out = tmp_path / "null"
+    frame = monte_carlo(
+        "calm",
+        20,
+        out,
+        overrides={"population.max_leverage": 1.0, "duration": 3600.0},
+        seed=200,
+        workers=2,
+        keep_series=True,
+        report=False,
+    )
+    assert (frame["liquidations_count"] == 0).all() and (frame["adl_count"] == 0).all()
+    assert frame["return_excess_kurtosis"].median() < 1.0
+    assert frame["return_hill_2_5pct"].median() > 5.5
+    table = horizon_table(load_series(out), (1, 60)).set_index("horizon (s)")
+    assert table.loc[60, "excess kurtosis"] < 1.0 and table.loc[60, "Hill 2.5%"] > 5.5
+    # arbitrage ties the perpetual to the index: equal volatility at one minute
+    assert 0.95 <= table.loc[60, "std perp / std index"] <= 1.05

@@ -78,9 +78,7 @@ def price_plot(result: RunResult, path: Path) -> Path:
     ts, ev = result.timeseries, result.events
     fig, ax = plt.subplots(figsize=(10, 4.5))
     if "fundamental" in ts and not ts["fundamental"].equals(ts["index"]):
-        ax.plot(
-            ts["time"], ts["fundamental"], label="fundamental", color="0.6", lw=1.2, ls="--"
-        )
+        ax.plot(ts["time"], ts["fundamental"], label="fundamental", color="0.6", lw=1.2, ls="--")
     ax.plot(ts["time"], ts["index"], label="index", color="black", lw=1.2)
     ax.plot(ts["time"], ts["mark"], label="mark", color="tab:blue", lw=1.0)
     ax.plot(ts["time"], ts["last"], label="last", color="tab:orange", lw=0.7, alpha=0.7)

@@ -108,3 +108,22 @@ def test_off_book_close_outs_take_less_out_of_the_index_than_book_orders():
             liq = events[events["kind"] == "liquidation"]
             assert len(liq) and not (liq["closed_by"] == "book").any()
     assert drawdown["book"] > drawdown["off_book"]
+
+
+def test_the_basis_converges_after_a_crash_as_arbitrage_capital_arrives():
+    """oct-10-2025 has one thinly capitalised arbitrageur: the crash uses up its margin and the
+    perpetual falls far below the index; capital arriving at ``replenish_rate`` brings it back."""
+
+    def gap_at_end(rate):
+        model = CascadeModel(
+            load_scenario("oct-10-2025", {"population.arbitrage.replenish_rate": rate})
+        )
+        model.run()
+        ts = model.datacollector.get_model_vars_dataframe()
+        gap = (ts["last"] / ts["index"] - 1.0).abs()
+        return float(gap.iloc[-60:].mean()), float(gap.max())
+
+    stuck, worst = gap_at_end(0.0)
+    recovering, _ = gap_at_end(20_000.0)
+    assert worst > 0.005  # the crash opens a wide basis
+    assert recovering < 0.5 * stuck
