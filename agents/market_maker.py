@@ -117,17 +117,18 @@ class MarketMaker(Trader):
                     self._amend(c, side, {})
                     continue
                 touch = price * (1.0 + (skew - side * half) / 1e4)  # the whole ladder leans
-                self._pick_off(c, side, touch, lots)
+                self._pick_off(c, side, centre, lots)
                 self._amend(c, side, self._ladder(c, side, touch, levels, lots))
 
-    def _pick_off(self, c: int, side: int, touch: float, lots: int) -> None:
-        """Take stale orders on the other side that are better than this maker's own touch
-        (an ask left below its new bid when the price moved up), up to one level's size: a
-        maker that only posted would be refused for crossing them, and the book would lag
-        its fair price until someone else took them."""
+    def _pick_off(self, c: int, side: int, centre: float, lots: int) -> None:
+        """Take stale orders on the other side priced through this maker's own centre (an ask
+        left below fair value when the price moved up), up to one level's size: the maker's
+        post-only quotes would be refused for crossing them, and the book would lag its fair
+        price until someone else took them (calm, 1x: std of 60-s perp returns 0.87 of the
+        index's without it)."""
         book = self.exchange.books[c]
         best = book.best_ask() if side > 0 else book.best_bid()
-        limit = self.exchange.to_ticks(c, touch)
+        limit = self.exchange.to_ticks(c, centre)
         if best is None or (best > limit if side > 0 else best < limit):
             return
         self.exchange.send(self.account, c, side, lots, limit, TimeInForce.IOC)
