@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from agents.quoting import Ladder, amend
 from agents.trader import Trader
 from model.orderbook import TimeInForce
 
@@ -31,8 +32,6 @@ STRESS_MARGIN_USAGE = 0.6
 INVENTORY_LIMIT_VALUE = 3_000_000.0  # USDT of inventory at which quotes lean SKEW_BPS
 SKEW_BPS = 20.0  # a maker full of inventory prices it well away: absorbing flow moves prices
 MAX_HALF_SPREAD_BPS = 50.0  # before the stress multiple: a maker still quotes within ~1.5% of fair
-GRID_LOG_STEP = math.log1p(LEVEL_STEP_BPS / 1e4)
-SIZE_TOLERANCE = 0.1  # a resting level within ±10% of the wanted size is left alone
 
 
 class MarketMaker(Trader):
@@ -52,9 +51,9 @@ class MarketMaker(Trader):
         self.jitter = float(model.rng.uniform(0.8, 1.2))
         # where this maker's deep levels sit on the log-price grid (makers do not share levels)
         self.grid_phase = float(model.rng.uniform(0.0, 1.0))
+        self.ladder = Ladder(LEVEL_STEP_BPS, self.grid_phase)
         # resting orders by contract and side: tick -> order id
         self.resting: list[dict[int, dict[int, int]]] = [{1: {}, -1: {}} for _ in range(n)]
-        self._grid_cache: dict[tuple[int, int, int, int], list[int]] = {}
         self._lot = self.ledger.lot.tolist()
 
     def observe(self, mids: np.ndarray, dt: float) -> None:
@@ -135,49 +134,17 @@ class MarketMaker(Trader):
 
     def _ladder(self, c: int, side: int, touch: float, levels: int, lots: int) -> dict[int, int]:
         """Lots wanted at each tick: the touch, then ``levels - 1`` levels on the maker's own
-        grid (LEVEL_STEP_BPS apart in log price, offset by its phase) at least half a step
-        behind the touch. A grid fixed in price, unlike levels fixed relative to ``fair``, does
-        not move when ``fair`` moves a little, so most deep orders stay (and keep their place in
-        the queue) from one step to the next."""
+        grid (`agents.quoting.Ladder`), so most deep orders stay, and keep their place in the
+        queue, from one step to the next."""
         to_ticks = self.exchange.to_ticks
-        position = math.log(touch) / GRID_LOG_STEP + self.grid_phase
-        first = math.floor(position - 0.5) if side > 0 else math.ceil(position + 0.5)
-        key = (c, side, first, levels)
-        deep = self._grid_cache.get(key)
-        if deep is None:  # the grid moves rarely: its ticks are worked out once per position
-            phase = self.grid_phase
-            deep = [
-                to_ticks(c, math.exp((first - side * k - phase) * GRID_LOG_STEP))
-                for k in range(levels - 1)
-            ]
-            if len(self._grid_cache) > 64:
-                self._grid_cache.clear()
-            self._grid_cache[key] = deep
-        wanted = {to_ticks(c, touch): lots}
-        for tick in deep:
-            wanted.setdefault(tick, lots)
-        return wanted
+        return self.ladder.wanted(c, side, touch, levels, lots, lambda p: to_ticks(c, p))
 
     def _amend(self, c: int, side: int, wanted: dict[int, int]) -> None:
-        """Send only the messages that turn the resting ladder into ``wanted`` (tick → lots):
-        an order at a wanted tick stays while its size is within SIZE_TOLERANCE, is shrunk in
-        place when too large (keeping its priority, as venues allow), and is cancelled and
-        re-sent when too small (an increase loses priority on a real venue too)."""
-        book = self.exchange.books[c]
-        resting = self.resting[c][side]
-        for tick, order_id in list(resting.items()):
-            order = book.get(order_id)
-            if order is None:  # filled, or cancelled by the exchange (liquidation)
-                del resting[tick]
-                continue
-            want = wanted.get(tick, 0)
-            if order.qty < want * (1.0 - SIZE_TOLERANCE) or want == 0:
-                book.cancel(order_id)
-                del resting[tick]
-            elif order.qty > want * (1.0 + SIZE_TOLERANCE):
-                book.reduce(order, want)
-        for tick, want in wanted.items():
-            if tick not in resting:
-                order_id = self.exchange.post(self.account, c, side, want, tick)
-                if order_id:
-                    resting[tick] = order_id
+        """Send only the messages that turn the resting ladder into ``wanted``
+        (`agents.quoting.amend`)."""
+        post = self.exchange.post
+
+        def quote(tick: int, lots: int) -> int:
+            return post(self.account, c, side, lots, tick)
+
+        amend(self.exchange.books[c], self.resting[c][side], wanted, quote)
