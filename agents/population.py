@@ -29,6 +29,7 @@ from agents.noise import NoiseTrader, draw_actions
 from agents.spot_maker import SpotMaker
 from agents.spot_trader import NOISE_MAX_OFFSET_BPS, NOISE_ORDER_VALUE, SpotTrader
 from agents.strategies import target_leverage
+from model import pools
 from model.events import EventLog
 from model.scenario import Scenario
 
@@ -356,11 +357,7 @@ class Population:
         lev = target_leverage(
             crowd.strategy[slots], price, value, trend, cap, st.value_aggression, st.trend_scale
         )
-        equity = (
-            ledger.wallet[accounts]
-            + ledger.iso_margin[accounts].sum(axis=1)
-            + ledger.upnl(m.mark, accounts).sum(axis=1)
-        )
+        equity = pools.account_equities(ledger, accounts, m.mark)
         lot = ledger.lot[home]
         target = np.trunc(lev * np.maximum(equity, 0.0) / price / lot).astype(np.int64)
         held = ledger.lots[accounts, home]
@@ -370,10 +367,10 @@ class Population:
             if abs(want - have) < st.min_trade * max(abs(want), abs(have)):
                 continue
             c = int(home[i])
-            cap_lots = self.model.exchange.to_lots(
-                c, ledger.tiers[c].max_notional(trader.leverage) * 0.999 / float(price[i])
-            )
-            want = max(-cap_lots, min(cap_lots, want))
+            most = ledger.tiers[c].max_notional(trader.leverage)
+            if math.isfinite(most):  # a table whose last tier allows this leverage has no cap
+                cap_lots = self.model.exchange.to_lots(c, most * 0.999 / float(price[i]))
+                want = max(-cap_lots, min(cap_lots, want))
             if want == have:
                 continue
             side = 1 if want > have else -1

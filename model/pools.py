@@ -101,11 +101,16 @@ def pool_state(
     return float(p.cross_equity[0]), float(p.cross_maintenance[0])
 
 
+def account_equities(ledger: Ledger, accounts: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """Wallet, isolated margins and every position's UPNL of each account: what it could pay
+    if it closed everything at the mark (an insurance fund's equity, a value fund's size)."""
+    upnl = ledger.upnl(mark, accounts)
+    return ledger.wallet[accounts] + ledger.iso_margin[accounts].sum(axis=1) + upnl.sum(axis=1)
+
+
 def account_equity(ledger: Ledger, account: int, mark: np.ndarray) -> float:
-    """Wallet, isolated margins and every position's UPNL of one account (an insurance fund's
-    equity: what it could pay if it closed everything at the mark)."""
-    upnl = ledger.upnl(mark, np.array([account]))
-    return float(ledger.wallet[account] + ledger.iso_margin[account].sum() + upnl.sum())
+    """`account_equities` of one account."""
+    return float(account_equities(ledger, np.array([account]), mark)[0])
 
 
 def pool_cash(ledger: Ledger, accounts: np.ndarray, contract: int) -> np.ndarray:

@@ -126,3 +126,16 @@ def test_new_entrants_take_the_places_of_liquidated_traders(build, desk_for, rat
     assert pop.crowd.capital[gone.slot] > 0
     others = [t for t in pop.leveraged[1:] if t.position(0) != 0]
     assert len(others) == 4  # nobody else was replaced
+
+
+def test_value_funds_trade_under_a_tier_table_without_a_notional_cap(build, desk_for):
+    """Hyperliquid's table allows low leverage at any notional (max_notional is inf): the
+    target is then capped by leverage alone, not refused as an infinite size."""
+    model = build("calm", {**ONE_FUND, "venue": "hyperliquid"}, bare=True)
+    assert model.ledger.tiers[0].max_notional(5.0) == float("inf")
+    desk = desk_for(model)
+    model.fundamental[:] = 63_000.0
+    desk.quote(59_995.0, 60_005.0)
+    desk.set_mark(60_000.0)
+    model.population._rebalance(np.array([60_000.0]))
+    assert model.population.leveraged[0].position(0) > 0
