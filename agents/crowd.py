@@ -25,6 +25,7 @@ class Crowd:
         strategy: HOLD, VALUE or TREND.
         value_bias: log offset of a value fund's estimate from the fundamental value.
         capital: what the trader (or its latest entrant) brought.
+        stopped: its stop-loss has fired (a holder who left).
     """
 
     def __init__(self, n: int) -> None:
@@ -36,6 +37,7 @@ class Crowd:
         self.strategy = np.zeros(n, dtype=np.int8)
         self.value_bias = np.zeros(n)
         self.capital = np.zeros(n)
+        self.stopped = np.zeros(n, dtype=bool)
         self.accounts = np.zeros(n, dtype=np.int64)
         self.home = np.zeros(n, dtype=np.int64)
 

@@ -66,7 +66,6 @@ class LeveragedTrader(Trader):
         self.reserve = reserve
         self.stop_loss_pct = stop_loss_pct
         self.entered = False
-        self.stopped = False
 
     # ---- state kept in the crowd's arrays --------------------------------------------------
     @property
@@ -86,6 +85,15 @@ class LeveragedTrader(Trader):
     @stop_price.setter
     def stop_price(self, value: float) -> None:
         self.crowd.stop[self.slot] = value
+
+    @property
+    def stopped(self) -> bool:
+        """Its stop-loss has fired."""
+        return bool(self.crowd.stopped[self.slot])
+
+    @stopped.setter
+    def stopped(self, value: bool) -> None:
+        self.crowd.stopped[self.slot] = value
 
     @property
     def topup(self) -> bool:
@@ -156,6 +164,7 @@ class LeveragedTrader(Trader):
         self.reserve = capital * d.reserve_pct if self.topup else 0.0
         self.ledger.deposit(self.account, capital - self.reserve)
         self.capital = capital
+        self.crowd.capital[self.slot] = capital
         self.stopped = False
         self.stop_price = math.nan
         self.side = side

@@ -421,8 +421,7 @@ class Population:
         accounts = crowd.accounts
         flat = ~(ledger.lots[accounts] != 0).any(axis=1)
         wealth = ledger.wallet[accounts] + ledger.iso_margin[accounts].sum(axis=1)
-        stopped = np.array([t_.stopped for t_ in self.leveraged])
-        gone = flat & ((wealth < BUST_SHARE * crowd.capital) | stopped)
+        gone = flat & ((wealth < BUST_SHARE * crowd.capital) | crowd.stopped)
         places = np.flatnonzero(gone)
         if not places.size:
             return
@@ -432,7 +431,6 @@ class Population:
             trader = self.leveraged[i]
             capital = float(_lognormal(m.rng, pop.capital.median, pop.capital.sigma, 1)[0])
             trader.rejoin(capital, 1 if m.rng.random() < pop.long_bias else -1)
-            crowd.capital[i] = capital
             self.entrants += 1
 
     def after_liquidations(self, t: float, events: EventLog, since: int) -> None:
