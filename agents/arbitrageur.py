@@ -148,18 +148,18 @@ class Arbitrageur(Trader):
         spot_lots = round(abs(gap) * lot / spot.lot[c])
         if side > 0:
             spot_lots = min(spot_lots, int(float(spot.coins[self.spot_account, c]) / spot.lot[c]))
-        limit = index * (1.0 - side * self.edge / 2)
-        if spot_lots <= 0:
+        self._spot_leg(c, quote[0], side, spot_lots, index * (1.0 - side * self.edge / 2))
+
+    def _spot_leg(self, c: int, venue: int, side: int, spot_lots: int, limit: float) -> None:
+        """The spot side of a ``side`` perpetual trade (the other way, immediate-or-cancel at
+        ``limit``), counted as hedged for what fills."""
+        spot = self.spot
+        if spot is None or spot_lots <= 0:
             return
         result = spot.send(
-            self.spot_account,
-            c,
-            quote[0],
-            -side,
-            spot_lots,
-            max(1, round(limit / spot.tick[c])),
-            TimeInForce.IOC,
+            self.spot_account, c, venue, -side, spot_lots, spot.to_ticks(c, limit), TimeInForce.IOC
         )
+        lot = float(self.ledger.lot[c])
         self.hedged[c] += side * round(int(result.filled_qty) * spot.lot[c] / lot)
 
     def _quote(self, c: int, index: float) -> None:
@@ -206,21 +206,9 @@ class Arbitrageur(Trader):
         filled = int(result.filled_qty)
         if not filled or self.spot is None or venue < 0:
             return
-        spot = self.spot
-        spot_lots = round(filled * float(self.ledger.lot[c]) / spot.lot[c])
-        limit = spot_price * (1.0 - side * self.edge / 2)  # buying perp: sell spot no lower
-        if spot_lots > 0:
-            result = spot.send(
-                self.spot_account,
-                c,
-                venue,
-                -side,
-                spot_lots,
-                max(1, round(limit / spot.tick[c])),
-                TimeInForce.IOC,
-            )
-            lot = float(self.ledger.lot[c])
-            self.hedged[c] += side * round(int(result.filled_qty) * spot.lot[c] / lot)
+        spot_lots = round(filled * float(self.ledger.lot[c]) / self.spot.lot[c])
+        # buying the perpetual: sell spot no lower than half the edge under the price seen
+        self._spot_leg(c, venue, side, spot_lots, spot_price * (1.0 - side * self.edge / 2))
 
     def _coins_for(self, c: int) -> int:
         """Perpetual lots the coins held can hedge (the spot leg sells coins)."""

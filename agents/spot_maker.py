@@ -11,6 +11,7 @@ stop selling at their coins.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import mesa
@@ -73,7 +74,7 @@ class SpotMaker(mesa.Agent):
     def quote(self, fundamental: float) -> None:
         """Bring both sides of the ladder to where they should be around ``fundamental``."""
         spot, c, v = self.spot, self.contract, self.venue
-        tick, lot = spot.tick[c], spot.lot[c]
+        lot = spot.lot[c]
         inventory = self.inventory(fundamental)
         lean = -SKEW_BPS * max(-2.0, min(2.0, inventory / (INVENTORY_LIMIT_VALUE * self.depth)))
         centre = fundamental * (1.0 + lean / 1e4)
@@ -83,9 +84,7 @@ class SpotMaker(mesa.Agent):
         coins = float(spot.coins[self.spot_account, c])
         book = spot.books[c][v]
 
-        def to_ticks(price: float) -> int:
-            return max(1, round(price / tick))
-
+        to_ticks = partial(spot.to_ticks, c)
         for side in (1, -1):
             # a maker bids only with the cash it has and offers only the coins it holds
             room = cash / centre if side > 0 else coins

@@ -78,7 +78,7 @@ class SpotTrader(mesa.Agent):
             venue,
             side,
             lots,
-            max(1, round(price / spot.tick[contract])),
+            spot.to_ticks(contract, price),
             TimeInForce.GTC,
         )
 
@@ -106,7 +106,7 @@ class SpotTrader(mesa.Agent):
                 venue,
                 side,
                 lots,
-                max(1, round(limit / spot.tick[contract])),
+                spot.to_ticks(contract, limit),
                 TimeInForce.IOC,
             )
 

@@ -92,6 +92,10 @@ class SpotMarkets:
                 cash[fill.maker_owner] += value
         return result
 
+    def to_ticks(self, contract: int, price: float) -> int:
+        """A USDT price as whole ticks of the underlying's spot books (at least one)."""
+        return max(1, round(price / self.tick[contract]))
+
     def post(self, account: int, contract: int, venue: int, side: int, lots: int, tick: int) -> int:
         """Rest a post-only quote; its order id, 0 if it would take liquidity."""
         return self.books[contract][venue].post(account, side, lots, tick)
