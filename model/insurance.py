@@ -58,7 +58,6 @@ class InsuranceFunds:
             a: deque([(0.0, initial)]) for a in self.unique_accounts
         }
         self.min_balance = self.total_balance()
-        self.outside: int | None = None  # set by the engine in the impact-free ablation
 
     # ---- state --------------------------------------------------------------------------------
     def account_of(self, contract: int) -> int:
@@ -125,8 +124,16 @@ class InsuranceFunds:
         return take, reason
 
     # ---- each step ----------------------------------------------------------------------------
-    def offload(self, t: float, exchange: Exchange, events: EventLog, mark: np.ndarray) -> None:
-        """Sell ``offload_fraction`` of every holding into the book, no worse than the fund's own
+    def offload(
+        self,
+        t: float,
+        exchange: Exchange,
+        events: EventLog,
+        mark: np.ndarray,
+        outside: int | None = None,
+    ) -> None:
+        """Sell ``offload_fraction`` of every holding into the book (or, with ``outside``, the
+        impact-free ablation's outside party, at the mark), no worse than the fund's own
         bankruptcy price: the fund never sells itself below zero. When the book is beyond that
         price the holding stays, and once the fund's equity on the mark is negative the engine
         deleverages it (`LiquidationEngine.settle`)."""
@@ -139,7 +146,7 @@ class InsuranceFunds:
                 )
                 before = float(ledger.wallet[account])
                 close = close_at_bankruptcy(
-                    exchange, account, c, lots, TimeInForce.IOC, mark, self.outside
+                    exchange, account, c, lots, TimeInForce.IOC, mark, outside
                 )
                 if close.lots:
                     log_closeout(

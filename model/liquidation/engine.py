@@ -88,7 +88,6 @@ class LiquidationEngine:
         self.outside: int | None = None
         if self.rules.impact == "off_book":
             self.outside = self.ledger.open_account(0.0, system=True)
-        funds.outside = self.outside
 
     # ---- the step --------------------------------------------------------------------------
     def run(
@@ -116,7 +115,7 @@ class LiquidationEngine:
     def settle(self, t: float, mark: np.ndarray, prev_index: np.ndarray | None = None) -> None:
         """After liquidations: offload fund holdings, keep funds solvent, settle deficits."""
         now = Moment(t, mark, mark if prev_index is None else prev_index)
-        self.funds.offload(t, self.exchange, self.events, mark)
+        self.funds.offload(t, self.exchange, self.events, mark, self.outside)
         self._keep_funds_solvent(now)
         self.bad_debt += self.funds.cover_deficits(t, self.events)
         self.funds.record(t)
