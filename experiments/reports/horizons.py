@@ -21,15 +21,10 @@ import numpy as np
 import pandas as pd
 
 from experiments.reports.distributions import markdown_table
+from experiments.run.metrics import perp_mid
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index, log_returns
 
 HORIZONS = (1, 60)
-
-
-def mid_prices(timeseries: pd.DataFrame) -> np.ndarray:
-    """The perpetual's mid, else its last trade, per step."""
-    mid = (timeseries["best_bid"] + timeseries["best_ask"]) / 2.0
-    return mid.fillna(timeseries["last"]).to_numpy(dtype=float)
 
 
 def horizon_returns(prices: np.ndarray, steps: int) -> np.ndarray:
@@ -46,7 +41,7 @@ def horizon_table(series: list[pd.DataFrame], horizons: tuple[int, ...] = HORIZO
     for h in horizons:
         pooled, ratios = [], []
         for ts in series:
-            perp = horizon_returns(mid_prices(ts), h)
+            perp = horizon_returns(perp_mid(ts).to_numpy(dtype=float), h)
             index = horizon_returns(ts["index"].to_numpy(dtype=float), h)
             if len(perp) < 3 or not np.std(perp) > 0:
                 continue

@@ -223,13 +223,17 @@ def index_feedback(timeseries: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def perp_mid(timeseries: pd.DataFrame) -> pd.Series:
+    """The perpetual's mid per step, else its last trade (one side of the book empty)."""
+    return ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).fillna(timeseries["last"])
+
+
 def basis_recovery_seconds(timeseries: pd.DataFrame, shock_end: float | None) -> float:
     """Seconds from ``shock_end`` until the perpetual's mid (else last) is back within 0.5% of
     the index; 0 if it was within then, NaN with no shock or if it never comes back."""
     if shock_end is None or not len(timeseries):
         return float("nan")
-    mid = ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).fillna(timeseries["last"])
-    gap = (mid / timeseries["index"] - 1.0).abs()
+    gap = (perp_mid(timeseries) / timeseries["index"] - 1.0).abs()
     after = timeseries["time"] >= shock_end
     inside = after & (gap < BASIS_BAND)
     if not inside.any():
