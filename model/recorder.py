@@ -121,7 +121,7 @@ class Recorder:
             row[key["fundamental"]] = float(m.fundamental[c])
             row[key["index"]] = float(m.index_price[c])
             if m.spot is not None:
-                for v, price in enumerate(m.spot.prices(c)):
+                for v, price in enumerate(m.index_sources[c]):
                     row[key[f"spot{v}"]] = np.nan if price is None else price
                     row[key[f"spot{v}_weight"]] = float(m.index_weights[c, v])
             row[key["mark"]] = float(m.mark[c])

@@ -124,6 +124,8 @@ class CascadeModel(mesa.Model):
         self.prev_index = initial.copy()
         self.spot: SpotMarkets | None = None
         self.index_weights = np.zeros((self.n_contracts, 0))
+        # each index source's price at the last publication (None: the venue had none)
+        self.index_sources: list[list[float | None]] = [[] for _ in range(self.n_contracts)]
         if idx.mode == "spot":
             self.spot = SpotMarkets(
                 [c.tick_size for c in scenario.contracts],
@@ -208,8 +210,9 @@ class CascadeModel(mesa.Model):
         band = self.config.spot.outlier_pct / 100.0
         index = self.index_price.copy()
         for c in range(self.n_contracts):
+            self.index_sources[c] = self.spot.prices(c)
             index[c], used = composite_index(
-                self.spot.prices(c), self._spot_weights, float(index[c]), band
+                self.index_sources[c], self._spot_weights, float(index[c]), band
             )
             self.index_weights[c] = used
         self.index_price = index
