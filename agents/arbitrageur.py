@@ -9,7 +9,9 @@ liquidation that knocks the perpetual down is bought by arbitrageurs, who pass t
 spot, and the index falls with the perpetual: the channel of the feedback loop from the
 derivative to the price that marks it. Between looks it keeps standing quotes on the perpetual
 at the index ± its edge (amended only when they move), so a liquidation order that arrives
-between two looks finds its bid; what fills is hedged on spot at the next look. When the basis
+between two looks finds its bid; what fills is hedged on spot at the next look, at the spot
+price there is then. The standing quotes are a short ladder, one clip at each multiple of the edge,
+because the wider the basis the more an arbitrageur will take. When the basis
 is back inside a quarter of the edge it unwinds the pair.
 
 Its position is bounded by its capacity (USDT of perpetual notional) and its spot leg by the
@@ -24,11 +26,13 @@ index stands in for the spot quotes.
 
 from __future__ import annotations
 
+from agents.quoting import amend
 from agents.trader import Trader
 from model.orderbook import TimeInForce
 from model.spot import SpotMarkets
 
-CLIP_VALUE = 200_000.0  # USDT per trade
+CLIP_VALUE = 200_000.0  # USDT per trade, and per level of the standing quotes
+QUOTE_LEVELS = 4  # standing quotes at 1, 2, ... QUOTE_LEVELS times the edge from the index
 FULL = 0.95  # share of capacity in use at which new capital starts to arrive
 MAX_REPLENISH = 10.0  # capacity never grows beyond this multiple of the starting one
 
@@ -77,7 +81,8 @@ class Arbitrageur(Trader):
         self.next_look = float(model.rng.uniform(0.0, delay)) if delay > 0 else 0.0
         n = model.n_contracts
         self.hedged = [0] * n  # perpetual lots whose spot leg is in place
-        self.quotes: list[dict[int, int]] = [{1: 0, -1: 0} for _ in range(n)]  # side -> id
+        # resting quotes by contract and side: tick -> order id
+        self.quotes: list[dict[int, dict[int, int]]] = [{1: {}, -1: {}} for _ in range(n)]
 
     # ---- the step ------------------------------------------------------------------------------
     def act(self, t: float, index: list[float]) -> None:
@@ -148,7 +153,9 @@ class Arbitrageur(Trader):
         spot_lots = round(abs(gap) * lot / spot.lot[c])
         if side > 0:
             spot_lots = min(spot_lots, int(float(spot.coins[self.spot_account, c]) / spot.lot[c]))
-        self._spot_leg(c, quote[0], side, spot_lots, index * (1.0 - side * self.edge / 2))
+        # at the spot price there is now, not the index of the last look: in a fast market a
+        # leg limited off a stale price never fills, and the unhedged position stops the quotes
+        self._spot_leg(c, quote[0], side, spot_lots, quote[1] * (1.0 - side * self.edge / 2))
 
     def _spot_leg(self, c: int, venue: int, side: int, spot_lots: int, limit: float) -> None:
         """The spot side of a ``side`` perpetual trade (the other way, immediate-or-cancel at
@@ -163,26 +170,35 @@ class Arbitrageur(Trader):
         self.hedged[c] += side * round(int(result.filled_qty) * spot.lot[c] / lot)
 
     def _quote(self, c: int, index: float) -> None:
-        """Standing quotes at the index ± the edge, within capacity and the spot leg's limits;
-        an order already where it should be keeps its place in the queue."""
-        book = self.exchange.books[c]
+        """Standing quotes on a short ladder, one clip at each multiple of the edge from the
+        index (QUOTE_LEVELS deep: the wider the basis, the more an arbitrageur will take), within
+        capacity and the spot leg's limits; a level already where it should be keeps its place
+        in the queue."""
         held = self.position(c)
         lot_value = float(self.ledger.lot[c]) * index
         clip = self.exchange.to_lots(c, CLIP_VALUE / index)
+        to_ticks = self.exchange.to_ticks
         for side in (1, -1):
             room = int((self.capacity - side * held * lot_value) / lot_value)
             hedge = self._coins_for(c) if side > 0 else self._cash_for(c, index)
-            lots = max(0, min(clip, room, hedge - max(0, side * (held - self.hedged[c]))))
-            ticks = self.exchange.to_ticks(c, index * (1.0 - side * self.edge))
-            order_id = self.quotes[c][side]
-            order = book.get(order_id) if order_id else None
-            if order is not None and order.price == ticks and order.qty * 2 >= lots > 0:
-                continue
-            if order is not None:
-                book.cancel(order_id)
-            self.quotes[c][side] = (
-                self.exchange.post(self.account, c, side, lots, ticks) if lots else 0
-            )
+            budget = max(0, min(room, hedge - max(0, side * (held - self.hedged[c]))))
+            wanted: dict[int, int] = {}
+            for k in range(1, QUOTE_LEVELS + 1):
+                lots = min(clip, budget)
+                if lots <= 0:
+                    break
+                tick = max(1, to_ticks(c, index * (1.0 - side * k * self.edge)))
+                wanted[tick] = wanted.get(tick, 0) + lots
+                budget -= lots
+            amend(self.exchange.books[c], self.quotes[c][side], wanted, self._poster(c, side))
+
+    def _poster(self, c: int, side: int):  # type: ignore[no-untyped-def]
+        post, account = self.exchange.post, self.account
+
+        def quote(tick: int, lots: int) -> int:
+            return post(account, c, side, lots, tick)
+
+        return quote
 
     def _pair(
         self,

@@ -3,7 +3,7 @@ their capacity and coins, at their reaction delay; new capital arrives while the
 
 import pytest
 
-from agents.arbitrageur import CLIP_VALUE
+from agents.arbitrageur import CLIP_VALUE, QUOTE_LEVELS
 from model.orderbook import TimeInForce
 
 INDEX = 60_000.0  # the calm preset's initial index
@@ -32,10 +32,15 @@ def spot_model(build, desk_for, **overrides):
     )
 
 
-def standing(desk, arb):
-    """The arbitrageur's resting orders: exactly one standing quote a side, at index ± edge."""
+def standing(desk, arb, index=INDEX):
+    """The arbitrageur's resting orders: a ladder of QUOTE_LEVELS standing quotes a side, one
+    at each multiple of the edge from the index; returns the innermost bid and ask."""
     ladder = desk.ladder(arb.account)
-    assert [len(ladder[1]), len(ladder[-1])] == [1, 1]
+    assert [len(ladder[1]), len(ladder[-1])] == [QUOTE_LEVELS, QUOTE_LEVELS]
+    for side in (1, -1):
+        offsets = [(price / index - 1.0) * 1e4 for price, _ in ladder[side]]
+        wanted = [-side * k * EDGE for k in range(1, QUOTE_LEVELS + 1)]
+        assert offsets == pytest.approx(wanted, abs=0.02)
     return ladder[1][0], ladder[-1][0]
 
 
@@ -90,6 +95,25 @@ def test_a_liquidation_between_looks_fills_the_standing_bid_and_is_hedged_on_spo
         if arb.hedged[0] >= arb.position(0):
             break
     assert arb.hedged[0] == arb.position(0)  # fully hedged within a few looks
+
+
+def test_the_spot_leg_follows_a_fast_market_below_the_last_index(build, desk_for):
+    # in a crash the index of the last look is already above every spot bid: the hedge sells at
+    # the spot price there is, so the selling reaches spot (a leg limited off the stale index
+    # never filled, and the unhedged position then shrank the standing bids to nothing)
+    model, arb, desk = spot_model(build, desk_for)
+    spot = model.spot
+    now = INDEX * 0.997  # spot has fallen 30 bp since the index was published
+    for maker in model.population.spot_makers:
+        maker.quote(now)
+    arb.act(10.0, [INDEX])
+    (_, lots), _ = standing(desk, arb)
+    model.exchange.market(desk.account, 0, -1, lots, check_margin=False)
+    assert arb.position(0) == lots and arb.hedged[0] == 0
+    coins = float(spot.coins[arb.spot_account, 0])
+    arb.act(11.0, [INDEX])
+    assert arb.hedged[0] > 0
+    assert float(spot.coins[arb.spot_account, 0]) < coins
 
 
 def test_arbitrageur_unwinds_only_once_the_basis_has_closed(build, desk_for):
