@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 NOISE_RATE = 0.05  # actions per second per noise trader
 MOMENTUM_RATE = 0.03
 MOMENTUM_LOOKBACK = 30.0  # seconds
-ENTRY_DISPERSION = 0.01  # log-std of starting entry prices around the initial price
 CARRY_TRADERS = 10
 FAIR_BASIS_HALFLIFE = 30.0  # seconds: makers lean on the persistent basis, not on single prints
 # seconds: half-life of the pull of makers' basis back to zero. Faster than the tracking, so the
@@ -151,16 +150,19 @@ class Population:
         the run starts, as on a real venue)."""
         rng = model.rng
         ledger = model.ledger
+        pop = scenario.population
         wanted = []
         holders = [t for t in self.leveraged if self.crowd.strategy[t.slot] == HOLD]
         for trader in holders:
             for c in trader.contracts:
                 price = scenario.contracts[c].initial_price
                 # nobody starts the run already in liquidation: an adverse entry costs at most
-                # half of the gap between initial and maintenance margin
-                mmr = ledger.tiers[c].tier_for(0.0).mmr
-                worst = 0.5 * max(0.0, 1.0 / trader.leverage - mmr)
-                move = float(np.expm1(rng.normal(0.0, ENTRY_DISPERSION)))
+                # ``entry_room`` of the gap between initial and maintenance margin
+                # the maintenance rate of the tier the position will sit in
+                size = trader.target_lots(c, price) * float(ledger.lot[c]) * price
+                mmr = float(ledger.tiers[c].maintenance_margin(size)) / size if size else 0.0
+                worst = pop.entry_room * max(0.0, 1.0 / trader.leverage - mmr)
+                move = float(np.expm1(rng.normal(0.0, pop.entry_dispersion)))
                 entry = price * (1.0 + (min(move, worst) if trader.side > 0 else max(move, -worst)))
                 lots = trader.target_lots(c, entry)
                 if lots:

@@ -226,6 +226,20 @@ class Population(_Strict):
     herding: Herding = Herding()
     arbitrage: Arbitrage = Arbitrage()
     strategies: Strategies = Strategies()
+    entry_dispersion: float = Field(
+        0.01,
+        ge=0.0,
+        le=0.5,
+        description="log-std of holders' starting entry prices around the initial price (open "
+        "interest built up before the run, at the prices of the weeks before)",
+    )
+    entry_room: float = Field(
+        0.5,
+        ge=0.0,
+        lt=1.0,
+        description="share of the gap between initial and maintenance margin that an adverse "
+        "starting entry may use at most (1 would start a trader in liquidation)",
+    )
     entry_rate: float = Field(
         0.0,
         ge=0.0,

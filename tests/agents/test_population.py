@@ -58,3 +58,34 @@ def test_nobody_starts_the_run_in_liquidation_even_at_100x(name):
         model = CascadeModel(scenario, rng=np.random.SeedSequence(seed))
         assert not model.risk.any_breach, seed
         assert np.all(model.risk.cross_equity[~model.ledger.system] > 0), seed
+
+
+@pytest.mark.parametrize("room", [0.5, 0.95])
+def test_starting_entries_spread_as_asked_and_use_at_most_their_room(room):
+    # open interest built up in the weeks before the run: entries spread around the initial
+    # price, an adverse one never past ``entry_room`` of the gap to maintenance margin
+    scenario = load_scenario(
+        "calm",
+        {
+            **SMALL,
+            "population.leveraged": 200,
+            "population.whales": 0,
+            "population.leverage.median": 20.0,
+            "population.leverage.sigma": 0.0,
+            "population.entry_dispersion": 0.05,
+            "population.entry_room": room,
+        },
+    )
+    model = CascadeModel(scenario, rng=np.random.SeedSequence(3))
+    ledger, price = model.ledger, scenario.contracts[0].initial_price
+    mmr = ledger.tiers[0].tier_for(0.0).mmr
+    adverse = []
+    for trader in model.population.leveraged:
+        side = 1 if ledger.lots[trader.account, 0] > 0 else -1
+        entry = float(ledger.entry[trader.account, 0])
+        adverse.append(side * (entry - price) / price)  # > 0: the price is already against it
+    gap = 1.0 / 20.0 - mmr
+    assert max(adverse) <= room * gap + 1e-9
+    assert max(adverse) >= 0.9 * room * gap  # a 5% spread reaches the limit at 20x
+    assert np.std(adverse) > 0.02
+    assert not model.risk.any_breach
