@@ -6,9 +6,11 @@ deviation first, so a calm seed and a wild one count alike). The perpetual's and
 returns are compared at each horizon: in a calm market arbitrage should make their standard
 deviations about equal (spec validation, "Feedback").
 
-    python -m experiments.reports.horizons DIR [--horizon 1 --horizon 60]
+    python -m experiments.reports.horizons DIR [--horizon 1 --horizon 60] [--by KEY]
 
-DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``.
+DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``. With
+``--by KEY`` (a swept setting, e.g. ``population.max_leverage``) the runs are pooled per value of
+that setting: one block of rows per grid point.
 """
 
 from __future__ import annotations
@@ -66,11 +68,15 @@ def horizon_table(series: list[pd.DataFrame], horizons: tuple[int, ...] = HORIZO
     return pd.DataFrame(rows)
 
 
-def load_series(directory: Path) -> list[pd.DataFrame]:
-    """Every kept time series under ``directory/runs/<i>/``, in run order."""
+def load_series(directory: Path, runs: list[int] | None = None) -> list[pd.DataFrame]:
+    """Every kept time series under ``directory/runs/<i>/`` (or those of ``runs``), in run
+    order."""
     paths = sorted(
         (directory / "runs").glob("*/timeseries.parquet"), key=lambda p: int(p.parent.name)
     )
+    if runs is not None:
+        wanted = set(runs)
+        paths = [p for p in paths if int(p.parent.name) in wanted]
     if not paths:
         raise ValueError(
             f"{str(directory)!r} holds no kept time series (runs/<i>/timeseries.parquet); "
@@ -79,17 +85,39 @@ def load_series(directory: Path) -> list[pd.DataFrame]:
     return [pd.read_parquet(p) for p in paths]
 
 
+def grouped_table(directory: Path, by: str, horizons: tuple[int, ...] = HORIZONS) -> pd.DataFrame:
+    """`horizon_table` per value of the swept setting ``by``, read from the experiment's table
+    (``sweep.parquet``), with the setting as the first column."""
+    table = directory / "sweep.parquet"
+    if not table.exists():
+        raise ValueError(f"{str(directory)!r} is not a sweep (no sweep.parquet) to group by {by!r}")
+    runs = pd.read_parquet(table)
+    if by not in runs.columns:
+        grid = [c for c in runs.columns if "." in c]
+        raise ValueError(f"{by!r} is not a column of sweep.parquet; swept settings: {grid}")
+    blocks = []
+    for value, group in runs.groupby(by, sort=True):
+        block = horizon_table(load_series(directory, group["run"].tolist()), horizons)
+        block.insert(0, by, value)
+        blocks.append(block)
+    return pd.concat(blocks, ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--horizon", type=int, action="append", help="seconds (repeatable)")
+    parser.add_argument("--by", help="pool per value of this swept setting (a sweep directory)")
     args = parser.parse_args(argv)
+    horizons = tuple(args.horizon or HORIZONS)
     try:
-        series = load_series(args.directory)
+        if args.by:
+            table = grouped_table(args.directory, args.by, horizons)
+        else:
+            table = horizon_table(load_series(args.directory), horizons)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    table = horizon_table(series, tuple(args.horizon or HORIZONS))
     print("\n".join(markdown_table(table)))
     return 0
 

@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.reports.horizons import horizon_returns, horizon_table, load_series, main
+from experiments.reports.horizons import (
+    grouped_table,
+    horizon_returns,
+    horizon_table,
+    load_series,
+    main,
+)
 
 
 def series(seed, perp_scale=1.0, n=4000):
@@ -42,3 +48,30 @@ def test_missing_series_is_one_clear_error(tmp_path, capsys):
         load_series(tmp_path)
     assert main([str(tmp_path)]) == 2
     assert "--keep-series" in capsys.readouterr().err
+
+
+def fake_sweep(tmp_path, scales):
+    """A sweep directory: one kept series per run, the swept value in sweep.parquet."""
+    rows = []
+    for run, scale in enumerate(scales):
+        path = tmp_path / "runs" / str(run)
+        path.mkdir(parents=True)
+        series(run, perp_scale=scale).to_parquet(path / "timeseries.parquet")
+        rows.append({"run": run, "noise.scale": scale})
+    pd.DataFrame(rows).to_parquet(tmp_path / "sweep.parquet")
+    return tmp_path
+
+
+def test_by_pools_each_grid_point_on_its_own(tmp_path, capsys):
+    # two grid points: the perp's own noise is 1x or 300x the index's step; pooled together the
+    # ratio would be neither, pooled per point each shows its own
+    directory = fake_sweep(tmp_path, [1.0, 300.0] * 3)
+    table = grouped_table(directory, "noise.scale", (60,))
+    assert table["noise.scale"].tolist() == [1.0, 300.0]
+    assert table["runs"].tolist() == [3, 3]
+    quiet, loud = table["std perp / std index"].tolist()
+    assert quiet == pytest.approx(1.0, abs=0.02) and loud > 1.5
+    assert main([str(directory), "--by", "noise.scale", "--horizon", "60"]) == 0
+    assert "noise.scale" in capsys.readouterr().out
+    assert main([str(directory), "--by", "nope"]) == 2
+    assert "swept settings" in capsys.readouterr().err
