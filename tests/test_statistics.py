@@ -86,6 +86,11 @@ def test_liquidations_in_the_book_amplify_the_flash_crash_on_paired_seeds(tmp_pa
     # the index falls further than the fundamental value, and recovers part of it
     assert (book["index_overshoot_pct"] > 0).mean() >= 0.8
     assert (book["index_gap_end_pct"].abs() < book["index_overshoot_pct"]).mean() >= 0.8
+    # most liquidated notional fills in the book on Binance rules (issue 10's target)
+    assert book["liquidations_book_share"].median() >= 0.5
+    # impact-free close-outs raise the one-second Hill index (the spec's ablation)
+    hill = paired("return_hill_2_5pct")
+    assert (hill["off_book"] > hill["book"]).mean() >= 0.8
 
 
 def test_null_model_returns_are_near_gaussian_at_one_second_and_one_minute(tmp_path):
