@@ -15,6 +15,7 @@ SIZE_TOLERANCE), so resting levels keep their queue priority the way they would 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -57,6 +58,7 @@ class MarketMaker(Trader):
             {1: Quotes(self.account, 1), -1: Quotes(self.account, -1)} for _ in range(n)
         ]
         self._lot = self.ledger.lot.tolist()
+        self._to_ticks = [partial(self.exchange.to_ticks, c) for c in range(n)]
 
     def observe(self, mids: np.ndarray, dt: float) -> None:
         """Update realised volatility from this step's reference prices (the mark: a maker
@@ -138,8 +140,7 @@ class MarketMaker(Trader):
         """Ticks wanted: the touch, then ``levels - 1`` levels on the maker's own grid
         (`agents.quoting.Ladder`), so most deep orders stay, and keep their place in the
         queue, from one step to the next."""
-        to_ticks = self.exchange.to_ticks
-        return self.ladder.wanted(c, side, touch, levels, lambda p: to_ticks(c, p))
+        return self.ladder.wanted(c, side, touch, levels, self._to_ticks[c])
 
     def _amend(self, c: int, side: int, ticks: list[int], lots: int) -> None:
         """Send only the messages that turn the resting ladder into ``lots`` at each of

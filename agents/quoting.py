@@ -120,8 +120,9 @@ class Quotes:
         other ticks are cancelled and missing ticks posted (post-only), in the order of
         ``ticks``; a post that would take liquidity is refused and tried again next time."""
         resting = self.resting
+        edits = book.edit_counts(self.side)
         if (
-            book.edits(self.owner, self.side) == self._seen
+            edits.get(self.owner, 0) == self._seen
             and self._low >= lots * (1.0 - SIZE_TOLERANCE)
             and self._high <= lots * (1.0 + SIZE_TOLERANCE)
         ):
@@ -134,14 +135,15 @@ class Quotes:
         else:
             low, high = self._check(book, set(ticks), lots)
         post, owner, side = book.post, self.owner, self.side
+        posted = False
         for tick in ticks:
             if tick not in resting:
                 order_id = post(owner, side, lots, tick)
                 if order_id:
                     resting[tick] = order_id
-                    low, high = min(low, lots), max(high, lots)
-        self._low, self._high = low, high
-        self._seen = book.edits(self.owner, self.side)
+                    posted = True
+        self._low, self._high = (min(low, lots), max(high, lots)) if posted else (low, high)
+        self._seen = edits.get(owner, 0)
 
     def _check(self, book: OrderBook, wanted: set[int], lots: int) -> tuple[float, int]:
         """Look at every resting order: forget those gone, cancel those unwanted or too small,

@@ -492,7 +492,11 @@ class OrderBook:
         """How many times the owner's resting orders on one side were filled, cancelled or
         shrunk so far: a quoter that finds the count where it left it knows its orders stand as
         it left them, without looking at each."""
-        return (self._bids if side > 0 else self._asks).edits.get(owner, 0)
+        return self.edit_counts(side).get(owner, 0)
+
+    def edit_counts(self, side: int) -> dict[int, int]:
+        """`edits` of every owner on one side: the live dict, owner → count (read only)."""
+        return self._bids.edits if side > 0 else self._asks.edits
 
     def orders_of(self, owner: int) -> list[int]:
         """Ids of an owner's resting orders, oldest first."""
