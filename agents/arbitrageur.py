@@ -108,7 +108,7 @@ class Arbitrageur(Trader):
         tick = self.exchange.contracts[c].tick_size
         bid, ask = book.best_bid(), book.best_ask()
         held = self.position(c)
-        lot_value = float(self.ledger.lot[c]) * index
+        lot_value = self.ledger.lot.item(c) * index
         room = max(0, int((self.capacity - abs(held) * lot_value) / lot_value))
         clip = self.exchange.to_lots(c, CLIP_VALUE / index)
         sell_spot = self._spot_quote(c, -1, index)  # richest spot bid
@@ -149,10 +149,10 @@ class Arbitrageur(Trader):
         if quote is None:
             return
         spot = self.spot
-        lot = float(self.ledger.lot[c])
+        lot = self.ledger.lot.item(c)
         spot_lots = round(abs(gap) * lot / spot.lot[c])
         if side > 0:
-            spot_lots = min(spot_lots, int(float(spot.coins[self.spot_account, c]) / spot.lot[c]))
+            spot_lots = min(spot_lots, int(spot.coins.item(self.spot_account, c) / spot.lot[c]))
         # at the spot price there is now, not the index of the last look: in a fast market a
         # leg limited off a stale price never fills, and the unhedged position stops the quotes
         self._spot_leg(c, quote[0], side, spot_lots, quote[1] * (1.0 - side * self.edge / 2))
@@ -166,7 +166,7 @@ class Arbitrageur(Trader):
         result = spot.send(
             self.spot_account, c, venue, -side, spot_lots, spot.to_ticks(c, limit), TimeInForce.IOC
         )
-        lot = float(self.ledger.lot[c])
+        lot = self.ledger.lot.item(c)
         self.hedged[c] += side * round(int(result.filled_qty) * spot.lot[c] / lot)
 
     def _quote(self, c: int, index: float) -> None:
@@ -175,7 +175,7 @@ class Arbitrageur(Trader):
         capacity and the spot leg's limits; a level already where it should be keeps its place
         in the queue."""
         held = self.position(c)
-        lot_value = float(self.ledger.lot[c]) * index
+        lot_value = self.ledger.lot.item(c) * index
         clip = self.exchange.to_lots(c, CLIP_VALUE / index)
         to_ticks = self.exchange.to_ticks
         for side in (1, -1):
@@ -222,7 +222,7 @@ class Arbitrageur(Trader):
         filled = int(result.filled_qty)
         if not filled or self.spot is None or venue < 0:
             return
-        spot_lots = round(filled * float(self.ledger.lot[c]) / self.spot.lot[c])
+        spot_lots = round(filled * self.ledger.lot.item(c) / self.spot.lot[c])
         # buying the perpetual: sell spot no lower than half the edge under the price seen
         self._spot_leg(c, venue, side, spot_lots, spot_price * (1.0 - side * self.edge / 2))
 
@@ -230,15 +230,28 @@ class Arbitrageur(Trader):
         """Perpetual lots the coins held can hedge (the spot leg sells coins)."""
         if self.spot is None:
             return 1 << 40
-        coins = float(self.spot.coins[self.spot_account, c])
-        return max(0, int(coins / float(self.ledger.lot[c])))
+        coins = self.spot.coins.item(self.spot_account, c)
+        return max(0, int(coins / self.ledger.lot.item(c)))
 
     def _cash_for(self, c: int, price: float) -> int:
         """Perpetual lots the cash held can hedge (the spot leg buys coins)."""
         if self.spot is None:
             return 1 << 40
-        cash = float(self.spot.cash[self.spot_account])
-        return max(0, int(cash / price / 1.01 / float(self.ledger.lot[c])))
+        cash = self.spot.cash.item(self.spot_account)
+        return max(0, int(cash / price / 1.01 / self.ledger.lot.item(c)))
+
+    def _gross_notional(self, prices: list[float]) -> float:
+        """Absolute notional of the perpetual positions at ``prices``: `Ledger.notional` of
+        this account, summed in contract order in plain floats (the order NumPy's sum of a
+        few numbers uses; it sums eight or more pairwise, so those go through it)."""
+        lots, lot = self.ledger.lots[self.account].tolist(), self.ledger.lot.tolist()
+        if len(lots) >= 8:
+            mark = self.market_model.mark
+            return float(abs(self.ledger.notional(mark, [self.account])).sum())  # type: ignore[arg-type]
+        total = 0.0
+        for q, size, price in zip(lots, lot, prices, strict=True):
+            total += abs(q * size) * price
+        return total
 
     def _replenish(self) -> None:
         """New capital while the arbitrageur is at its limit: its capacity used up, its margin
@@ -246,14 +259,15 @@ class Arbitrageur(Trader):
         if self.replenish_rate <= 0 or self.capacity >= MAX_REPLENISH * self.capacity_start:
             return
         mark = self.market_model.mark
-        used = float(abs(self.ledger.notional(mark, [self.account])).sum())  # type: ignore[arg-type]
+        prices = mark.tolist()
+        used = self._gross_notional(prices)
         margin = self.ledger.available_balance(self.account, mark)
         short = used >= FULL * self.capacity or margin < CLIP_VALUE / self.leverage
         if self.spot is not None:
-            coins = self.spot.coins[self.spot_account]
+            coins = self.spot.coins[self.spot_account].tolist()
             short = short or bool(
-                float(self.spot.cash[self.spot_account]) < 2 * CLIP_VALUE
-                or any(float(coins[c]) * float(mark[c]) < 2 * CLIP_VALUE for c in range(len(mark)))
+                self.spot.cash.item(self.spot_account) < 2 * CLIP_VALUE
+                or any(coins[c] * prices[c] < 2 * CLIP_VALUE for c in range(len(prices)))
             )
         if not short:
             return

@@ -15,10 +15,11 @@ SIZE_TOLERANCE), so resting levels keep their queue priority the way they would 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
-from agents.quoting import Ladder, amend
+from agents.quoting import Ladder, Quotes
 from agents.trader import Trader
 from model.orderbook import TimeInForce
 
@@ -52,9 +53,12 @@ class MarketMaker(Trader):
         # where this maker's deep levels sit on the log-price grid (makers do not share levels)
         self.grid_phase = float(model.rng.uniform(0.0, 1.0))
         self.ladder = Ladder(LEVEL_STEP_BPS, self.grid_phase)
-        # resting orders by contract and side: tick -> order id
-        self.resting: list[dict[int, dict[int, int]]] = [{1: {}, -1: {}} for _ in range(n)]
+        # resting orders by contract and side
+        self.resting: list[dict[int, Quotes]] = [
+            {1: Quotes(self.account, 1), -1: Quotes(self.account, -1)} for _ in range(n)
+        ]
         self._lot = self.ledger.lot.tolist()
+        self._to_ticks = [partial(self.exchange.to_ticks, c) for c in range(n)]
 
     def observe(self, mids: np.ndarray, dt: float) -> None:
         """Update realised volatility from this step's reference prices (the mark: a maker
@@ -113,11 +117,11 @@ class MarketMaker(Trader):
             for side in order:
                 if lots <= 0 or (usage > 0.9 and long_short == side):
                     # at the margin limit: only quote the side that reduces inventory
-                    self._amend(c, side, {})
+                    self.resting[c][side].cancel_all(self.exchange.books[c])
                     continue
                 touch = price * (1.0 + (skew - side * half) / 1e4)  # the whole ladder leans
                 self._pick_off(c, side, centre, lots)
-                self._amend(c, side, self._ladder(c, side, touch, levels, lots))
+                self._amend(c, side, self._ladder(c, side, touch, levels), lots)
 
     def _pick_off(self, c: int, side: int, centre: float, lots: int) -> None:
         """Take stale orders on the other side priced through this maker's own centre (an ask
@@ -132,19 +136,14 @@ class MarketMaker(Trader):
             return
         self.exchange.send(self.account, c, side, lots, limit, TimeInForce.IOC)
 
-    def _ladder(self, c: int, side: int, touch: float, levels: int, lots: int) -> dict[int, int]:
-        """Lots wanted at each tick: the touch, then ``levels - 1`` levels on the maker's own
-        grid (`agents.quoting.Ladder`), so most deep orders stay, and keep their place in the
+    def _ladder(self, c: int, side: int, touch: float, levels: int) -> list[int]:
+        """Ticks wanted: the touch, then ``levels - 1`` levels on the maker's own grid
+        (`agents.quoting.Ladder`), so most deep orders stay, and keep their place in the
         queue, from one step to the next."""
-        to_ticks = self.exchange.to_ticks
-        return self.ladder.wanted(c, side, touch, levels, lots, lambda p: to_ticks(c, p))
+        return self.ladder.wanted(c, side, touch, levels, self._to_ticks[c])
 
-    def _amend(self, c: int, side: int, wanted: dict[int, int]) -> None:
-        """Send only the messages that turn the resting ladder into ``wanted``
-        (`agents.quoting.amend`)."""
-        post = self.exchange.post
-
-        def quote(tick: int, lots: int) -> int:
-            return post(self.account, c, side, lots, tick)
-
-        amend(self.exchange.books[c], self.resting[c][side], wanted, quote)
+    def _amend(self, c: int, side: int, ticks: list[int], lots: int) -> None:
+        """Send only the messages that turn the resting ladder into ``lots`` at each of
+        ``ticks`` (`agents.quoting.Quotes.amend`, post-only quotes on the contract's book: they
+        cannot trade on entry, so `Exchange.post` has nothing to check or settle)."""
+        self.resting[c][side].amend(self.exchange.books[c], ticks, lots)

@@ -59,7 +59,7 @@ class NoiseTrader(Trader):
         side = 1 if action.buy else -1
         lots = self.exchange.to_lots(c, action.value / mid)
         held = self.position(c)
-        if held and abs(held) * self.ledger.lot[c] * mid > 10 * ORDER_VALUE:
+        if held and abs(held) * self.ledger.lot.item(c) * mid > 10 * ORDER_VALUE:
             side = -1 if held > 0 else 1  # keep inventories bounded
         if roll < CANCEL_SHARE + MARKET_SHARE:
             self.market(c, side, lots)

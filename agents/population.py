@@ -459,7 +459,7 @@ def _poisson_pick(rng: np.random.Generator, traders: list, p: float) -> list:  #
         return []
     p = min(1.0, p)
     if n <= SMALL_CROWD:
-        return [traders[i] for i in np.flatnonzero(rng.random(n) < p).tolist()]
+        return [traders[i] for i in (rng.random(n) < p).nonzero()[0].tolist()]
     k = int(rng.binomial(n, p))
     if k == 0:
         return []

@@ -4,8 +4,8 @@ A ladder is a touch that follows the quoter's fair price and deeper levels on th
 grid, fixed in log price (LEVEL_STEP_BPS apart, offset by a per-quoter phase, so quoters do not
 share levels). A grid fixed in price, unlike levels fixed relative to the fair price, does not
 move when the fair price moves a little, so most deep orders stay, and keep their place in the
-queue, from one step to the next. `amend` sends only the messages that turn the resting ladder
-into the wanted one.
+queue, from one step to the next. `Quotes.amend` sends only the messages that turn the resting
+ladder into the wanted one.
 """
 
 from __future__ import annotations
@@ -38,27 +38,28 @@ class Ladder:
         side: int,
         touch: float,
         levels: int,
-        lots: int,
         to_ticks: Callable[[float], int],
-    ) -> dict[int, int]:
-        """Lots wanted at each tick: the touch, then ``levels - 1`` levels of the grid at least
-        half a step behind it. ``key`` tells apart the books one quoter quotes on."""
+    ) -> list[int]:
+        """Ticks wanted, in the order they are quoted: the touch, then ``levels - 1`` levels of
+        the grid at least half a step behind it (each tick once). ``key`` tells apart the books
+        one quoter quotes on."""
         position = math.log(touch) / self.log_step + self.phase
         first = math.floor(position - 0.5) if side > 0 else math.ceil(position + 0.5)
         cache_key = (key, side, first, levels)
         deep = self._cache.get(cache_key)
         if deep is None:  # the grid moves rarely: its ticks are worked out once per position
             step, phase = self.log_step, self.phase
-            deep = [
+            ticks = [
                 to_ticks(math.exp((first - side * k - phase) * step)) for k in range(levels - 1)
             ]
+            deep = list(dict.fromkeys(ticks))
             if len(self._cache) > GRID_CACHE:
                 self._cache.clear()
             self._cache[cache_key] = deep
-        wanted = {to_ticks(touch): lots}
-        for tick in deep:
-            wanted.setdefault(tick, lots)
-        return wanted
+        top = to_ticks(touch)
+        if top in deep:
+            return [top, *(tick for tick in deep if tick != top)]
+        return [top, *deep]
 
 
 def amend(
@@ -68,10 +69,11 @@ def amend(
     post: Callable[[int, int], int],
 ) -> None:
     """Send only the messages that turn the resting ladder (tick → order id) into ``wanted``
-    (tick → lots): an order at a wanted tick stays while its size is within SIZE_TOLERANCE, is
-    shrunk in place when too large (keeping its priority, as venues allow), and is cancelled and
-    re-sent when too small (an increase loses priority on a real venue too). ``post(tick, lots)``
-    rests a quote and returns its id (0 if it would take liquidity)."""
+    (tick → lots), for ladders whose levels differ in size (`Quotes` keeps ladders of one size
+    per level with fewer looks): an order at a wanted tick stays while its size is within
+    SIZE_TOLERANCE, is shrunk in place when too large (keeping its priority, as venues allow),
+    and is cancelled and re-sent when too small (an increase loses priority on a real venue
+    too). ``post(tick, lots)`` rests a quote and returns its id (0 if it would take liquidity)."""
     for tick, order_id in list(resting.items()):
         order = book.get(order_id)
         if order is None:  # filled, or cancelled by the exchange (liquidation)
@@ -88,3 +90,81 @@ def amend(
             order_id = post(tick, want)
             if order_id:
                 resting[tick] = order_id
+
+
+class Quotes:
+    """One side of a quoter's ladder on one book: its resting orders (tick → order id).
+
+    Args:
+        owner: the quoter's account on that book.
+        side: +1 bids, −1 asks.
+    """
+
+    __slots__ = ("_high", "_low", "_seen", "owner", "resting", "side")
+
+    def __init__(self, owner: int, side: int) -> None:
+        self.owner = owner
+        self.side = side
+        self.resting: dict[int, int] = {}
+        # the book's count of edits to these orders when this ladder last left them, and
+        # bounds on their sizes: while both hold, the orders stand as this ladder left them
+        self._seen = -1
+        self._low = math.inf
+        self._high = 0
+
+    def amend(self, book: OrderBook, ticks: list[int], lots: int) -> None:
+        """Send only the messages that turn the resting ladder into ``lots`` at each of
+        ``ticks``: an order at a wanted tick stays while its size is within SIZE_TOLERANCE, is
+        shrunk in place when too large (keeping its priority, as venues allow), and is cancelled
+        and re-sent when too small (an increase loses priority on a real venue too); orders at
+        other ticks are cancelled and missing ticks posted (post-only), in the order of
+        ``ticks``; a post that would take liquidity is refused and tried again next time."""
+        resting = self.resting
+        edits = book.edit_counts(self.side)
+        if (
+            edits.get(self.owner, 0) == self._seen
+            and self._low >= lots * (1.0 - SIZE_TOLERANCE)
+            and self._high <= lots * (1.0 + SIZE_TOLERANCE)
+        ):
+            # nobody touched the orders since the last amend and every size is within
+            # tolerance: only the ticks that left or joined the ladder need a message
+            wanted = set(ticks)
+            for tick in [tick for tick in resting if tick not in wanted]:
+                book.cancel(resting.pop(tick))
+            low, high = self._low, self._high
+        else:
+            low, high = self._check(book, set(ticks), lots)
+        post, owner, side = book.post, self.owner, self.side
+        posted = False
+        for tick in ticks:
+            if tick not in resting:
+                order_id = post(owner, side, lots, tick)
+                if order_id:
+                    resting[tick] = order_id
+                    posted = True
+        self._low, self._high = (min(low, lots), max(high, lots)) if posted else (low, high)
+        self._seen = edits.get(owner, 0)
+
+    def _check(self, book: OrderBook, wanted: set[int], lots: int) -> tuple[float, int]:
+        """Look at every resting order: forget those gone, cancel those unwanted or too small,
+        shrink those too large; the bounds of the sizes left."""
+        resting = self.resting
+        low, high = math.inf, 0
+        for tick, order_id in list(resting.items()):
+            order = book.get(order_id)
+            if order is None:  # filled, or cancelled by the exchange (liquidation)
+                del resting[tick]
+                continue
+            want = lots if tick in wanted else 0
+            if order.qty < want * (1.0 - SIZE_TOLERANCE) or want == 0:
+                book.cancel(order_id)
+                del resting[tick]
+                continue
+            if order.qty > want * (1.0 + SIZE_TOLERANCE):
+                book.reduce(order, want)
+            low, high = min(low, order.qty), max(high, order.qty)
+        return low, high
+
+    def cancel_all(self, book: OrderBook) -> None:
+        """Cancel every resting order of this side."""
+        self.amend(book, [], 0)

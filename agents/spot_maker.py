@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from agents.quoting import Ladder, amend
+from agents.quoting import Ladder, Quotes
 from model.spot import SpotMarkets
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class SpotMaker(mesa.Agent):
         self.spot_account = spot.open_account(capital, coins)
         self.coins_start = coins[contract]
         self.ladder = Ladder(LEVEL_STEP_BPS, float(model.rng.uniform(0.0, 1.0)))
-        self.resting: dict[int, dict[int, int]] = {1: {}, -1: {}}
+        self.resting = {side: Quotes(self.spot_account, side) for side in (1, -1)}
         self.jitter = float(model.rng.uniform(0.8, 1.2))
 
     def inventory(self, price: float) -> float:
@@ -89,16 +89,8 @@ class SpotMaker(mesa.Agent):
             # a maker bids only with the cash it has and offers only the coins it holds
             room = cash / centre if side > 0 else coins
             if room < lots * lot * LEVELS:
-                amend(book, self.resting[side], {}, _no_post)
+                self.resting[side].cancel_all(book)
                 continue
             touch = centre * (1.0 - side * half / 1e4)
-            wanted = self.ladder.wanted(0, side, touch, LEVELS, lots, to_ticks)
-
-            def post(at: int, qty: int, side: int = side) -> int:
-                return spot.post(self.spot_account, c, v, side, qty, at)
-
-            amend(book, self.resting[side], wanted, post)
-
-
-def _no_post(tick: int, lots: int) -> int:
-    return 0
+            ticks = self.ladder.wanted(0, side, touch, LEVELS, to_ticks)
+            self.resting[side].amend(book, ticks, lots)

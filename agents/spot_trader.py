@@ -116,5 +116,5 @@ class SpotTrader(mesa.Agent):
             return False
         qty = lots * self.spot.lot[contract]
         if side > 0:
-            return bool(self.spot.cash[self.spot_account] >= qty * price * 1.01)
-        return bool(self.spot.coins[self.spot_account, contract] >= qty)
+            return self.spot.cash.item(self.spot_account) >= qty * price * 1.01
+        return self.spot.coins.item(self.spot_account, contract) >= qty

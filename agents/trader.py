@@ -38,7 +38,7 @@ class Trader(CellAgent):
     # ---- state -----------------------------------------------------------------------------
     def position(self, contract: int = 0) -> int:
         """Signed position in lots."""
-        return int(self.ledger.lots[self.account, contract])
+        return self.ledger.lots.item(self.account, contract)
 
     def has_position(self) -> bool:
         """True while the trader holds a position on any contract."""

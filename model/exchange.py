@@ -231,8 +231,10 @@ class Exchange:
         if check_margin and not reduce_only and not post_only:
             ref = price if price is not None else _reference_ticks(book, side)
             if ref is not None:
+                # `price_of` without its checks: ``ref`` is a tick of this book
+                price_usdt = float(ref * self._tick_size[contract])
                 reason = self.ledger.check_initial_margin(
-                    account, contract, side * lots, self.price_of(contract, ref), self.mark
+                    account, contract, side * lots, price_usdt, self.mark
                 )
                 if reason:
                     return OrderResult.rejected(lots, reason)

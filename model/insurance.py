@@ -172,11 +172,16 @@ class InsuranceFunds:
         """
         ledger = self.ledger
         bad = 0.0
-        flat = ~(ledger.lots != 0).any(axis=1) & ~ledger.system
-        for account in np.flatnonzero(flat & (ledger.wallet < 0)):
-            bad += self._cover(t, events, int(account), None, 0)
-        for account, c in np.argwhere((ledger.lots == 0) & (ledger.iso_margin < 0)):
-            bad += self._cover(t, events, int(account), int(c), int(c))
+        # most steps leave no balance below zero: the searches run only when some is
+        negative = ledger.wallet < 0
+        if np.logical_or.reduce(negative):
+            flat = ~(ledger.lots != 0).any(axis=1) & ~ledger.system
+            for account in np.flatnonzero(flat & negative):
+                bad += self._cover(t, events, int(account), None, 0)
+        negative = ledger.iso_margin < 0
+        if np.logical_or.reduce(negative, axis=None):
+            for account, c in np.argwhere((ledger.lots == 0) & negative):
+                bad += self._cover(t, events, int(account), int(c), int(c))
         for fund in self.unique_accounts:  # a fund that had to sell at a loss beyond its balance
             if ledger.wallet[fund] < 0:
                 debt = ledger.write_off(fund)

@@ -21,6 +21,7 @@ import math
 from bisect import bisect_left, insort
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,9 +48,10 @@ class OrderStatus(Enum):
     REJECTED = "rejected"  # FOK not fillable, post-only would take, reduce-only would increase
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One match between a resting (maker) order and an incoming (taker) order."""
+class Fill(NamedTuple):
+    """One match between a resting (maker) order and an incoming (taker) order (a named
+    tuple: immutable, and several times cheaper to build than a frozen dataclass, which sets
+    each field through ``object.__setattr__``; every fill builds one)."""
 
     maker_owner: int
     taker_owner: int
@@ -106,13 +108,15 @@ class _Side:
     lots, and the ticks of the non-empty levels in ascending order (so the best bid is the
     last tick and the best ask the first, and a level that empties leaves nothing behind)."""
 
-    __slots__ = ("buy", "levels", "size", "ticks")
+    __slots__ = ("buy", "edits", "levels", "size", "ticks")
 
     def __init__(self, buy: bool) -> None:
         self.buy = buy
         self.levels: dict[int, dict[int, Order]] = {}
         self.size: dict[int, int] = {}
         self.ticks: list[int] = []
+        # per owner, how many times one of its resting orders was filled, cancelled or shrunk
+        self.edits: dict[int, int] = {}
 
     def best(self) -> int | None:
         """Best tick, or None when the side is empty."""
@@ -358,6 +362,7 @@ class OrderBook:
         fills = result.fills
         levels, sizes, ticks = opposite.levels, opposite.size, opposite.ticks
         resting = self._orders
+        edits = opposite.edits
         buy = side > 0
         while qty and ticks:
             tick = ticks[0] if buy else ticks[-1]
@@ -367,6 +372,7 @@ class OrderBook:
             size = sizes[tick]
             while qty and orders:
                 maker = next(iter(orders.values()))
+                edits[maker.owner] = edits.get(maker.owner, 0) + 1
                 if maker.owner == owner:  # expire the maker; the level is tidied below
                     del orders[maker.order_id]
                     size -= maker.qty
@@ -415,6 +421,7 @@ class OrderBook:
         book = self._bids if order.side > 0 else self._asks
         price = order.price
         level = book.levels[price]
+        book.edits[order.owner] = book.edits.get(order.owner, 0) + 1
         del level[order.order_id]
         if level:
             book.size[price] -= order.qty
@@ -442,6 +449,8 @@ class OrderBook:
         book = self._bids if order.side > 0 else self._asks
         price = order.price
         level = book.levels[price]
+        owner = order.owner
+        book.edits[owner] = book.edits.get(owner, 0) + 1
         del level[order_id]
         if level:
             book.size[price] -= order.qty
@@ -449,10 +458,10 @@ class OrderBook:
             del book.levels[price], book.size[price]
             ticks = book.ticks
             del ticks[bisect_left(ticks, price)]
-        mine = self._by_owner[order.owner]
+        mine = self._by_owner[owner]
         del mine[order_id]
         if not mine:
-            del self._by_owner[order.owner]
+            del self._by_owner[owner]
         return True
 
     def cancel_owner(self, owner: int) -> list[int]:
@@ -477,9 +486,20 @@ class OrderBook:
         self.messages += 1
         book = self._bids if order.side > 0 else self._asks
         book.size[order.price] -= order.qty - new_qty
+        book.edits[order.owner] = book.edits.get(order.owner, 0) + 1
         order.qty = new_qty
 
     # ---- queries ---------------------------------------------------------------------------
+    def edits(self, owner: int, side: int) -> int:
+        """How many times the owner's resting orders on one side were filled, cancelled or
+        shrunk so far: a quoter that finds the count where it left it knows its orders stand as
+        it left them, without looking at each."""
+        return self.edit_counts(side).get(owner, 0)
+
+    def edit_counts(self, side: int) -> dict[int, int]:
+        """`edits` of every owner on one side: the live dict, owner → count (read only)."""
+        return self._bids.edits if side > 0 else self._asks.edits
+
     def orders_of(self, owner: int) -> list[int]:
         """Ids of an owner's resting orders, oldest first."""
         return list(self._by_owner.get(owner, ()))

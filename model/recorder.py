@@ -76,14 +76,15 @@ class RowCollector(DataCollector):
     def __init__(self, row: dict[str, Any]) -> None:
         super().__init__(model_reporters={k: partial(_read, key=k) for k in row})
         self._row = row
+        # each column's list, in the row's order: a step appends without looking up names
+        self._appends = [self.model_vars[key].append for key in row]
 
     def collect(self, model: Any) -> None:
         """Append the current row (one value per model reporter)."""
         if hasattr(self, "_collection_steps"):
             self._collection_steps.append(model.time)
-        columns, row = self.model_vars, self._row
-        for key, value in row.items():
-            columns[key].append(value)
+        for append, value in zip(self._appends, self._row.values(), strict=True):
+            append(value)
 
 
 class Recorder:

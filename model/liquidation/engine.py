@@ -349,9 +349,11 @@ class LiquidationEngine:
         `InsuranceFunds.cover_deficits`."""
         ledger, mark = self.ledger, now.mark
         for contract, fund in enumerate(self.funds.accounts):
-            held = int(ledger.lots[fund, contract])
+            held = ledger.lots.item(fund, contract)
+            if held == 0:  # nothing held, nothing to lose (most steps)
+                continue
             equity = self.funds.equity(contract, mark)
-            if held == 0 or equity >= 0:
+            if equity >= 0:
                 continue
             side = 1 if held > 0 else -1
             self._log_shortfall(fund, contract, side, -equity, "fund-insolvent", now)
