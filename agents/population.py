@@ -21,6 +21,7 @@ from agents.carry import LEVERAGE as CARRY_LEVERAGE
 from agents.carry import CarryTrader
 from agents.crowd import HOLD, TREND, VALUE, Crowd
 from agents.flow_shock import FlowTrader
+from agents.hedger import Hedger, open_against_hedgers
 from agents.herding import HerdNetwork
 from agents.leveraged import LeveragedTrader
 from agents.market_maker import MarketMaker
@@ -131,7 +132,9 @@ class Population:
         self.leveraged += self._leveraged(
             model, scenario, pop.whales, self.crowd, pop.leveraged, whales=True
         )
-        self.carry = self._open_positions(model, scenario)
+        self.carry: list[CarryTrader] = []
+        self.hedgers: list[Hedger] = []
+        self._open_positions(model, scenario)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
 
         self.mid_history: deque[np.ndarray] = deque(
@@ -145,10 +148,11 @@ class Population:
         self.basis = np.zeros(n_contracts)
         self.entrants = 0  # new leveraged traders who took a vacated place
 
-    def _open_positions(self, model: CascadeModel, scenario: Scenario) -> list[CarryTrader]:
-        """Put every leveraged trader's starting position in place, off the book, against carry
-        traders who take the crowd's net imbalance at low leverage (open interest exists before
-        the run starts, as on a real venue)."""
+    def _open_positions(self, model: CascadeModel, scenario: Scenario) -> None:
+        """Put every leveraged trader's starting position in place, off the book, against the
+        counterparties the scenario names (``population.counterparties``): ten carry traders
+        who take the crowd's net imbalance at 1x, or many hedgers at low leverage
+        (`agents.hedger`). Open interest exists before the run starts, as on a real venue."""
         rng = model.rng
         ledger = model.ledger
         wanted = []
@@ -165,6 +169,12 @@ class Population:
                 lots = trader.target_lots(c, entry)
                 if lots:
                     wanted.append((trader, c, trader.side * lots, entry))
+        if scenario.population.counterparties == "hedgers":
+            positions = [(t.account, c, lots, entry) for t, c, lots, entry in wanted]
+            self.hedgers = open_against_hedgers(model, positions, scenario.population.hedgers)
+            for trader in holders:
+                trader.opened()
+            return
         carry = [CarryTrader(model, 0.0, leverage=CARRY_LEVERAGE) for _ in range(CARRY_TRADERS)]
         for i, (trader, c, lots, entry) in enumerate(wanted):
             counterparty = carry[i % CARRY_TRADERS]
@@ -181,7 +191,7 @@ class Population:
             ledger.deposit(account, holder.capital)
         for trader in holders:
             trader.opened()
-        return carry
+        self.carry = carry
 
     @staticmethod
     def _leveraged(
