@@ -21,6 +21,7 @@ from agents.carry import LEVERAGE as CARRY_LEVERAGE
 from agents.carry import CarryTrader
 from agents.crowd import HOLD, TREND, VALUE, Crowd
 from agents.flow_shock import FlowTrader
+from agents.hedger import Hedger, open_against_hedgers
 from agents.herding import HerdNetwork
 from agents.leveraged import LeveragedTrader
 from agents.market_maker import MarketMaker
@@ -130,7 +131,9 @@ class Population:
         self.leveraged += self._leveraged(
             model, scenario, pop.whales, self.crowd, pop.leveraged, whales=True
         )
-        self.carry = self._open_positions(model, scenario)
+        self.carry: list[CarryTrader] = []
+        self.hedgers: list[Hedger] = []
+        self._open_positions(model, scenario)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
 
         self.mid_history: deque[np.ndarray] = deque(
@@ -144,10 +147,11 @@ class Population:
         self.basis = np.zeros(n_contracts)
         self.entrants = 0  # new leveraged traders who took a vacated place
 
-    def _open_positions(self, model: CascadeModel, scenario: Scenario) -> list[CarryTrader]:
-        """Put every leveraged trader's starting position in place, off the book, against carry
-        traders who take the crowd's net imbalance at low leverage (open interest exists before
-        the run starts, as on a real venue)."""
+    def _open_positions(self, model: CascadeModel, scenario: Scenario) -> None:
+        """Put every leveraged trader's starting position in place, off the book, against the
+        counterparties the scenario names (``population.counterparties``): ten carry traders
+        who take the crowd's net imbalance at 1x, or many hedgers at low leverage
+        (`agents.hedger`). Open interest exists before the run starts, as on a real venue."""
         rng = model.rng
         ledger = model.ledger
         pop = scenario.population
@@ -157,8 +161,8 @@ class Population:
             for c in trader.contracts:
                 price = scenario.contracts[c].initial_price
                 # nobody starts the run already in liquidation: an adverse entry costs at most
-                # ``entry_room`` of the gap between initial and maintenance margin
-                # the maintenance rate of the tier the position will sit in
+                # ``entry_room`` of the gap between initial and maintenance margin, the latter
+                # at the rate of the tier the position will sit in
                 size = trader.target_lots(c, price) * float(ledger.lot[c]) * price
                 mmr = float(ledger.tiers[c].maintenance_margin(size)) / size if size else 0.0
                 worst = pop.entry_room * max(0.0, 1.0 / trader.leverage - mmr)
@@ -167,6 +171,12 @@ class Population:
                 lots = trader.target_lots(c, entry)
                 if lots:
                     wanted.append((trader, c, trader.side * lots, entry))
+        if scenario.population.counterparties == "hedgers":
+            positions = [(t.account, c, lots, entry) for t, c, lots, entry in wanted]
+            self.hedgers = open_against_hedgers(model, positions, scenario.population.hedgers)
+            for trader in holders:
+                trader.opened()
+            return
         carry = [CarryTrader(model, 0.0, leverage=CARRY_LEVERAGE) for _ in range(CARRY_TRADERS)]
         for i, (trader, c, lots, entry) in enumerate(wanted):
             counterparty = carry[i % CARRY_TRADERS]
@@ -183,7 +193,7 @@ class Population:
             ledger.deposit(account, holder.capital)
         for trader in holders:
             trader.opened()
-        return carry
+        self.carry = carry
 
     @staticmethod
     def _leveraged(

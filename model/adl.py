@@ -113,6 +113,8 @@ class Candidates:
     lots: np.ndarray  # absolute lots held
     ranks: np.ndarray
     upnl: np.ndarray
+    balance: np.ndarray  # margin balance of the pool each position draws on, at the mark
+    leverage: np.ndarray  # position notional at the mark / that balance (inf when ≤ 0)
 
 
 class AutoDeleverager:
@@ -159,7 +161,12 @@ class AutoDeleverager:
             ranks = pnl_pct * ratio
         else:  # pnl, pro_rata and the haircut policies rank by profit
             ranks = upnl
-        return Candidates(accounts, np.abs(lots[accounts]), ranks, upnl)
+        p = pools.pools(ledger, mark, accounts)
+        iso = ledger.isolated[accounts, contract]
+        balance = np.where(iso, p.iso_equity[:, contract], p.cross_equity)
+        positive = np.where(balance > 0, balance, 1.0)
+        leverage = np.where(balance > 0, qty * price / positive, np.inf)
+        return Candidates(accounts, np.abs(lots[accounts]), ranks, upnl, balance, leverage)
 
     def deleverage(
         self,
@@ -189,6 +196,7 @@ class AutoDeleverager:
         qty_lot = float(ledger.lot[contract])
         m = float(mark[contract])
         fund = bool(ledger.system[account])
+        leverage = dict(zip(pool.accounts.tolist(), pool.leverage.tolist(), strict=True))
         for target, take, rank, upnl_per_lot in plan:
             self.exchange.cancel_all(target)
             before = float(ledger.wallet[account])
@@ -213,6 +221,8 @@ class AutoDeleverager:
                 socialised=max(0.0, upnl_per_lot * take),
                 covered=side * qty * (price - m),
                 style_step=f"adl:{self.rules.ranking}:{cause}",
+                counterparty_upnl=upnl_per_lot * take,
+                counterparty_leverage=leverage[target],
             )
             need -= take
         return need
@@ -238,11 +248,7 @@ class AutoDeleverager:
             return max(0.0, amount)
         accounts = pool.accounts[winners]
         profit = pool.upnl[winners]
-        p = pools.pools(self.ledger, mark, accounts)
-        equity = np.where(
-            self.ledger.isolated[accounts, contract], p.iso_equity[:, contract], p.cross_equity
-        )
-        cap = np.minimum(profit, np.maximum(0.0, equity))
+        cap = np.minimum(profit, np.maximum(0.0, pool.balance[winners]))
         take = _water_fill(profit, cap, amount)
         m = float(mark[contract])
         for account, h in zip(accounts, take, strict=True):

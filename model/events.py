@@ -9,7 +9,9 @@ the run (columns in docs/CONTRACTS.md). Kinds:
   (ADL included), or the impact-free ablation closed it at the mark against an outside party);
 * ``takeover``: the insurance fund (or backstop vault) taking a position at the bankruptcy price;
 * ``offload``: the fund selling what it holds into the book;
-* ``adl``: one auto-deleveraging fill against a counterparty, with its rank;
+* ``adl``: one auto-deleveraging fill against a counterparty, with its rank, the counterparty's
+  UPNL on the lots closed and its effective leverage (position notional over the margin
+  balance of its pool, at the mark, before the fill);
 * ``haircut``: a winner's positive PnL taken in cash by a haircut ADL policy (no position closed);
 * ``shortfall``: a loss handed to ADL; ``notional`` is the part the venue could not have covered
   itself (what ADL needs to socialise to keep the venue solvent);
@@ -60,6 +62,8 @@ class Event:
     socialised: float = 0.0  # adl/haircut: winner's profit closed or haircut
     covered: float = 0.0  # adl/haircut: what the winner paid against the mark
     closed_by: str = ""  # liquidation: "book" (its order filled), "fund" (taken over), "outside"
+    counterparty_upnl: float = float("nan")  # adl: the winner's UPNL at the mark on the lots
+    counterparty_leverage: float = float("nan")  # adl: winner's position notional / its pool
 
 
 COLUMNS = [f.name for f in fields(Event)]

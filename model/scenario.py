@@ -208,6 +208,22 @@ class Herding(_Strict):
     rewire: float = Field(0.1, ge=0.0, le=1.0, description="small-world rewiring probability")
 
 
+class Hedgers(_Strict):
+    """Many low-leverage holders of the other side of the leveraged crowd's net position:
+    delta-neutral funds and basis (cash-and-carry) traders, long spot off the venue and short
+    the perpetual (when the crowd is net long). Used with ``population.counterparties =
+    "hedgers"``; their number follows from the crowd's net position and their sizes."""
+
+    notional_median: float = Field(
+        50_000.0, gt=0.0, description="median position notional of one hedger (USDT)"
+    )
+    notional_sigma: float = Field(1.0, ge=0.0, le=3.0, description="log-std of position notional")
+    leverage_median: float = Field(
+        0.3, ge=0.01, le=125.0, description="median effective leverage: notional / equity"
+    )
+    leverage_sigma: float = Field(0.5, ge=0.0, le=3.0, description="log-std of effective leverage")
+
+
 class Population(_Strict):
     """Who trades: counts per kind and the distributions they are drawn from."""
 
@@ -247,6 +263,13 @@ class Population(_Strict):
         description="per second: chance a liquidated or departed leveraged trader's place is "
         "taken by a new entrant (0: nobody replaces them)",
     )
+    counterparties: Literal["carry", "hedgers"] = Field(
+        "carry",
+        description="who holds the other side of the leveraged traders' starting positions: "
+        "carry = ten synthetic carry accounts at 1x; hedgers = many low-leverage hedgers drawn "
+        "from population.hedgers",
+    )
+    hedgers: Hedgers = Hedgers()
 
 
 class InsuranceFund(_Strict):

@@ -241,3 +241,18 @@ def test_minimal_haircuts_the_insolvent_funds_deficit_and_closes_nothing(market)
     assert m.ledger.lots[fund, 0] == 1_000 and m.ledger.lots[winner, 0] == -2_000
     assert m.funds.equity(0, m.mark) == pytest.approx(0.0, abs=1e-6)
     assert m.problems() == []
+
+
+def test_an_adl_fill_records_the_winners_profit_and_effective_leverage(market):
+    """The reconstruction compares the share of ADL'd positions in profit and their median
+    leverage with the event (spec §7): each fill carries the winner's UPNL on the lots closed
+    and its position notional over its margin balance, at the mark, before the fill."""
+    m = market("hyperliquid", fund=1_000.0)
+    _, winner = insolvent_fund(m)  # the winner: 2 BTC isolated short from 59,000 at 10x
+    margin = float(m.ledger.iso_margin[winner, 0])
+    assert margin == pytest.approx(2.0 * 59_000.0 / 10)
+    m.engine.settle(0.0, m.mark, np.array([58_500.0]))
+    (adl,) = m.kinds("adl")
+    assert adl.counterparty_upnl == pytest.approx(1.0 * (59_000.0 - 58_000.0))  # 1 BTC closed
+    balance = margin + 2.0 * (59_000.0 - 58_000.0)  # its isolated pool at the mark
+    assert adl.counterparty_leverage == pytest.approx(2.0 * 58_000.0 / balance)

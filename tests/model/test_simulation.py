@@ -247,3 +247,19 @@ def test_deficits_left_by_panic_closes_are_settled_in_the_same_step():
     model = CascadeModel(scenario, rng=0, audit=True)
     model.run()  # raises InvariantViolation if a closed isolated pool is left below zero
     assert model.population.herd.panicked  # the panic path ran
+
+
+def test_oct_10_adl_reaches_many_low_leverage_hedgers():
+    """The reconstruction's short side is many hedgers at well under 1x (issue 11), not ten
+    carry accounts: ADL closes positions of dozens of them, each fill recording the winner's
+    effective leverage and profit."""
+    model = CascadeModel(load_scenario("oct-10-2025", OCT))
+    model.run()
+    events = model.events.to_frame()
+    adl = events[events["kind"] == "adl"]
+    hedgers = {t.account for t in model.population.hedgers}
+    assert len(hedgers) > 100 and not model.population.carry
+    on_hedgers = adl[adl["counterparty"].isin(hedgers)]
+    assert on_hedgers["counterparty"].nunique() > 30
+    assert on_hedgers["counterparty_leverage"].median() < 1.0
+    assert (adl["counterparty_upnl"] > 0).all()

@@ -78,3 +78,52 @@ def test_adl_study_without_adl_is_nan_and_inf_when_nothing_was_needed():
     log.add("shortfall", 1.0, 7, 0, notional=0.0)  # the fund could pay but was not allowed to
     log.add("adl", 1.0, 7, 0, counterparty=1, socialised=10.0)
     assert adl_study(log.to_frame())["adl_over_utilisation"] == np.inf
+
+
+def test_the_event_measures_from_the_event_log():
+    from experiments.run.metrics import adl_against_event
+    from model.events import EventLog
+
+    log = EventLog()
+    for t in (10.0, 11.0, 11.0, 40.0):  # three liquidations before the first ADL, one with it
+        log.add("liquidation", t, 1, 0, notional=1_000.0)
+    log.add("liquidation", 70.0, 1, 0, notional=6_000.0)
+    log.add("adl", 40.0, 9, 0, notional=2_000.0, counterparty_upnl=50.0, counterparty_leverage=0.2)
+    log.add("adl", 41.0, 9, 0, notional=1_000.0, counterparty_upnl=-5.0, counterparty_leverage=3.0)
+    log.add("adl", 42.0, 9, 0, notional=1_000.0, counterparty_upnl=20.0, counterparty_leverage=0.4)
+    out = adl_against_event(log.to_frame())
+    assert out["adl_liquidation_ratio"] == pytest.approx(4_000.0 / 10_000.0)
+    assert out["first_adl_delay_seconds"] == pytest.approx(30.0)
+    assert out["liquidations_before_first_adl_share"] == pytest.approx(3 / 5)
+    assert out["adl_in_profit_share"] == pytest.approx(2 / 3)
+    assert out["adl_median_leverage"] == pytest.approx(0.4)
+
+
+def test_the_event_measures_without_adl_are_nan():
+    from experiments.run.metrics import adl_against_event
+    from model.events import EventLog
+
+    log = EventLog()
+    log.add("liquidation", 10.0, 1, 0, notional=1_000.0)
+    out = adl_against_event(log.to_frame())
+    assert out["adl_liquidation_ratio"] == 0.0
+    assert all(np.isnan(v) for k, v in out.items() if k != "adl_liquidation_ratio")
+    assert np.isnan(adl_against_event(EventLog().to_frame())["adl_liquidation_ratio"])
+
+
+def test_basis_recovery_takes_its_band():
+    from experiments.run.metrics import basis_recovery_seconds
+
+    gap = np.array([0.0, 0.02, 0.012, 0.008, 0.004, 0.0])  # perp below the index by this share
+    ts = pd.DataFrame(
+        {
+            "time": np.arange(6.0) * 60.0,
+            "index": 100.0,
+            "best_bid": 100.0 * (1 - gap) - 0.01,
+            "best_ask": 100.0 * (1 - gap) + 0.01,
+            "last": 100.0,
+        }
+    )
+    assert basis_recovery_seconds(ts, 60.0) == pytest.approx(180.0)  # within 0.5% at 240 s
+    assert basis_recovery_seconds(ts, 60.0, 0.01) == pytest.approx(120.0)
+    assert np.isnan(basis_recovery_seconds(ts, None, 0.01))
