@@ -41,8 +41,9 @@ test-slow: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m experiments.notebooks notebooks
 
+# Jupyter Lab on notebooks/ (LAB_ARGS=--allow-root when running as root, e.g. in a container)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m experiments.benchmark
