@@ -53,3 +53,10 @@ def test_saved_outputs_hold_no_error_or_warning(path):
             assert output.output_type != "error"
             if output.output_type == "stream" and output.name == "stderr":
                 assert "Warning" not in output.text, output.text
+
+
+def test_the_readme_lists_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Research notebooks", 1)[1].split("\n## ", 1)[0]
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.name}" in section, path.name
