@@ -11,7 +11,7 @@ SEED ?= 1
 # Find a Python matching .python-version: pyenv if present, else pythonX.Y on PATH.
 BASE_PYTHON := $(shell (command -v pyenv >/dev/null 2>&1 && pyenv prefix $(PY_VERSION) >/dev/null 2>&1 && echo "$$(pyenv prefix $(PY_VERSION))/bin/python") || command -v python$(basename $(PY_VERSION)) || command -v python3)
 
-.PHONY: run test test-slow lint bench notebooks clean venv
+.PHONY: run test test-slow lint bench notebooks lab clean venv
 
 venv: $(STAMP)
 
@@ -25,14 +25,25 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/cascade run --scenario $(SCENARIO) --seed $(SEED) --force
 
-test: $(STAMP)
+lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy model agents experiments
+
+test: lint
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m slow
+
+# Execute every research notebook in full (not CASCADE_FAST) and save it with its outputs, so
+# it renders on GitHub. About 1,800 CPU seconds: some 16 minutes on 2 free cores.
+notebooks: $(STAMP)
+	$(BIN)/python -m experiments.notebooks notebooks
+
+# Jupyter Lab on notebooks/ (LAB_ARGS=--allow-root when running as root, e.g. in a container)
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m experiments.benchmark
