@@ -240,19 +240,6 @@ class Arbitrageur(Trader):
         cash = self.spot.cash.item(self.spot_account)
         return max(0, int(cash / price / 1.01 / self.ledger.lot.item(c)))
 
-    def _gross_notional(self, prices: list[float]) -> float:
-        """Absolute notional of the perpetual positions at ``prices``: `Ledger.notional` of
-        this account, summed in contract order in plain floats (the order NumPy's sum of a
-        few numbers uses; it sums eight or more pairwise, so those go through it)."""
-        lots, lot = self.ledger.lots[self.account].tolist(), self.ledger.lot.tolist()
-        if len(lots) >= 8:
-            mark = self.market_model.mark
-            return float(abs(self.ledger.notional(mark, [self.account])).sum())  # type: ignore[arg-type]
-        total = 0.0
-        for q, size, price in zip(lots, lot, prices, strict=True):
-            total += abs(q * size) * price
-        return total
-
     def _replenish(self) -> None:
         """New capital while the arbitrageur is at its limit: its capacity used up, its margin
         too thin for another clip, or its spot leg short of coins or cash for one."""
@@ -260,7 +247,7 @@ class Arbitrageur(Trader):
             return
         mark = self.market_model.mark
         prices = mark.tolist()
-        used = self._gross_notional(prices)
+        used = float(abs(self.ledger.notional(mark, [self.account])).sum())  # type: ignore[arg-type]
         margin = self.ledger.available_balance(self.account, mark)
         short = used >= FULL * self.capacity or margin < CLIP_VALUE / self.leverage
         if self.spot is not None:
