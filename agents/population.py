@@ -27,7 +27,7 @@ from agents.leveraged import LeveragedTrader
 from agents.market_maker import MarketMaker
 from agents.momentum import MomentumTrader
 from agents.noise import NoiseTrader, draw_actions
-from agents.spot_maker import SpotMaker
+from agents.spot_maker import SpotMaker, ValueEstimate
 from agents.spot_trader import NOISE_MAX_OFFSET_BPS, NOISE_ORDER_VALUE, SpotTrader
 from agents.strategies import target_leverage
 from model import pools
@@ -117,6 +117,12 @@ class Population:
                 SpotTrader(model, model.spot, SPOT_VALUE_CAPITAL, prices, value=True)
                 for _ in range(sp.value_traders)
             ]
+        self.spot_estimate = ValueEstimate(
+            self.spot_makers,
+            n_contracts,
+            scenario.spot.learning_bps,
+            scenario.spot.learning_halflife,
+        )
         self.flows = [FlowTrader(model, shock) for shock in scenario.flow_shocks]
         self.noise = [
             NoiseTrader(model, float(c), leverage=5.0)
@@ -279,7 +285,7 @@ class Population:
         return mids, last
 
     def act_on_spot(self, t: float) -> None:
-        """The spot venues trade: makers requote around the fundamental value, a Poisson-thinned
+        """The spot venues trade: makers requote around their estimate of value, a Poisson-thinned
         handful of noise traders send orders, value traders trade wide gaps, flow shocks on spot
         send their share."""
         m = self.model
@@ -288,8 +294,9 @@ class Population:
             return
         rng = m.rng
         fundamental = m.fundamental.tolist()
+        estimate = self.spot_estimate.update(fundamental, self.dt)
         for maker in self.spot_makers:
-            maker.quote(fundamental[maker.contract])
+            maker.quote(estimate[maker.contract])
         acting = _poisson_pick(rng, self.spot_noise, SPOT_NOISE_RATE * self.dt)
         if acting:
             k = len(acting)
@@ -367,7 +374,14 @@ class Population:
         trend = (mids / start - 1.0)[home]
         cap = ledger.leverage[accounts, home]
         lev = target_leverage(
-            crowd.strategy[slots], price, value, trend, cap, st.value_aggression, st.trend_scale
+            crowd.strategy[slots],
+            price,
+            value,
+            trend,
+            cap,
+            st.value_aggression,
+            st.trend_scale,
+            st.value_long_only,
         )
         equity = pools.account_equities(ledger, accounts, m.mark)
         lot = ledger.lot[home]

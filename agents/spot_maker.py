@@ -7,14 +7,24 @@ that reaches the spot venues (perpetual liquidations passed on by basis arbitrag
 order-flow shock) moves the index beyond the fundamental move, and why it comes back when the
 selling stops. Makers on a spot venue do not get liquidated; they stop buying at their cash and
 stop selling at their coins.
+
+By default the makers know the fundamental value, so a flow moves prices only within their
+inventory lean. With ``spot.learning_bps`` above 0 they do not know it exactly: they also learn
+from the order flow they absorb (`ValueEstimate`), the way a dealer who keeps buying from
+sellers infers that the asset is worth less (Kyle 1985; Glosten & Milgrom 1985). That part of a
+flow's impact stays after the makers have unwound their inventory, and fades back to the
+fundamental value only over ``spot.learning_halflife``; what brings prices back sooner are the
+traders who know the value (spot value traders, leveraged value funds on the perpetual).
 """
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 from agents.quoting import Ladder, Quotes
 from model.spot import SpotMarkets
@@ -67,12 +77,17 @@ class SpotMaker(mesa.Agent):
         self.resting = {side: Quotes(self.spot_account, side) for side in (1, -1)}
         self.jitter = float(model.rng.uniform(0.8, 1.2))
 
+    def coins_held(self) -> float:
+        """Coins of its underlying the maker holds."""
+        return self.spot.coins.item(self.spot_account, self.contract)
+
     def inventory(self, price: float) -> float:
         """USDT value of the coins held beyond the starting holding (negative: sold)."""
         return (float(self.spot.coins[self.spot_account, self.contract]) - self.coins_start) * price
 
     def quote(self, fundamental: float) -> None:
-        """Bring both sides of the ladder to where they should be around ``fundamental``."""
+        """Bring both sides of the ladder to where they should be around ``fundamental`` (the
+        makers' estimate of value: `ValueEstimate`)."""
         spot, c, v = self.spot, self.contract, self.venue
         lot = spot.lot[c]
         inventory = self.inventory(fundamental)
@@ -94,3 +109,59 @@ class SpotMaker(mesa.Agent):
             touch = centre * (1.0 - side * half / 1e4)
             ticks = self.ladder.wanted(0, side, touch, LEVELS, to_ticks)
             self.resting[side].amend(book, ticks, lots)
+
+
+class ValueEstimate:
+    """What the spot makers of each underlying think it is worth: the fundamental value times
+    ``exp(offset)``, where the offset moves against the net flow the makers absorbed last step
+    and fades back to 0.
+
+    Each step, for each underlying, the makers' coins bought since the last step (valued at the
+    estimate) over their summed inventory limits moves the offset by ``learning_bps`` per unit:
+    buying a whole inventory limit from sellers lowers the estimate by ``learning_bps``. The
+    offset then decays with half-life ``halflife`` seconds.
+
+    Args:
+        makers: the spot makers (all underlyings).
+        n_contracts: number of underlyings.
+        learning_bps: basis points per inventory limit of net flow absorbed; 0 keeps the
+            estimate at the fundamental value.
+        halflife: seconds for half of the offset to fade.
+    """
+
+    def __init__(
+        self, makers: list[SpotMaker], n_contracts: int, learning_bps: float, halflife: float
+    ) -> None:
+        self.makers = makers
+        self.learning = learning_bps / 1e4
+        self.halflife = halflife
+        self.offset = np.zeros(n_contracts)
+        self.limit = [0.0] * n_contracts
+        for maker in makers:
+            self.limit[maker.contract] += INVENTORY_LIMIT_VALUE * maker.depth
+        self.held = [maker.coins_held() for maker in makers]
+        # the last estimates (recorded as ``maker_value``; none before the first step)
+        self.values = [math.nan] * n_contracts
+
+    def update(self, fundamental: list[float], dt: float) -> list[float]:
+        """Learn from last step's flow; return each underlying's estimate of value."""
+        if not self.learning:
+            self.values = list(fundamental)
+            return self.values
+        bought = [0.0] * len(self.offset)
+        for i, maker in enumerate(self.makers):
+            held = maker.coins_held()
+            bought[maker.contract] += held - self.held[i]
+            self.held[i] = held
+        keep = 0.5 ** (dt / self.halflife)
+        estimates = []
+        for c, value in enumerate(fundamental):
+            offset = float(self.offset[c])
+            estimate = value * math.exp(offset)
+            if self.limit[c] > 0:
+                offset -= self.learning * bought[c] * estimate / self.limit[c]
+            offset *= keep
+            self.offset[c] = offset
+            estimates.append(value * math.exp(offset))
+        self.values = estimates
+        return estimates

@@ -3,7 +3,8 @@
 Value funds are the leveraged funds of Thurner, Farmer & Geanakoplos (2012): each has its own
 estimate of value (the fundamental value times a fixed log offset) and wants a position whose
 leverage is proportional to the mispricing, ``aggression × (value − price) / price``, capped at
-its maximum leverage. Its equity sets the size, so at the cap a falling price forces it to sell
+its maximum leverage (with ``value_long_only``, as in TFG, a fund does not short what is dear:
+its target is then at least 0). Its equity sets the size, so at the cap a falling price forces it to sell
 what it holds: equity falls faster than the price, and the capped target shrinks (the margin
 spiral). Trend followers want ``max leverage × tanh(return over the lookback / scale)``.
 
@@ -27,6 +28,7 @@ def target_leverage(
     cap: np.ndarray,
     aggression: float,
     scale: float,
+    long_only: bool = False,
 ) -> np.ndarray:
     """Signed leverage each trader wants (position notional / equity), within ±cap.
 
@@ -38,10 +40,13 @@ def target_leverage(
         cap: each trader's maximum leverage.
         aggression: target leverage per unit of relative mispricing.
         scale: return over the lookback at which a trend follower is at tanh(1) of its cap.
+        long_only: value funds never want a short position.
     """
     lev = np.zeros(price.shape)
     v = strategy == VALUE
     lev[v] = aggression * (value[v] - price[v]) / price[v]
+    if long_only:
+        lev[v] = np.maximum(lev[v], 0.0)
     t = strategy == TREND
     lev[t] = cap[t] * np.tanh(trend_return[t] / scale)
     return np.clip(lev, -cap, cap)

@@ -99,7 +99,10 @@ class Recorder:
         for c in range(model.n_contracts):
             suffix = "" if c == 0 else f"_{c}"
             keys = {name: f"{name}{suffix}" for name in PER_CONTRACT}
-            # each index source's price and weight (spot venues; none with an exogenous index)
+            # the spot makers' estimate of value, then each index source's price and weight
+            # (spot venues; none with an exogenous index)
+            if self.spot_venues:
+                keys["maker_value"] = f"maker_value{suffix}"
             for v in range(self.spot_venues):
                 keys[f"spot{v}"] = f"spot{v}{suffix}"
                 keys[f"spot{v}_weight"] = f"spot{v}_weight{suffix}"
@@ -122,6 +125,7 @@ class Recorder:
             row[key["fundamental"]] = float(m.fundamental[c])
             row[key["index"]] = float(m.index_price[c])
             if m.spot is not None:
+                row[key["maker_value"]] = m.population.spot_estimate.values[c]
                 for v, price in enumerate(m.index_sources[c]):
                     row[key[f"spot{v}"]] = np.nan if price is None else price
                     row[key[f"spot{v}_weight"]] = float(m.index_weights[c, v])

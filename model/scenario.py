@@ -80,6 +80,20 @@ class SpotSettings(_Strict):
     value_traders: int = Field(
         10, ge=0, le=10_000, description="spot traders who trade the gap to the fundamental value"
     )
+    learning_bps: float = Field(
+        0.0,
+        ge=0.0,
+        le=1000.0,
+        description="how far (bps) spot makers' estimate of value moves per inventory limit of "
+        "net flow they absorb (permanent impact); 0: they know the fundamental value",
+    )
+    learning_halflife: float = Field(
+        600.0,
+        gt=0.0,
+        le=1e7,
+        description="seconds for half of what spot makers learned from flow to fade back to the "
+        "fundamental value",
+    )
 
     @field_validator("weights")
     @classmethod
@@ -151,6 +165,11 @@ class Strategies(_Strict):
     )
     value_dispersion: float = Field(
         0.003, ge=0.0, le=0.5, description="log-std of value estimates around the fundamental"
+    )
+    value_long_only: bool = Field(
+        False,
+        description="value funds only buy what is cheap and never short what is dear, like the "
+        "funds of Thurner, Farmer & Geanakoplos (2012)",
     )
     trend_lookback: float = Field(60.0, gt=0.0, le=86_400.0, description="seconds")
     trend_scale: float = Field(

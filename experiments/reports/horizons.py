@@ -10,7 +10,8 @@ deviations about equal (spec validation, "Feedback").
 
 DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``. With
 ``--by KEY`` (a swept setting, e.g. ``population.max_leverage``) the runs are pooled per value of
-that setting: one block of rows per grid point.
+that setting: one block of rows per grid point; repeat ``--by`` to pool per combination of
+several swept settings.
 """
 
 from __future__ import annotations
@@ -85,20 +86,26 @@ def load_series(directory: Path, runs: list[int] | None = None) -> list[pd.DataF
     return [pd.read_parquet(p) for p in paths]
 
 
-def grouped_table(directory: Path, by: str, horizons: tuple[int, ...] = HORIZONS) -> pd.DataFrame:
-    """`horizon_table` per value of the swept setting ``by``, read from the experiment's table
-    (``sweep.parquet``), with the setting as the first column."""
+def grouped_table(
+    directory: Path, by: str | list[str], horizons: tuple[int, ...] = HORIZONS
+) -> pd.DataFrame:
+    """`horizon_table` per value of the swept setting ``by`` (or per combination of the
+    settings of a list), read from the experiment's table (``sweep.parquet``), with the
+    settings as the first columns."""
+    keys = [by] if isinstance(by, str) else list(by)
     table = directory / "sweep.parquet"
     if not table.exists():
         raise ValueError(f"{str(directory)!r} is not a sweep (no sweep.parquet) to group by {by!r}")
     runs = pd.read_parquet(table)
-    if by not in runs.columns:
-        grid = [c for c in runs.columns if "." in c]
-        raise ValueError(f"{by!r} is not a column of sweep.parquet; swept settings: {grid}")
+    for key in keys:
+        if key not in runs.columns:
+            grid = [c for c in runs.columns if "." in c]
+            raise ValueError(f"{key!r} is not a column of sweep.parquet; swept settings: {grid}")
     blocks = []
-    for value, group in runs.groupby(by, sort=True):
+    for values, group in runs.groupby(keys, sort=True):
         block = horizon_table(load_series(directory, group["run"].tolist()), horizons)
-        block.insert(0, by, value)
+        for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+            block.insert(i, key, value)
         blocks.append(block)
     return pd.concat(blocks, ignore_index=True)
 
@@ -107,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path)
     parser.add_argument("--horizon", type=int, action="append", help="seconds (repeatable)")
-    parser.add_argument("--by", help="pool per value of this swept setting (a sweep directory)")
+    parser.add_argument(
+        "--by",
+        action="append",
+        help="pool per value of this swept setting (a sweep directory; repeatable)",
+    )
     args = parser.parse_args(argv)
     horizons = tuple(args.horizon or HORIZONS)
     try:

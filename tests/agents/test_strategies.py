@@ -35,6 +35,20 @@ def test_target_leverage_by_strategy():
     assert lev[4] == pytest.approx(-5.0)
 
 
+def test_long_only_value_funds_never_short_what_is_dear():
+    """TFG's funds buy what is cheap and stay out of what is dear; trend followers still short."""
+    strategy = np.array([VALUE, VALUE, TREND], dtype=np.int8)
+    price = np.full(3, 100.0)
+    value = np.array([99.0, 101.0, 0.0])
+    trend = np.array([0.0, 0.0, -0.5])
+    cap = np.full(3, 5.0)
+    both = target_leverage(strategy, price, value, trend, cap, 200.0, 0.003)
+    long_only = target_leverage(strategy, price, value, trend, cap, 200.0, 0.003, long_only=True)
+    assert both[0] == pytest.approx(-2.0) and long_only[0] == 0.0
+    assert long_only[1] == both[1] == pytest.approx(2.0)
+    assert long_only[2] == both[2] == pytest.approx(-5.0)
+
+
 def test_value_fund_at_its_cap_sells_into_a_falling_price(build, desk_for):
     """Thurner–Farmer–Geanakoplos: a fund at its leverage cap must sell when the price falls,
     because its equity falls faster than the price."""

@@ -75,3 +75,21 @@ def test_by_pools_each_grid_point_on_its_own(tmp_path, capsys):
     assert "noise.scale" in capsys.readouterr().out
     assert main([str(directory), "--by", "nope"]) == 2
     assert "swept settings" in capsys.readouterr().err
+
+
+def test_by_twice_pools_each_combination(tmp_path, capsys):
+    directory = fake_sweep(tmp_path, [1.0, 300.0] * 4)
+    table = pd.read_parquet(directory / "sweep.parquet")
+    table["venue.x"] = [0, 0, 1, 1, 0, 0, 1, 1]
+    table.to_parquet(directory / "sweep.parquet")
+    grouped = grouped_table(directory, ["noise.scale", "venue.x"], (60,))
+    assert list(grouped.columns[:2]) == ["noise.scale", "venue.x"]
+    assert list(zip(grouped["noise.scale"], grouped["venue.x"], strict=True)) == [
+        (1.0, 0),
+        (1.0, 1),
+        (300.0, 0),
+        (300.0, 1),
+    ]
+    assert grouped["runs"].tolist() == [2, 2, 2, 2]
+    assert main([str(directory), "--by", "noise.scale", "--by", "venue.x"]) == 0
+    assert "venue.x" in capsys.readouterr().out
