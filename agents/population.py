@@ -27,6 +27,7 @@ from agents.leveraged import LeveragedTrader
 from agents.market_maker import MarketMaker
 from agents.momentum import MomentumTrader
 from agents.noise import NoiseTrader, draw_actions
+from agents.noise_demand import NoiseDemand
 from agents.spot_maker import SpotMaker, ValueEstimate
 from agents.spot_trader import NOISE_MAX_OFFSET_BPS, NOISE_ORDER_VALUE, SpotTrader
 from agents.strategies import target_leverage
@@ -124,6 +125,12 @@ class Population:
             scenario.spot.learning_halflife,
         )
         self.flows = [FlowTrader(model, shock) for shock in scenario.flow_shocks]
+        demand = pop.noise_demand
+        self.noise_demand = (
+            [NoiseDemand(model, c, demand.std, demand.halflife) for c in range(n_contracts)]
+            if demand.std > 0
+            else []
+        )
         self.noise = [
             NoiseTrader(model, float(c), leverage=5.0)
             for c in _lognormal(rng, 20_000.0, 0.5, pop.noise)
@@ -338,6 +345,11 @@ class Population:
         for flow in self.flows:
             if flow.shock.market == "perp":
                 flow.act(t, self.dt)
+        if self.noise_demand:
+            for demand, draw in zip(
+                self.noise_demand, rng.standard_normal(len(self.noise_demand)).tolist(), strict=True
+            ):
+                demand.act(draw)
         mids = self._prices()[0]
         mid_list = mids.tolist()
         self.mid_history.append(mids)

@@ -189,6 +189,18 @@ class Strategies(_Strict):
         return self
 
 
+class NoiseDemandSettings(_Strict):
+    """The wandering aggregate demand of uninformed traders on each perpetual (TFG's noise
+    traders): a position that follows an Ornstein–Uhlenbeck process around 0."""
+
+    std: float = Field(
+        0.0, ge=0.0, le=1e10, description="USDT: standard deviation of the position; 0 is off"
+    )
+    halflife: float = Field(
+        600.0, gt=0.0, le=1e7, description="seconds for half of a deviation to fade"
+    )
+
+
 class LeverageDistribution(_Strict):
     """Leverage of directional traders: lognormal around a median, clipped to [1, cap]."""
 
@@ -261,6 +273,7 @@ class Population(_Strict):
     herding: Herding = Herding()
     arbitrage: Arbitrage = Arbitrage()
     strategies: Strategies = Strategies()
+    noise_demand: NoiseDemandSettings = NoiseDemandSettings()
     entry_dispersion: float = Field(
         0.01,
         ge=0.0,

@@ -1,0 +1,57 @@
+"""Persistent noise demand, the noise traders of Thurner, Farmer & Geanakoplos (2012).
+
+In TFG the price moves because the aggregate demand of uninformed traders wanders: it follows an
+Ornstein–Uhlenbeck process around zero, so it pushes the price away from value for a while and
+lets it come back. Value funds trade against the gap; at their leverage cap they can no longer
+absorb a push and, as the price falls, must sell. The model's own noise traders send
+independent orders, whose net flow averages out within seconds; this agent adds the wandering
+part: one account per contract holds a position (USDT notional, positive long) that follows an
+OU process with standard deviation ``std`` and half-life ``halflife`` seconds, and trades the
+difference to it at market every step. Its account is funded at 1x for ten standard
+deviations, so it never runs out or gets liquidated.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from agents.trader import Trader
+
+if TYPE_CHECKING:
+    from model.simulation import CascadeModel
+
+FUNDING_STDS = 10.0  # capital in standard deviations of the target position
+
+
+class NoiseDemand(Trader):
+    """The wandering demand of uninformed traders on one contract.
+
+    Args:
+        model: the model.
+        contract: the contract it trades.
+        std: stationary standard deviation of the target position (USDT notional).
+        halflife: seconds for half of a deviation of the target to fade.
+    """
+
+    kind = "noise_demand"
+
+    def __init__(self, model: CascadeModel, contract: int, std: float, halflife: float) -> None:
+        super().__init__(model, FUNDING_STDS * std, leverage=1.0)
+        self.contract = contract
+        self.std = std
+        self.keep = 0.5 ** (model.dt / halflife)
+        self.shock = std * math.sqrt(1.0 - self.keep**2)
+        # USDT notional wanted: drawn from the stationary distribution, so a run starts as it
+        # goes on (no warm-up from 0)
+        self.target = std * float(model.rng.standard_normal())
+
+    def act(self, draw: float) -> None:
+        """Move the target one step (``draw``: a standard normal) and trade towards it."""
+        self.target = self.target * self.keep + self.shock * draw
+        c = self.contract
+        want = self.exchange.to_lots(c, abs(self.target) / float(self.market_model.mark[c]))
+        want = want if self.target >= 0 else -want
+        held = self.position(c)
+        if want != held:
+            self.market(c, 1 if want > held else -1, abs(want - held))
