@@ -6,12 +6,13 @@ deviation first, so a calm seed and a wild one count alike). The perpetual's and
 returns are compared at each horizon: in a calm market arbitrage should make their standard
 deviations about equal (spec validation, "Feedback").
 
-    python -m experiments.reports.horizons DIR [--horizon 1 --horizon 60] [--by KEY]
+    python -m experiments.reports.horizons DIR [--horizon 1 --horizon 60] [--by KEY] [--burn-in 0.1]
 
 DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``. With
 ``--by KEY`` (a swept setting, e.g. ``population.max_leverage``) the runs are pooled per value of
 that setting: one block of rows per grid point; repeat ``--by`` to pool per combination of
-several swept settings.
+several swept settings. ``--burn-in`` sets the share of each run dropped first (0.1): traders
+who start flat (value funds, trend followers) take some minutes to build their positions.
 """
 
 from __future__ import annotations
@@ -28,24 +29,28 @@ from experiments.run.metrics import perp_mid
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index, log_returns
 
 HORIZONS = (1, 60)
+BURN_IN = 0.1  # share of each run dropped before returns are taken
 
 
-def horizon_returns(prices: np.ndarray, steps: int) -> np.ndarray:
-    """Non-overlapping log returns over ``steps`` steps, after the 10% burn-in."""
-    one = log_returns(prices)
+def horizon_returns(prices: np.ndarray, steps: int, burn_in: float = BURN_IN) -> np.ndarray:
+    """Non-overlapping log returns over ``steps`` steps, after the ``burn_in`` share of the
+    path."""
+    one = log_returns(prices, burn_in)
     n = len(one) // steps
     return one[: n * steps].reshape(n, steps).sum(axis=1) if n else np.array([])
 
 
-def horizon_table(series: list[pd.DataFrame], horizons: tuple[int, ...] = HORIZONS) -> pd.DataFrame:
+def horizon_table(
+    series: list[pd.DataFrame], horizons: tuple[int, ...] = HORIZONS, burn_in: float = BURN_IN
+) -> pd.DataFrame:
     """Per horizon: the pooled standardised returns' excess kurtosis and Hill index (2.5%, and
     of each tail), and the median over runs of std(perp) / std(index)."""
     rows = []
     for h in horizons:
         pooled, ratios = [], []
         for ts in series:
-            perp = horizon_returns(perp_mid(ts).to_numpy(dtype=float), h)
-            index = horizon_returns(ts["index"].to_numpy(dtype=float), h)
+            perp = horizon_returns(perp_mid(ts).to_numpy(dtype=float), h, burn_in)
+            index = horizon_returns(ts["index"].to_numpy(dtype=float), h, burn_in)
             if len(perp) < 3 or not np.std(perp) > 0:
                 continue
             pooled.append(perp / np.std(perp))
@@ -87,7 +92,10 @@ def load_series(directory: Path, runs: list[int] | None = None) -> list[pd.DataF
 
 
 def grouped_table(
-    directory: Path, by: str | list[str], horizons: tuple[int, ...] = HORIZONS
+    directory: Path,
+    by: str | list[str],
+    horizons: tuple[int, ...] = HORIZONS,
+    burn_in: float = BURN_IN,
 ) -> pd.DataFrame:
     """`horizon_table` per value of the swept setting ``by`` (or per combination of the
     settings of a list), read from the experiment's table (``sweep.parquet``), with the
@@ -103,7 +111,7 @@ def grouped_table(
             raise ValueError(f"{key!r} is not a column of sweep.parquet; swept settings: {grid}")
     blocks = []
     for values, group in runs.groupby(keys, sort=True):
-        block = horizon_table(load_series(directory, group["run"].tolist()), horizons)
+        block = horizon_table(load_series(directory, group["run"].tolist()), horizons, burn_in)
         for i, (key, value) in enumerate(zip(keys, values, strict=True)):
             block.insert(i, key, value)
         blocks.append(block)
@@ -119,13 +127,22 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         help="pool per value of this swept setting (a sweep directory; repeatable)",
     )
+    parser.add_argument(
+        "--burn-in",
+        type=float,
+        default=BURN_IN,
+        help=f"share of each run dropped before returns are taken, in [0, 1) (default {BURN_IN})",
+    )
     args = parser.parse_args(argv)
     horizons = tuple(args.horizon or HORIZONS)
+    if not 0.0 <= args.burn_in < 1.0:
+        print(f"error: --burn-in must lie in [0, 1), got {args.burn_in:g}", file=sys.stderr)
+        return 2
     try:
         if args.by:
-            table = grouped_table(args.directory, args.by, horizons)
+            table = grouped_table(args.directory, args.by, horizons, args.burn_in)
         else:
-            table = horizon_table(load_series(args.directory), horizons)
+            table = horizon_table(load_series(args.directory), horizons, args.burn_in)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -93,3 +93,16 @@ def test_by_twice_pools_each_combination(tmp_path, capsys):
     assert grouped["runs"].tolist() == [2, 2, 2, 2]
     assert main([str(directory), "--by", "noise.scale", "--by", "venue.x"]) == 0
     assert "venue.x" in capsys.readouterr().out
+
+
+def test_burn_in_drops_the_start_of_each_run(tmp_path, capsys):
+    prices = np.exp(np.arange(1001, dtype=float) * 0.001)
+    assert len(horizon_returns(prices, 10)) == 90  # the default drops 10%
+    assert len(horizon_returns(prices, 10, burn_in=0.5)) == 50
+    directory = fake_sweep(tmp_path, [1.0, 1.0])
+    early = grouped_table(directory, "noise.scale", (60,))
+    late = grouped_table(directory, "noise.scale", (60,), burn_in=0.5)
+    assert late["returns"].iloc[0] < early["returns"].iloc[0]
+    assert main([str(directory), "--burn-in", "0.5", "--horizon", "60"]) == 0
+    assert main([str(directory), "--burn-in", "1.5"]) == 2
+    assert "--burn-in" in capsys.readouterr().err
