@@ -20,8 +20,10 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
+from functools import partial
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -137,6 +139,18 @@ class _Side:
     def best_first(self) -> list[int]:
         """Ticks of every level, best first."""
         return self.ticks[::-1] if self.buy else list(self.ticks)
+
+
+def _round_to_tick(tick_size: float, price: float) -> int:
+    return max(1, round(price / tick_size))
+
+
+def tick_rounder(tick_size: float) -> Callable[[float], int]:
+    """A function from a USDT price to its nearest tick (at least one), with no checks: the
+    arithmetic of `Exchange.to_ticks` and `SpotMarkets.to_ticks`, for a quoter whose prices are
+    finite and positive by construction and that converts several every step (a ``partial``,
+    so it pickles)."""
+    return partial(_round_to_tick, tick_size)
 
 
 def _is_int(value: object) -> bool:
