@@ -107,6 +107,7 @@ class Order:
 
 
 _new_order = object.__new__
+_new_tuple = tuple.__new__
 _GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
 _FILLED = OrderStatus.FILLED
 
@@ -391,7 +392,7 @@ class OrderBook:
     ) -> int:
         fills = result.fills
         levels, ticks = opposite.levels, opposite.ticks
-        resting = self._orders
+        resting, by_owner = self._orders, self._by_owner
         edits = opposite.edits
         buy = side > 0
         while qty and ticks:
@@ -407,17 +408,22 @@ class OrderBook:
                     del level[1]
                     size -= maker.qty
                     del resting[maker.order_id]
-                    self._forget_owner(maker)
+                    del by_owner[owner][maker.order_id]
                     result.self_trade_cancels.append(maker.order_id)
                     continue
                 take = min(qty, maker.qty)
-                fills.append(Fill(maker.owner, owner, maker.order_id, order_id, tick, take, side))
+                # `Fill(...)` without its Python-level __new__
+                fills.append(
+                    _new_tuple(
+                        Fill, (maker.owner, owner, maker.order_id, order_id, tick, take, side)
+                    )
+                )
                 qty -= take
                 size -= take
                 if take == maker.qty:
                     del level[1]
                     del resting[maker.order_id]
-                    self._forget_owner(maker)
+                    del by_owner[maker.owner][maker.order_id]
                 else:
                     maker.qty -= take
                 self.last_price = tick
