@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from functools import partial
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -108,6 +109,7 @@ class Order:
 
 _new_order = object.__new__
 _new_tuple = tuple.__new__
+_first = itemgetter(0)  # a level's total lots
 _GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
 _FILLED = OrderStatus.FILLED
 
@@ -573,10 +575,10 @@ class OrderBook:
             return (0, 0)
         lo, hi = math.ceil(mid - ticks), math.floor(mid + ticks)
         bids, asks = self._bids, self._asks
-        bid_levels, ask_levels = bids.levels, asks.levels
-        bid_qty = sum([bid_levels[t][0] for t in bids.ticks[bisect_left(bids.ticks, lo) :]])
-        ask_qty = sum([ask_levels[t][0] for t in asks.ticks[: bisect_left(asks.ticks, hi + 1)]])
-        return bid_qty, ask_qty
+        # each level's lots through C-level maps: the band can hold thousands of levels
+        in_bids = map(bids.levels.__getitem__, bids.ticks[bisect_left(bids.ticks, lo) :])
+        in_asks = map(asks.levels.__getitem__, asks.ticks[: bisect_left(asks.ticks, hi + 1)])
+        return sum(map(_first, in_bids)), sum(map(_first, in_asks))
 
     def impact_price(self, side: int, notional: float) -> float | None:
         """Average USDT fill price of a market order of ``notional`` USDT (book unchanged).
@@ -584,10 +586,12 @@ class OrderBook:
         side +1 walks the asks (a buy), -1 the bids. None if the book cannot fill it.
         """
         book = self._asks if side > 0 else self._bids
+        levels, tick_size, lot_size = book.levels, self.tick_size, self.lot_size
         need, cost, qty = notional, 0.0, 0.0
-        for tick in book.best_first():
-            price = tick * self.tick_size
-            level_qty = book.levels[tick][0] * self.lot_size
+        # best first, without copying every tick of the side (the walk stops early)
+        for tick in reversed(book.ticks) if book.buy else book.ticks:
+            price = tick * tick_size
+            level_qty = levels[tick][0] * lot_size
             level_notional = price * level_qty
             if level_notional >= need:
                 q = need / price
