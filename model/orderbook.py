@@ -86,9 +86,10 @@ class OrderResult:
 
 
 class Order:
-    """A resting order."""
+    """A resting order (``indexed``: listed in the book's index of each owner's orders, which
+    the quoters' posts skip)."""
 
-    __slots__ = ("order_id", "owner", "price", "qty", "reduce_only", "side")
+    __slots__ = ("indexed", "order_id", "owner", "price", "qty", "reduce_only", "side")
 
     def __init__(
         self, order_id: int, owner: int, side: int, price: int, qty: int, reduce_only: bool
@@ -99,6 +100,7 @@ class Order:
         self.price = price
         self.qty = qty
         self.reduce_only = reduce_only
+        self.indexed = True
 
     def __repr__(self) -> str:
         return (
@@ -176,8 +178,10 @@ class OrderBook:
         self._bids = _Side(True)
         self._asks = _Side(False)
         self._orders: dict[int, Order] = {}
-        # per owner, its resting orders' ids (oldest first); an owner's dict stays once made
+        # per owner, the ids of its resting orders entered through `enter` (oldest first; an
+        # owner's dict stays once made), and the owners that ever posted (`post`)
         self._by_owner: defaultdict[int, dict[int, None]] = defaultdict(dict)
+        self._posters: set[int] = set()
         self._next_id = 1
         self.last_price: int | None = None
         # messages other than entries (every entry takes the next id: see `messages`)
@@ -317,6 +321,7 @@ class OrderBook:
         order.price = price
         order.qty = qty
         order.reduce_only = False
+        order.indexed = False
         level = book.levels.get(price)
         if level is None:
             book.levels[price] = [qty, order]
@@ -325,7 +330,10 @@ class OrderBook:
             level.append(order)
             level[0] += qty
         self._orders[order_id] = order
-        self._by_owner[owner][order_id] = None
+        # not in the owner index, which posts and their cancels would spend a tenth of their
+        # time keeping: an owner's posted orders are found by a scan when it cancels them all
+        if owner not in self._posters:
+            self._posters.add(owner)
         return order_id
 
     def _validate(
@@ -410,7 +418,8 @@ class OrderBook:
                     del level[1]
                     size -= maker.qty
                     del resting[maker.order_id]
-                    del by_owner[owner][maker.order_id]
+                    if maker.indexed:
+                        del by_owner[owner][maker.order_id]
                     result.self_trade_cancels.append(maker.order_id)
                     continue
                 take = min(qty, maker.qty)
@@ -425,7 +434,8 @@ class OrderBook:
                 if take == maker.qty:
                     del level[1]
                     del resting[maker.order_id]
-                    del by_owner[maker.owner][maker.order_id]
+                    if maker.indexed:
+                        del by_owner[maker.owner][maker.order_id]
                 else:
                     maker.qty -= take
                 self.last_price = tick
@@ -466,7 +476,8 @@ class OrderBook:
         self._forget_owner(order)
 
     def _forget_owner(self, order: Order) -> None:
-        del self._by_owner[order.owner][order.order_id]
+        if order.indexed:
+            del self._by_owner[order.owner][order.order_id]
 
     # ---- cancels and amends ----------------------------------------------------------------
     def cancel(self, order_id: int) -> bool:
@@ -488,12 +499,13 @@ class OrderBook:
             del book.levels[price]
             ticks = book.ticks
             del ticks[bisect_left(ticks, price)]
-        del self._by_owner[owner][order_id]
+        if order.indexed:
+            del self._by_owner[owner][order_id]
         return True
 
     def cancel_owner(self, owner: int) -> list[int]:
         """Cancel every resting order of an owner; returns their ids (one message each)."""
-        ids = list(self._by_owner.get(owner, ()))
+        ids = self.orders_of(owner)
         self._edits_sent += len(ids)
         for order_id in ids:
             self._remove(self._orders[order_id])
@@ -535,7 +547,12 @@ class OrderBook:
 
     def orders_of(self, owner: int) -> list[int]:
         """Ids of an owner's resting orders, oldest first."""
-        return list(self._by_owner.get(owner, ()))
+        ids = list(self._by_owner.get(owner, ()))
+        if owner in self._posters:  # and its posted orders; ids grow with time
+            orders = self._orders.values()
+            ids += [o.order_id for o in orders if o.owner == owner and not o.indexed]
+            ids.sort()
+        return ids
 
     def get(self, order_id: int) -> Order | None:
         """The resting order with that id, or None."""
