@@ -83,6 +83,8 @@ class Arbitrageur(Trader):
         self.hedged = [0] * n  # perpetual lots whose spot leg is in place
         # resting quotes by contract and side: tick -> order id
         self.quotes: list[dict[int, dict[int, int]]] = [{1: {}, -1: {}} for _ in range(n)]
+        # each contract's price-to-tick conversion for the quote ladder (`Exchange.to_ticks`)
+        self._to_ticks = [self.exchange.tick_rounder(c) for c in range(n)]
 
     # ---- the step ------------------------------------------------------------------------------
     def act(self, t: float, index: list[float]) -> None:
@@ -177,7 +179,8 @@ class Arbitrageur(Trader):
         held = self.position(c)
         lot_value = self.ledger.lot.item(c) * index
         clip = self.exchange.to_lots(c, CLIP_VALUE / index)
-        to_ticks = self.exchange.to_ticks
+        to_ticks = self._to_ticks[c]
+        book, account = self.exchange.books[c], self.account
         for side in (1, -1):
             room = int((self.capacity - side * held * lot_value) / lot_value)
             hedge = self._coins_for(c) if side > 0 else self._cash_for(c, index)
@@ -187,18 +190,10 @@ class Arbitrageur(Trader):
                 lots = min(clip, budget)
                 if lots <= 0:
                     break
-                tick = max(1, to_ticks(c, index * (1.0 - side * k * self.edge)))
+                tick = max(1, to_ticks(index * (1.0 - side * k * self.edge)))
                 wanted[tick] = wanted.get(tick, 0) + lots
                 budget -= lots
-            amend(self.exchange.books[c], self.quotes[c][side], wanted, self._poster(c, side))
-
-    def _poster(self, c: int, side: int):  # type: ignore[no-untyped-def]
-        post, account = self.exchange.post, self.account
-
-        def quote(tick: int, lots: int) -> int:
-            return post(account, c, side, lots, tick)
-
-        return quote
+            amend(book, self.quotes[c][side], wanted, account, side)
 
     def _pair(
         self,

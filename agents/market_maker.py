@@ -15,7 +15,6 @@ SIZE_TOLERANCE), so resting levels keep their queue priority the way they would 
 from __future__ import annotations
 
 import math
-from functools import partial
 
 import numpy as np
 
@@ -58,7 +57,7 @@ class MarketMaker(Trader):
             {1: Quotes(self.account, 1), -1: Quotes(self.account, -1)} for _ in range(n)
         ]
         self._lot = self.ledger.lot.tolist()
-        self._to_ticks = [partial(self.exchange.to_ticks, c) for c in range(n)]
+        self._to_ticks = [self.exchange.tick_rounder(c) for c in range(n)]
 
     def observe(self, mids: np.ndarray, dt: float) -> None:
         """Update realised volatility from this step's reference prices (the mark: a maker
@@ -131,7 +130,7 @@ class MarketMaker(Trader):
         index's without it)."""
         book = self.exchange.books[c]
         best = book.best_ask() if side > 0 else book.best_bid()
-        limit = self.exchange.to_ticks(c, centre)
+        limit = self._to_ticks[c](centre)
         if best is None or (best > limit if side > 0 else best < limit):
             return
         self.exchange.send(self.account, c, side, lots, limit, TimeInForce.IOC)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from model.orderbook import OrderBook
 
 SIZE_TOLERANCE = 0.1  # a resting level within ±10% of the wanted size is left alone
+_BELOW, _ABOVE = 1.0 - SIZE_TOLERANCE, 1.0 + SIZE_TOLERANCE
 GRID_CACHE = 64  # grid positions remembered per quoter
 
 
@@ -66,14 +67,16 @@ def amend(
     book: OrderBook,
     resting: dict[int, int],
     wanted: dict[int, int],
-    post: Callable[[int, int], int],
+    owner: int,
+    side: int,
 ) -> None:
     """Send only the messages that turn the resting ladder (tick → order id) into ``wanted``
     (tick → lots), for ladders whose levels differ in size (`Quotes` keeps ladders of one size
     per level with fewer looks): an order at a wanted tick stays while its size is within
     SIZE_TOLERANCE, is shrunk in place when too large (keeping its priority, as venues allow),
     and is cancelled and re-sent when too small (an increase loses priority on a real venue
-    too). ``post(tick, lots)`` rests a quote and returns its id (0 if it would take liquidity)."""
+    too). New quotes are ``owner``'s post-only orders on ``side`` (one that would take liquidity
+    is refused and tried again next time)."""
     for tick, order_id in list(resting.items()):
         order = book.get(order_id)
         if order is None:  # filled, or cancelled by the exchange (liquidation)
@@ -85,9 +88,10 @@ def amend(
             del resting[tick]
         elif order.qty > want * (1.0 + SIZE_TOLERANCE):
             book.reduce(order, want)
+    post = book.post
     for tick, want in wanted.items():
         if tick not in resting:
-            order_id = post(tick, want)
+            order_id = post(owner, side, want, tick)
             if order_id:
                 resting[tick] = order_id
 
@@ -119,22 +123,19 @@ class Quotes:
         and re-sent when too small (an increase loses priority on a real venue too); orders at
         other ticks are cancelled and missing ticks posted (post-only), in the order of
         ``ticks``; a post that would take liquidity is refused and tried again next time."""
-        resting = self.resting
-        edits = book.edit_counts(self.side)
-        if (
-            edits.get(self.owner, 0) == self._seen
-            and self._low >= lots * (1.0 - SIZE_TOLERANCE)
-            and self._high <= lots * (1.0 + SIZE_TOLERANCE)
-        ):
+        resting, owner, side = self.resting, self.owner, self.side
+        edits = book.edit_counts(side)
+        low, high = self._low, self._high
+        if edits.get(owner, 0) == self._seen and low >= lots * _BELOW and high <= lots * _ABOVE:
             # nobody touched the orders since the last amend and every size is within
             # tolerance: only the ticks that left or joined the ladder need a message
-            wanted = set(ticks)
-            for tick in [tick for tick in resting if tick not in wanted]:
-                book.cancel(resting.pop(tick))
-            low, high = self._low, self._high
+            if resting:
+                wanted = set(ticks)
+                for tick in [tick for tick in resting if tick not in wanted]:
+                    book.cancel(resting.pop(tick))
         else:
             low, high = self._check(book, set(ticks), lots)
-        post, owner, side = book.post, self.owner, self.side
+        post = book.post
         posted = False
         for tick in ticks:
             if tick not in resting:

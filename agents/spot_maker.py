@@ -20,7 +20,6 @@ traders who know the value (spot value traders, leveraged value funds on the per
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import TYPE_CHECKING
 
 import mesa
@@ -76,6 +75,7 @@ class SpotMaker(mesa.Agent):
         self.ladder = Ladder(LEVEL_STEP_BPS, float(model.rng.uniform(0.0, 1.0)))
         self.resting = {side: Quotes(self.spot_account, side) for side in (1, -1)}
         self.jitter = float(model.rng.uniform(0.8, 1.2))
+        self._to_ticks = spot.tick_rounder(contract)
 
     def coins_held(self) -> float:
         """Coins of its underlying the maker holds."""
@@ -99,7 +99,7 @@ class SpotMaker(mesa.Agent):
         coins = float(spot.coins[self.spot_account, c])
         book = spot.books[c][v]
 
-        to_ticks = partial(spot.to_ticks, c)
+        to_ticks = self._to_ticks
         for side in (1, -1):
             # a maker bids only with the cash it has and offers only the coins it holds
             room = cash / centre if side > 0 else coins

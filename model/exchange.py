@@ -9,14 +9,21 @@ books both sides of each fill in the ledger with the venue's maker and taker fee
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from model.ledger import Ledger
 from model.margin import TierTable
-from model.orderbook import InvalidOrder, OrderBook, OrderResult, OrderStatus, TimeInForce
+from model.orderbook import (
+    InvalidOrder,
+    OrderBook,
+    OrderResult,
+    OrderStatus,
+    TimeInForce,
+    tick_rounder,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,11 @@ class Exchange:
             self._check_contract(contract)  # the slow, thorough check (agents pass plain floats)
             _check_amount("price", price, positive=True)
         return max(1, round(price / self._tick_size[contract]))
+
+    def tick_rounder(self, contract: int) -> Callable[[float], int]:
+        """`to_ticks` of one contract without its checks (`model.orderbook.tick_rounder`)."""
+        self._check_contract(contract)
+        return tick_rounder(self._tick_size[contract])
 
     def to_lots(self, contract: int, qty: float) -> int:
         """Whole lots in a base quantity, rounded down.

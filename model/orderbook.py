@@ -1,9 +1,9 @@
 """A limit order book for one perpetual contract: integer ticks and lots, price-time priority.
 
-Each side keeps, for every price level, an insertion-ordered dict of its orders (FIFO priority,
-O(1) cancels) and the level's total lots, both keyed by tick, plus the ticks of its non-empty
-levels in a sorted list: the best bid and ask are its ends, found without scanning, and a level
-that empties is removed at once. Matching walks levels from the best price outwards
+Each side keeps, for every price level, one list keyed by tick: the level's total lots, then its
+orders oldest first (FIFO priority); plus the ticks of its non-empty levels in a sorted list: the
+best bid and ask are its ends, found without scanning, and a level that empties is removed at
+once. Matching walks levels from the best price outwards
 and yields one `Fill` per maker order touched. Incoming orders never match their owner's resting
 orders: those are cancelled instead (expire-maker self-trade prevention, as the big venues
 offer), so a trader never trades with itself.
@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, insort
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import NamedTuple
+from functools import partial
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -82,9 +86,10 @@ class OrderResult:
 
 
 class Order:
-    """A resting order."""
+    """A resting order (``indexed``: listed in the book's index of each owner's orders, which
+    the quoters' posts skip)."""
 
-    __slots__ = ("order_id", "owner", "price", "qty", "reduce_only", "side")
+    __slots__ = ("indexed", "order_id", "owner", "price", "qty", "reduce_only", "side")
 
     def __init__(
         self, order_id: int, owner: int, side: int, price: int, qty: int, reduce_only: bool
@@ -95,6 +100,7 @@ class Order:
         self.price = price
         self.qty = qty
         self.reduce_only = reduce_only
+        self.indexed = True
 
     def __repr__(self) -> str:
         return (
@@ -103,20 +109,30 @@ class Order:
         )
 
 
-class _Side:
-    """The resting orders of one side: at each tick a FIFO dict of orders and their total
-    lots, and the ticks of the non-empty levels in ascending order (so the best bid is the
-    last tick and the best ask the first, and a level that empties leaves nothing behind)."""
+_new_order = object.__new__
+_new_tuple = tuple.__new__
+_first = itemgetter(0)  # a level's total lots
+_GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
+_FILLED = OrderStatus.FILLED
 
-    __slots__ = ("buy", "edits", "levels", "size", "ticks")
+
+class _Side:
+    """The resting orders of one side: at each tick a level, one list holding the level's
+    total lots and then its orders, oldest first (FIFO priority); and the ticks of the
+    non-empty levels in ascending order (so the best bid is the last tick and the best ask the
+    first, and a level that empties leaves nothing behind). Most levels hold one order (each
+    quoter's grid has its own phase): a list costs less to build and to drop than a dict of
+    orders plus an entry in a dict of sizes, and a cancel finds its order in a short list."""
+
+    __slots__ = ("buy", "edits", "levels", "ticks")
 
     def __init__(self, buy: bool) -> None:
         self.buy = buy
-        self.levels: dict[int, dict[int, Order]] = {}
-        self.size: dict[int, int] = {}
+        # tick -> [total lots, order, order, ...]
+        self.levels: dict[int, list[Any]] = {}
         self.ticks: list[int] = []
         # per owner, how many times one of its resting orders was filled, cancelled or shrunk
-        self.edits: dict[int, int] = {}
+        self.edits: defaultdict[int, int] = defaultdict(int)
 
     def best(self) -> int | None:
         """Best tick, or None when the side is empty."""
@@ -128,6 +144,18 @@ class _Side:
     def best_first(self) -> list[int]:
         """Ticks of every level, best first."""
         return self.ticks[::-1] if self.buy else list(self.ticks)
+
+
+def _round_to_tick(tick_size: float, price: float) -> int:
+    return max(1, round(price / tick_size))
+
+
+def tick_rounder(tick_size: float) -> Callable[[float], int]:
+    """A function from a USDT price to its nearest tick (at least one), with no checks: the
+    arithmetic of `Exchange.to_ticks` and `SpotMarkets.to_ticks`, for a quoter whose prices are
+    finite and positive by construction and that converts several every step (a ``partial``,
+    so it pickles)."""
+    return partial(_round_to_tick, tick_size)
 
 
 def _is_int(value: object) -> bool:
@@ -150,10 +178,14 @@ class OrderBook:
         self._bids = _Side(True)
         self._asks = _Side(False)
         self._orders: dict[int, Order] = {}
-        self._by_owner: dict[int, dict[int, None]] = {}
+        # per owner, the ids of its resting orders entered through `enter` (oldest first; an
+        # owner's dict stays once made), and the owners that ever posted (`post`)
+        self._by_owner: defaultdict[int, dict[int, None]] = defaultdict(dict)
+        self._posters: set[int] = set()
         self._next_id = 1
         self.last_price: int | None = None
-        self.messages = 0
+        # messages other than entries (every entry takes the next id: see `messages`)
+        self._edits_sent = 0
         # `get` is asked for every quote a maker keeps (~70 a step): the dict's own lookup,
         # bound here, answers it without a Python call
         self.get = self._orders.get  # type: ignore[method-assign, assignment]
@@ -215,7 +247,6 @@ class OrderBook:
         position: int | None = None,
     ) -> OrderResult:
         """`submit` without the field checks, for orders that are well formed by construction."""
-        self.messages += 1
         order_id = self._next_id
         self._next_id += 1
         clipped = 0
@@ -238,17 +269,22 @@ class OrderBook:
                 cancelled_qty=qty + clipped,
                 reason="post-only order would take liquidity",
             )
-        if tif == TimeInForce.FOK and self._fillable(opposite, side, price, owner) < qty:
+        if tif == _FOK and self._fillable(opposite, side, price, owner) < qty:
             return OrderResult(
                 order_id,
                 OrderStatus.REJECTED,
                 cancelled_qty=qty + clipped,
                 reason="fill-or-kill order cannot fill completely",
             )
-        result = OrderResult(order_id, OrderStatus.FILLED, cancelled_qty=clipped)
-        remaining = self._match(opposite, owner, side, qty, price, order_id, result)
+        # every field by position: the dataclass's keyword defaults cost more than the order
+        result = OrderResult(order_id, _FILLED, [], 0, 0, clipped, "", [])
+        ticks = opposite.ticks
+        if ticks and (price is None or (price >= ticks[0] if side > 0 else price <= ticks[-1])):
+            remaining = self._match(opposite, owner, side, qty, price, order_id, result)
+        else:  # nothing to take: matching would stop at the best level
+            remaining = qty
         result.filled_qty = qty - remaining
-        if remaining and tif == TimeInForce.GTC:
+        if remaining and tif == _GTC:
             assert price is not None
             own = self._bids if side > 0 else self._asks
             self._rest(own, Order(order_id, owner, side, price, remaining, reduce_only))
@@ -264,7 +300,6 @@ class OrderBook:
 
         The quoting path of market makers: no fills are possible, so no `OrderResult` is built.
         """
-        self.messages += 1
         order_id = self._next_id
         self._next_id = order_id + 1
         if side > 0:
@@ -277,22 +312,28 @@ class OrderBook:
             if opposite and price <= opposite[-1]:
                 return 0
             book = self._asks
-        # `_rest`, inlined: this is the most frequent message of a run
-        order = Order(order_id, owner, side, price, qty, False)
+        # `_rest`, inlined: this is the most frequent message of a run; the order is built
+        # without calling `Order.__init__` (a Python call costs more than the six stores)
+        order = _new_order(Order)
+        order.order_id = order_id
+        order.owner = owner
+        order.side = side
+        order.price = price
+        order.qty = qty
+        order.reduce_only = False
+        order.indexed = False
         level = book.levels.get(price)
         if level is None:
-            book.levels[price] = {order_id: order}
-            book.size[price] = qty
+            book.levels[price] = [qty, order]
             insort(book.ticks, price)
         else:
-            level[order_id] = order
-            book.size[price] += qty
+            level.append(order)
+            level[0] += qty
         self._orders[order_id] = order
-        mine = self._by_owner.get(owner)
-        if mine is None:
-            self._by_owner[owner] = {order_id: None}
-        else:
-            mine[order_id] = None
+        # not in the owner index, which posts and their cancels would spend a tenth of their
+        # time keeping: an owner's posted orders are found by a scan when it cancels them all
+        if owner not in self._posters:
+            self._posters.add(owner)
         return order_id
 
     def _validate(
@@ -345,8 +386,8 @@ class OrderBook:
         for tick in opposite.best_first():
             if price is not None and (tick > price if side > 0 else tick < price):
                 break
-            orders = opposite.levels[tick].values()
-            total += opposite.size[tick] - sum(o.qty for o in orders if o.owner == owner)
+            level = opposite.levels[tick]
+            total += level[0] - sum(o.qty for o in level[1:] if o.owner == owner)
         return total
 
     def _match(
@@ -360,41 +401,48 @@ class OrderBook:
         result: OrderResult,
     ) -> int:
         fills = result.fills
-        levels, sizes, ticks = opposite.levels, opposite.size, opposite.ticks
-        resting = self._orders
+        levels, ticks = opposite.levels, opposite.ticks
+        resting, by_owner = self._orders, self._by_owner
         edits = opposite.edits
         buy = side > 0
         while qty and ticks:
             tick = ticks[0] if buy else ticks[-1]
             if price is not None and (tick > price if buy else tick < price):
                 break
-            orders = levels[tick]
-            size = sizes[tick]
-            while qty and orders:
-                maker = next(iter(orders.values()))
-                edits[maker.owner] = edits.get(maker.owner, 0) + 1
+            level = levels[tick]
+            size = level[0]
+            while qty and len(level) > 1:
+                maker = level[1]
+                edits[maker.owner] += 1
                 if maker.owner == owner:  # expire the maker; the level is tidied below
-                    del orders[maker.order_id]
+                    del level[1]
                     size -= maker.qty
                     del resting[maker.order_id]
-                    self._forget_owner(maker)
+                    if maker.indexed:
+                        del by_owner[owner][maker.order_id]
                     result.self_trade_cancels.append(maker.order_id)
                     continue
                 take = min(qty, maker.qty)
-                fills.append(Fill(maker.owner, owner, maker.order_id, order_id, tick, take, side))
+                # `Fill(...)` without its Python-level __new__
+                fills.append(
+                    _new_tuple(
+                        Fill, (maker.owner, owner, maker.order_id, order_id, tick, take, side)
+                    )
+                )
                 qty -= take
                 size -= take
                 if take == maker.qty:
-                    del orders[maker.order_id]
+                    del level[1]
                     del resting[maker.order_id]
-                    self._forget_owner(maker)
+                    if maker.indexed:
+                        del by_owner[maker.owner][maker.order_id]
                 else:
                     maker.qty -= take
                 self.last_price = tick
-            if orders:
-                sizes[tick] = size
+            if len(level) > 1:
+                level[0] = size
             else:
-                del levels[tick], sizes[tick]
+                del levels[tick]
                 ticks.pop(0 if buy else -1)
         return qty
 
@@ -403,45 +451,38 @@ class OrderBook:
         price, order_id = order.price, order.order_id
         level = book.levels.get(price)
         if level is None:
-            book.levels[price] = {order_id: order}
-            book.size[price] = order.qty
+            book.levels[price] = [order.qty, order]
             insort(book.ticks, price)
         else:
-            level[order_id] = order
-            book.size[price] += order.qty
+            level.append(order)
+            level[0] += order.qty
         self._orders[order_id] = order
-        mine = self._by_owner.get(order.owner)
-        if mine is None:
-            self._by_owner[order.owner] = {order_id: None}
-        else:
-            mine[order_id] = None
+        self._by_owner[order.owner][order_id] = None
 
     def _remove(self, order: Order) -> None:
         """Take a resting order off its level (and the level off the side when it empties)."""
         book = self._bids if order.side > 0 else self._asks
         price = order.price
         level = book.levels[price]
-        book.edits[order.owner] = book.edits.get(order.owner, 0) + 1
-        del level[order.order_id]
-        if level:
-            book.size[price] -= order.qty
+        book.edits[order.owner] += 1
+        if len(level) > 2:
+            del level[level.index(order, 1)]
+            level[0] -= order.qty
         else:
-            del book.levels[price], book.size[price]
+            del book.levels[price]
             ticks = book.ticks
             del ticks[bisect_left(ticks, price)]
         del self._orders[order.order_id]
         self._forget_owner(order)
 
     def _forget_owner(self, order: Order) -> None:
-        mine = self._by_owner[order.owner]
-        del mine[order.order_id]
-        if not mine:
-            del self._by_owner[order.owner]
+        if order.indexed:
+            del self._by_owner[order.owner][order.order_id]
 
     # ---- cancels and amends ----------------------------------------------------------------
     def cancel(self, order_id: int) -> bool:
         """Cancel a resting order; False when it is not (or no longer) on the book."""
-        self.messages += 1
+        self._edits_sent += 1
         order = self._orders.pop(order_id, None)
         if order is None:
             return False
@@ -450,24 +491,22 @@ class OrderBook:
         price = order.price
         level = book.levels[price]
         owner = order.owner
-        book.edits[owner] = book.edits.get(owner, 0) + 1
-        del level[order_id]
-        if level:
-            book.size[price] -= order.qty
+        book.edits[owner] += 1
+        if len(level) > 2:
+            del level[level.index(order, 1)]
+            level[0] -= order.qty
         else:
-            del book.levels[price], book.size[price]
+            del book.levels[price]
             ticks = book.ticks
             del ticks[bisect_left(ticks, price)]
-        mine = self._by_owner[owner]
-        del mine[order_id]
-        if not mine:
-            del self._by_owner[owner]
+        if order.indexed:
+            del self._by_owner[owner][order_id]
         return True
 
     def cancel_owner(self, owner: int) -> list[int]:
         """Cancel every resting order of an owner; returns their ids (one message each)."""
-        ids = list(self._by_owner.get(owner, ()))
-        self.messages += len(ids)
+        ids = self.orders_of(owner)
+        self._edits_sent += len(ids)
         for order_id in ids:
             self._remove(self._orders[order_id])
         return ids
@@ -483,13 +522,19 @@ class OrderBook:
 
     def reduce(self, order: Order, new_qty: int) -> None:
         """`resize` of a resting order object without the checks (0 < new_qty ≤ its qty)."""
-        self.messages += 1
+        self._edits_sent += 1
         book = self._bids if order.side > 0 else self._asks
-        book.size[order.price] -= order.qty - new_qty
-        book.edits[order.owner] = book.edits.get(order.owner, 0) + 1
+        book.levels[order.price][0] -= order.qty - new_qty
+        book.edits[order.owner] += 1
         order.qty = new_qty
 
     # ---- queries ---------------------------------------------------------------------------
+    @property
+    def messages(self) -> int:
+        """Messages so far: entries (submits and posts, accepted or not: each took an id),
+        cancels and amends."""
+        return self._next_id - 1 + self._edits_sent
+
     def edits(self, owner: int, side: int) -> int:
         """How many times the owner's resting orders on one side were filled, cancelled or
         shrunk so far: a quoter that finds the count where it left it knows its orders stand as
@@ -502,7 +547,12 @@ class OrderBook:
 
     def orders_of(self, owner: int) -> list[int]:
         """Ids of an owner's resting orders, oldest first."""
-        return list(self._by_owner.get(owner, ()))
+        ids = list(self._by_owner.get(owner, ()))
+        if owner in self._posters:  # and its posted orders; ids grow with time
+            orders = self._orders.values()
+            ids += [o.order_id for o in orders if o.owner == owner and not o.indexed]
+            ids.sort()
+        return ids
 
     def get(self, order_id: int) -> Order | None:
         """The resting order with that id, or None."""
@@ -533,7 +583,7 @@ class OrderBook:
     def depth(self, side: int, levels: int) -> list[tuple[int, int]]:
         """Aggregated (price, qty) of the best ``levels`` levels of one side, best first."""
         book = self._bids if side > 0 else self._asks
-        return [(int(t), book.size[t]) for t in book.best_first()[: max(0, levels)]]
+        return [(int(t), book.levels[t][0]) for t in book.best_first()[: max(0, levels)]]
 
     def depth_within(self, ticks: int) -> tuple[int, int]:
         """Bid qty and ask qty (lots) within ``ticks`` of the mid."""
@@ -542,9 +592,10 @@ class OrderBook:
             return (0, 0)
         lo, hi = math.ceil(mid - ticks), math.floor(mid + ticks)
         bids, asks = self._bids, self._asks
-        bid_qty = sum(map(bids.size.__getitem__, bids.ticks[bisect_left(bids.ticks, lo) :]))
-        ask_qty = sum(map(asks.size.__getitem__, asks.ticks[: bisect_left(asks.ticks, hi + 1)]))
-        return bid_qty, ask_qty
+        # each level's lots through C-level maps: the band can hold thousands of levels
+        in_bids = map(bids.levels.__getitem__, bids.ticks[bisect_left(bids.ticks, lo) :])
+        in_asks = map(asks.levels.__getitem__, asks.ticks[: bisect_left(asks.ticks, hi + 1)])
+        return sum(map(_first, in_bids)), sum(map(_first, in_asks))
 
     def impact_price(self, side: int, notional: float) -> float | None:
         """Average USDT fill price of a market order of ``notional`` USDT (book unchanged).
@@ -552,10 +603,12 @@ class OrderBook:
         side +1 walks the asks (a buy), -1 the bids. None if the book cannot fill it.
         """
         book = self._asks if side > 0 else self._bids
+        levels, tick_size, lot_size = book.levels, self.tick_size, self.lot_size
         need, cost, qty = notional, 0.0, 0.0
-        for tick in book.best_first():
-            price = tick * self.tick_size
-            level_qty = book.size[tick] * self.lot_size
+        # best first, without copying every tick of the side (the walk stops early)
+        for tick in reversed(book.ticks) if book.buy else book.ticks:
+            price = tick * tick_size
+            level_qty = levels[tick][0] * lot_size
             level_notional = price * level_qty
             if level_notional >= need:
                 q = need / price
@@ -568,7 +621,7 @@ class OrderBook:
     def volume_resting(self, side: int) -> int:
         """Total resting lots on one side."""
         book = self._bids if side > 0 else self._asks
-        return sum(book.size.values())
+        return sum([level[0] for level in book.levels.values()])
 
     def __len__(self) -> int:
         return len(self._orders)

@@ -14,9 +14,11 @@ moves the index that marks it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from model.orderbook import OrderBook, OrderResult, TimeInForce
+from model.orderbook import OrderBook, OrderResult, TimeInForce, tick_rounder
 
 CONSERVATION_TOLERANCE = 1e-6  # relative
 
@@ -95,6 +97,11 @@ class SpotMarkets:
     def to_ticks(self, contract: int, price: float) -> int:
         """A USDT price as whole ticks of the underlying's spot books (at least one)."""
         return max(1, round(price / self.tick[contract]))
+
+    def tick_rounder(self, contract: int) -> Callable[[float], int]:
+        """`to_ticks` of one underlying as a function of the price alone, without a call
+        through this object (`model.orderbook.tick_rounder`)."""
+        return tick_rounder(self.tick[contract])
 
     def post(self, account: int, contract: int, venue: int, side: int, lots: int, tick: int) -> int:
         """Rest a post-only quote; its order id, 0 if it would take liquidity."""

@@ -210,3 +210,36 @@ def test_a_copied_book_answers_get_from_its_own_orders():
         second = clone.post(2, -1, 3, 105)
         assert clone.get(second).qty == 3
         assert book.get(second) is None
+
+
+entry = st.tuples(
+    st.integers(0, 3),  # owner
+    st.sampled_from([1, -1]),
+    st.integers(1, 5),  # qty
+    st.integers(95, 105),  # price
+    st.booleans(),  # through `post` (a quote) rather than `submit`
+    st.integers(0, 4),  # 0: cancel an earlier order; 1: cancel every order of this owner
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(entry, max_size=60))
+def test_orders_of_an_owner_are_its_posted_and_submitted_orders_oldest_first(stream):
+    book = OrderBook(1.0, 1.0)
+    ids: list[int] = []
+    for owner, side, qty, price, quote, cancel in stream:
+        if quote:
+            order_id = book.post(owner, side, qty, price)
+        else:
+            order_id = book.submit(owner, side, qty, price).order_id
+        if order_id:
+            ids.append(order_id)
+        if cancel == 0 and ids:
+            book.cancel(ids[len(ids) // 2])
+        elif cancel == 1:
+            mine = book.orders_of(owner)
+            assert book.cancel_owner(owner) == mine
+            assert all(book.get(i) is None for i in mine)
+        for who in range(4):
+            resting = [i for i in ids if book.get(i) is not None and book.get(i).owner == who]
+            assert book.orders_of(who) == sorted(resting)
