@@ -51,14 +51,14 @@ class LeveragedTrader(Trader):
         crowd: Crowd,
         slot: int,
     ) -> None:
-        super().__init__(model, capital, leverage, isolated)
-        self.crowd = crowd
+        self.crowd = crowd  # before the base class stores ``capital`` in the crowd's arrays
         self.slot = slot
+        super().__init__(model, capital, leverage, isolated)
         crowd.side[slot] = side
         crowd.stop[slot] = math.nan
         crowd.topup[slot] = topup
         crowd.reduce[slot] = reduce
-        crowd.capital[slot] = capital + reserve
+        self.capital = capital + reserve  # what it brought: the deposit and the reserve
         crowd.accounts[slot] = self.account
         crowd.home[slot] = contracts[0]
         self.contracts = contracts
@@ -68,6 +68,15 @@ class LeveragedTrader(Trader):
         self.entered = False
 
     # ---- state kept in the crowd's arrays --------------------------------------------------
+    @property
+    def capital(self) -> float:
+        """USDT the trader brought: its deposit and, for a top-up trader, its reserve."""
+        return float(self.crowd.capital[self.slot])
+
+    @capital.setter
+    def capital(self, value: float) -> None:
+        self.crowd.capital[self.slot] = value
+
     @property
     def side(self) -> int:
         """+1 long, −1 short."""
@@ -164,7 +173,6 @@ class LeveragedTrader(Trader):
         self.reserve = capital * d.reserve_pct if self.topup else 0.0
         self.ledger.deposit(self.account, capital - self.reserve)
         self.capital = capital
-        self.crowd.capital[self.slot] = capital
         self.stopped = False
         self.stop_price = math.nan
         self.side = side

@@ -35,7 +35,8 @@ def test_leverage_follows_the_configured_lognormal(build):
             for t in traders
         ]
     )
-    used = notional / (np.array([t.capital for t in traders]) * leverage)
+    deposit = np.array([t.capital - t.reserve for t in traders])  # what it brought, less reserve
+    used = notional / (deposit * leverage)
     assert np.all((used > ENTRY_SIZE - 0.03) & (used <= ENTRY_SIZE + 1e-9))
     assert np.array_equal(model.ledger.leverage[[t.account for t in traders], 0], leverage)
 
@@ -120,11 +121,12 @@ def test_each_defence_is_a_per_trader_setting_with_the_configured_mix(build):
             assert np.isnan(t.stop_price)
         else:  # a stop 4% from entry on the losing side
             assert t.stop_price == pytest.approx(entry * (1 - t.side * 0.04))
-        # only top-up traders keep a reserve: 25% of what they brought
+        # only top-up traders keep a reserve: 25% of what they brought, the rest deposited
         if t.topup:
-            assert t.reserve == pytest.approx(0.25 / 0.75 * t.capital)
+            assert t.reserve == pytest.approx(0.25 * t.capital)
         else:
             assert t.reserve == 0.0
+        assert t.capital == model.population.crowd.capital[t.slot]  # one store
     assert np.array_equal(model.population.crowd.topup, topups)
     assert np.array_equal(model.population.crowd.reduce, reduces)
 
