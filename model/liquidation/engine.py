@@ -223,6 +223,12 @@ class LiquidationEngine:
         if held == 0:
             return
         side = 1 if held > 0 else -1
+        if side > 0 and not ledger.bankruptcy_price(account, contract, mark) > 0.0:
+            # what is left of a long whose close-out mostly filled well above its bankruptcy
+            # price: the margin left covers it even at a price of zero, so it is not bankrupt
+            # and nobody takes it over (a takeover at 0 would hand the fund the position for
+            # nothing); the owner keeps it, no longer in breach
+            return
         lot = float(ledger.lot[contract])
         price = float(mark[contract])
         qty = abs(held) * lot

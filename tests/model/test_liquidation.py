@@ -87,6 +87,24 @@ def test_binance_partial_that_falls_short_ends_in_takeover(market):
     assert m.ledger.lots[trader, 0] == 0
 
 
+def test_a_remainder_whose_margin_covers_it_is_not_taken_over_at_zero(market):
+    """Found by `cascade mc --runs 1000` (flash-crash, run 27): a full close-out filled all but a
+    few lots far above its bankruptcy price; the rest had a bankruptcy price of 0, and a takeover
+    there gave the fund a position with entry price 0, which then failed every margin formula."""
+    m = market("binance")
+    trader = m.trader(6_000.0, 1_000)
+    m.quote(1, 59_000.0, 0.999)  # a stale bid far above the mark: all but one lot fills there
+    m.liquidate(53_500.0)  # equity 6,000 − 6,500 < 0: a full close-out
+    assert m.ledger.lots[trader, 0] == 1  # 1 lot left, covered by ~5,000 of margin
+    assert not m.kinds("takeover")
+    fund = m.funds.account_of(0)
+    assert m.ledger.lots[fund, 0] == 0
+    assert not m.engine.breached(trader, 0, m.mark)
+    assert m.problems() == []
+    m.liquidate(53_000.0)  # and it does not come back as a liquidation
+    assert m.ledger.lots[trader, 0] == 1 and not m.kinds("takeover")
+
+
 def test_bybit_lowest_tier_closes_at_bankruptcy(market):
     m = market("bybit")
     trader = m.trader(6_000.0, 500, leverage=20)  # 30k notional: tier 1
