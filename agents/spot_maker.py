@@ -23,7 +23,6 @@ import math
 from typing import TYPE_CHECKING
 
 import mesa
-import numpy as np
 
 from agents.quoting import Ladder, Quotes
 from model.spot import SpotMarkets
@@ -135,7 +134,7 @@ class ValueEstimate:
         self.makers = makers
         self.learning = learning_bps / 1e4
         self.halflife = halflife
-        self.offset = np.zeros(n_contracts)
+        self.offset = [0.0] * n_contracts  # log(estimate / fundamental value)
         self.limit = [0.0] * n_contracts
         for maker in makers:
             self.limit[maker.contract] += INVENTORY_LIMIT_VALUE * maker.depth
@@ -156,7 +155,7 @@ class ValueEstimate:
         keep = 0.5 ** (dt / self.halflife)
         estimates = []
         for c, value in enumerate(fundamental):
-            offset = float(self.offset[c])
+            offset = self.offset[c]
             estimate = value * math.exp(offset)
             if self.limit[c] > 0:
                 offset -= self.learning * bought[c] * estimate / self.limit[c]
