@@ -184,9 +184,9 @@ class Population:
                 lots = trader.target_lots(c, entry)
                 if lots:
                     wanted.append((trader, c, trader.side * lots, entry))
-        if scenario.population.counterparties == "hedgers":
+        if pop.counterparties == "hedgers":
             positions = [(t.account, c, lots, entry) for t, c, lots, entry in wanted]
-            self.hedgers = open_against_hedgers(model, positions, scenario.population.hedgers)
+            self.hedgers = open_against_hedgers(model, positions, pop.hedgers)
             for trader in holders:
                 trader.opened()
             return
