@@ -153,3 +153,49 @@ def test_minimal_adl_policy_socialises_least_on_every_paired_seed(tmp_path):
     # the preset's queue socialises more than was needed on every seed (paper: 8x to 28x)
     queue = frame[frame[POLICY_KEY] == "bitmex"]["adl_over_utilisation"]
     assert (queue > 1.0).all()
+
+
+def test_presets_show_what_they_are_for_on_ten_paired_seeds(tmp_path):
+    # the README's preset table: short-squeeze against impact-free close-outs, cross-margin-
+    # contagion against all-isolated accounts, calm; ten paired seeds each
+    import pandas as pd
+
+    impact = "venue.liquidation.impact"
+    squeeze = sweep(
+        "short-squeeze",
+        {impact: ["book", "off_book"]},
+        10,
+        tmp_path / "sq",
+        workers=2,
+        report=False,
+    )
+    assert (squeeze["status"] == "ok").all()
+    book = squeeze[squeeze[impact] == "book"]
+    assert (book["short_liquidations_notional"] > 0).all()
+    assert (book["long_liquidations_notional"] == 0).all()
+    runup = squeeze.pivot(index="seed_index", columns=impact, values="max_runup_pct")
+    assert (runup["book"] > runup["off_book"]).mean() >= 0.8
+    assert (book["index_runup_overshoot_pct"] > 0).mean() >= 0.8
+
+    key = "population.isolated_share"
+    out = tmp_path / "cross"
+    cross = sweep(
+        "cross-margin-contagion",
+        {key: [0.3, 1.0]},
+        10,
+        out,
+        workers=2,
+        keep_series=True,
+        report=False,
+    )
+    assert (cross["status"] == "ok").all()
+    btc = {}
+    for row in cross.itertuples():
+        events = pd.read_parquet(out / "runs" / str(row.run) / "events.parquet")
+        liquidated = (events["kind"] == "liquidation") & (events["contract"] == 0)
+        btc[(row.seed_index, cross.loc[row.Index, key])] = int(liquidated.sum())
+    pairs = [(btc[(s, 0.3)], btc[(s, 1.0)]) for s in range(10)]
+    assert sum(c > i for c, i in pairs) >= 8, pairs
+
+    calm = sweep("calm", {"duration": [1800.0]}, 10, tmp_path / "calm", workers=2, report=False)
+    assert (calm["liquidations_count"] == 0).all() and (calm["adl_count"] == 0).all()

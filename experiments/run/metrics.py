@@ -39,6 +39,9 @@ SUMMARY_FIELDS = [
     "index_drawdown_pct",
     "index_overshoot_pct",
     "index_gap_end_pct",
+    "max_runup_pct",
+    "index_runup_pct",
+    "index_runup_overshoot_pct",
     "basis_recovery_seconds",
     "basis_within_1pct_seconds",
     "mark_drops_with_liquidation",
@@ -92,6 +95,10 @@ FIELD_MEANINGS = {
     "index_overshoot_pct": "index drawdown minus the fundamental value's fall over the same "
     "window (%; 0 when the index is the fundamental value)",
     "index_gap_end_pct": "(index / fundamental value − 1) at the end of the run (%)",
+    "max_runup_pct": "largest trough-to-peak rise of the mark price (%; a squeeze's drawdown)",
+    "index_runup_pct": "largest trough-to-peak rise of the index (%)",
+    "index_runup_overshoot_pct": "index run-up minus the fundamental value's rise over the same "
+    "window (%; 0 when the index is the fundamental value)",
     "basis_recovery_seconds": "seconds after the last shock ends until |perp mid − index| / index "
     "is back below 0.5% (0: it never left; NaN: no shock, or it never came back)",
     "basis_within_1pct_seconds": "the same with a 1% band: seconds after the last shock ends "
@@ -238,18 +245,41 @@ def _drawdown_window(prices: pd.Series) -> tuple[float, int, int]:
     return float(falls[trough] * 100.0), peak, trough
 
 
+def _runup_window(prices: pd.Series) -> tuple[float, int, int]:
+    """Largest trough-to-peak rise (%) and the positions of its trough and peak."""
+    values = prices.to_numpy(dtype=float)
+    if not len(values) or not np.isfinite(values).any():
+        return 0.0, 0, 0
+    troughs = np.fmin.accumulate(values)
+    rises = values / troughs - 1.0
+    peak = int(np.nanargmax(rises))
+    trough = int(np.flatnonzero(values[: peak + 1] == troughs[peak])[0])
+    return float(rises[peak] * 100.0), trough, peak
+
+
 def index_feedback(timeseries: pd.DataFrame) -> dict[str, float]:
-    """How far the index fell beyond the fundamental value, and where it ended against it."""
+    """How far the index fell (and rose) beyond the fundamental value over the same window, and
+    where it ended against it."""
     index, fundamental = timeseries["index"], timeseries.get("fundamental", timeseries["index"])
     drawdown, peak, trough = _drawdown_window(index)
+    runup, low, high = _runup_window(index)
     f = fundamental.to_numpy(dtype=float)
     fundamental_fall = (1.0 - f[trough] / f[peak]) * 100.0 if len(f) else 0.0
+    fundamental_rise = (f[high] / f[low] - 1.0) * 100.0 if len(f) else 0.0
     end = float((index.iloc[-1] / fundamental.iloc[-1] - 1.0) * 100.0) if len(f) else 0.0
     return {
         "index_drawdown_pct": drawdown,
         "index_overshoot_pct": drawdown - fundamental_fall,
         "index_gap_end_pct": end,
+        "index_runup_pct": runup,
+        "index_runup_overshoot_pct": runup - fundamental_rise,
     }
+
+
+def max_runup_pct(prices: pd.Series) -> float:
+    """Largest trough-to-peak rise, in percent (0 for a price that never rises)."""
+    values = prices[np.isfinite(prices.to_numpy(dtype=float))]
+    return _runup_window(values)[0] if len(values) else 0.0
 
 
 def perp_mid(timeseries: pd.DataFrame) -> pd.Series:
@@ -403,6 +433,7 @@ def summarize(
         "insurance_fund_end": float(fund.iloc[-1]) if len(fund) else float(insurance_fund_start),
         "bad_debt": float(bad["notional"].sum()),
         "max_drawdown_pct": max_drawdown_pct(timeseries["mark"]),
+        "max_runup_pct": max_runup_pct(timeseries["mark"]),
         **index_feedback(timeseries),
         **{
             field: basis_recovery_seconds(timeseries, shock_end, band)

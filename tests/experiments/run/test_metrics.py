@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.run.metrics import SUMMARY_FIELDS, max_drawdown_pct, return_statistics
+from experiments.run.metrics import (
+    SUMMARY_FIELDS,
+    index_feedback,
+    max_drawdown_pct,
+    max_runup_pct,
+    return_statistics,
+)
 from experiments.run.stylized_facts import stylized_facts
 
 
@@ -40,6 +46,34 @@ def test_a_book_that_never_had_both_sides_gives_nan():
 
 def test_max_drawdown_is_peak_to_trough_percent():
     assert max_drawdown_pct(pd.Series([100.0, 120.0, 90.0, 110.0, 60.0])) == pytest.approx(50.0)
+
+
+def test_max_runup_is_trough_to_peak_percent():
+    assert max_runup_pct(pd.Series([100.0, 80.0, 120.0, 60.0, 90.0])) == pytest.approx(50.0)
+    assert max_runup_pct(pd.Series([100.0, 90.0, 80.0])) == 0.0
+    assert max_runup_pct(pd.Series([np.nan, 50.0, np.nan, 75.0])) == pytest.approx(50.0)
+
+
+def test_index_runup_overshoot_is_the_rise_beyond_the_fundamental_over_the_same_window():
+    # the fundamental rises 10% (100 → 110) between the index's trough (step 1) and peak
+    # (step 3); the index rises 20% there (100 → 120) and falls back: an overshoot of 10 points
+    ts = pd.DataFrame(
+        {
+            "fundamental": [100.0, 100.0, 105.0, 110.0, 110.0],
+            "index": [101.0, 100.0, 110.0, 120.0, 111.0],
+        }
+    )
+    fb = index_feedback(ts)
+    assert fb["index_runup_pct"] == pytest.approx(20.0)
+    assert fb["index_runup_overshoot_pct"] == pytest.approx(10.0)
+    assert fb["index_gap_end_pct"] == pytest.approx(100.0 * (111.0 / 110.0 - 1.0))
+    # mirror image: a fall, and no rise beyond the fundamental's
+    down = pd.DataFrame({"fundamental": [100.0, 90.0, 90.0], "index": [100.0, 85.0, 90.0]})
+    fb = index_feedback(down)
+    assert fb["index_drawdown_pct"] == pytest.approx(15.0)
+    assert fb["index_overshoot_pct"] == pytest.approx(5.0)
+    assert fb["index_runup_pct"] == pytest.approx(100.0 * (90.0 / 85.0 - 1.0))
+    assert fb["index_runup_overshoot_pct"] == pytest.approx(100.0 * (90.0 / 85.0 - 1.0))
 
 
 def test_summary_fields_are_unique():
