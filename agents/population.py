@@ -30,7 +30,7 @@ from agents.noise import NoiseTrader, draw_actions
 from agents.noise_demand import NoiseDemand
 from agents.spot_maker import SpotMaker, ValueEstimate
 from agents.spot_trader import NOISE_MAX_OFFSET_BPS, NOISE_ORDER_VALUE, SpotTrader
-from agents.strategies import target_leverage
+from agents.strategies import target_leverage, trend_returns
 from model import pools
 from model.events import EventLog
 from model.scenario import Scenario
@@ -152,9 +152,11 @@ class Population:
         self.mid_history: deque[np.ndarray] = deque(
             maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
         )
-        self.trend_history: deque[np.ndarray] = deque(
-            maxlen=max(2, int(pop.strategies.trend_lookback / self.dt) + 1)
+        # the mids of the last steps, as far back as the longest lookback
+        longest = max(
+            int(pop.strategies.trend_lookback / self.dt), int(self.crowd.lookback.max(initial=1))
         )
+        self.trend_history: deque[np.ndarray] = deque(maxlen=max(2, longest + 1))
         self.herd = HerdNetwork(model, [*self.leveraged, *self.momentum], pop.herding)
         self.n_contracts = n_contracts
         self.basis = np.zeros(n_contracts)
@@ -244,6 +246,12 @@ class Population:
             strategy[roll < st.value_share + st.trend_share] = TREND
             strategy[roll < st.value_share] = VALUE
             crowd.value_bias[first : first + n] = rng.normal(0.0, st.value_dispersion, n)
+            lookback = np.full(n, st.trend_lookback)
+            if st.trend_lookback_dispersion > 0:
+                lookback *= rng.lognormal(0.0, st.trend_lookback_dispersion, n)
+            crowd.lookback[first : first + n] = np.clip(
+                (lookback / model.dt).astype(np.int64), 1, MAX_TREND_LOOKBACK_STEPS
+            )
         crowd.strategy[first : first + n] = strategy
         active = strategy != HOLD  # strategy traders use no defences (module docstring)
         stop &= ~active
@@ -382,8 +390,7 @@ class Population:
         accounts, home = crowd.accounts[slots], crowd.home[slots]
         price = mids[home]
         value = m.fundamental[home] * np.exp(crowd.value_bias[slots])
-        start = self.trend_history[0] if self.trend_history else mids
-        trend = (mids / start - 1.0)[home]
+        trend = trend_returns(self.trend_history, mids, home, crowd.lookback[slots])
         cap = ledger.leverage[accounts, home]
         lev = target_leverage(
             crowd.strategy[slots],
@@ -478,6 +485,9 @@ class Population:
             {e.account for e in events.rows_since(since) if e.kind == "liquidation"}
         )
         self.herd.spread_panic([self.by_account[a] for a in liquidated if a in self.by_account])
+
+
+MAX_TREND_LOOKBACK_STEPS = 86_400  # a day of one-second steps
 
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:

@@ -10,10 +10,14 @@ spiral). Trend followers want ``max leverage × tanh(return over the lookback / 
 
 Both rebalance at Poisson times (``strategies.rate`` per second) with market orders, and only
 when the trade changes the position by at least ``min_trade`` of the target: the trades
-themselves, not defences, move their positions.
+themselves, not defences, move their positions. Each trend follower may have its own lookback
+(``trend_lookback_dispersion``): with one lookback for all, the followers act in step and, with
+value funds pushing back, can drive a cycle of twice their lookback.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -50,3 +54,23 @@ def target_leverage(
     t = strategy == TREND
     lev[t] = cap[t] * np.tanh(trend_return[t] / scale)
     return np.clip(lev, -cap, cap)
+
+
+def trend_returns(
+    history: Sequence[np.ndarray], mids: np.ndarray, home: np.ndarray, lookback: np.ndarray
+) -> np.ndarray:
+    """Return of each trader's contract over its own lookback.
+
+    Args:
+        history: mids of every contract at the last steps, oldest first, the newest being this
+            step's (``mids``).
+        mids: this step's mid of every contract.
+        home: each trader's contract.
+        lookback: each trader's lookback in steps; one longer than the history reaches back
+            uses the oldest mid there is.
+    """
+    if not len(history):
+        return np.zeros(home.size)
+    rows = np.maximum(len(history) - 1 - lookback, 0).tolist()
+    start = [float(history[r][h]) for r, h in zip(rows, home.tolist(), strict=True)]
+    return mids[home] / np.array(start, dtype=float).reshape(home.shape) - 1.0

@@ -171,7 +171,16 @@ class Strategies(_Strict):
         description="value funds only buy what is cheap and never short what is dear, like the "
         "funds of Thurner, Farmer & Geanakoplos (2012)",
     )
-    trend_lookback: float = Field(60.0, gt=0.0, le=86_400.0, description="seconds")
+    trend_lookback: float = Field(
+        60.0, gt=0.0, le=86_400.0, description="seconds (the median, with a dispersion)"
+    )
+    trend_lookback_dispersion: float = Field(
+        0.0,
+        ge=0.0,
+        le=2.0,
+        description="log-std of each trend follower's own lookback around trend_lookback (0: one "
+        "lookback for all, whose followers act in step; real trend followers use many)",
+    )
     trend_scale: float = Field(
         0.003, gt=0.0, le=1.0, description="return over the lookback that means full size"
     )

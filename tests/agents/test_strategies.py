@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agents.crowd import HOLD, TREND, VALUE
-from agents.strategies import target_leverage
+from agents.strategies import target_leverage, trend_returns
 
 ONE_FUND = {
     "index.mode": "exogenous",
@@ -92,6 +92,65 @@ def test_trend_follower_trades_with_the_recent_move(build, desk_for):
     desk.set_mark(60_600.0)
     pop._rebalance(np.array([60_600.0]))  # up 1% over the lookback
     assert trader.position(0) > 0
+
+
+def test_trend_returns_look_back_each_traders_own_lookback():
+    # mids of two contracts over five steps, the newest last
+    history = [np.array([100.0, 10.0]) * (1.0 + 0.01 * k) for k in range(5)]
+    mids = history[-1]
+    home = np.array([0, 0, 1, 1])
+    lookback = np.array([1, 4, 2, 50])  # the last one reaches past the start: the oldest mid
+    trend = trend_returns(history, mids, home, lookback)
+    assert trend == pytest.approx([1.04 / 1.03 - 1.0, 0.04, 1.04 / 1.02 - 1.0, 0.04])
+    assert trend_returns([], mids, home, lookback).tolist() == [0.0] * 4
+
+
+@pytest.mark.parametrize("dispersion", [0.0, 0.8])
+def test_trend_followers_draw_their_own_lookbacks(build, dispersion):
+    model = build(
+        "calm",
+        {
+            "population.leveraged": 400,
+            "population.strategies.trend_share": 1.0,
+            "population.strategies.trend_lookback": 120.0,
+            "population.strategies.trend_lookback_dispersion": dispersion,
+        },
+    )
+    pop = model.population
+    lookback = pop.crowd.lookback[pop.crowd.strategy == TREND]
+    assert lookback.size > 300
+    if dispersion == 0:
+        assert (lookback == 120).all()  # one lookback, in one-second steps
+    else:
+        # lognormal around 120 s: median near it, log-std near the dispersion
+        assert np.median(lookback) == pytest.approx(120.0, rel=0.15)
+        assert np.log(lookback).std() == pytest.approx(dispersion, rel=0.15)
+    # the history reaches back as far as the longest lookback
+    assert pop.trend_history.maxlen == lookback.max() + 1
+
+
+def test_a_trend_follower_reads_the_trend_over_its_own_lookback(build, desk_for):
+    model = build(
+        "calm",
+        {
+            **ONE_FUND,
+            "population.strategies.value_share": 0.0,
+            "population.strategies.trend_share": 1.0,
+            "population.strategies.trend_lookback_dispersion": 1.0,
+        },
+        bare=True,
+    )
+    desk = desk_for(model)
+    pop = model.population
+    trader = pop.leveraged[0]
+    pop.crowd.lookback[trader.slot] = 2
+    # up 1% over the long run, but down over this trader's last two steps: it goes short
+    for price in (59_000.0, 60_800.0, 60_700.0, 60_600.0):
+        pop.trend_history.append(np.array([price]))
+    desk.quote(60_595.0, 60_605.0)
+    desk.set_mark(60_600.0)
+    pop._rebalance(np.array([60_600.0]))
+    assert trader.position(0) < 0
 
 
 def test_strategy_traders_open_nothing_before_the_run_and_use_no_defences(build):
