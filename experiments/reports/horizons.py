@@ -7,12 +7,15 @@ returns are compared at each horizon: in a calm market arbitrage should make the
 deviations about equal (spec validation, "Feedback").
 
     python -m experiments.reports.horizons DIR [--horizon 1 --horizon 60] [--by KEY] [--burn-in 0.1]
+        [--plot FILE.png]
 
 DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``. With
 ``--by KEY`` (a swept setting, e.g. ``population.max_leverage``) the runs are pooled per value of
 that setting: one block of rows per grid point; repeat ``--by`` to pool per combination of
 several swept settings. ``--burn-in`` sets the share of each run dropped first (0.1): traders
 who start flat (value funds, trend followers) take some minutes to build their positions.
+``--plot`` (with one ``--by``) draws the pooled tail index of each tail and the excess kurtosis
+against the setting, one line per horizon.
 """
 
 from __future__ import annotations
@@ -118,6 +121,37 @@ def grouped_table(
     return pd.concat(blocks, ignore_index=True)
 
 
+def horizons_plot(table: pd.DataFrame, by: str, path: Path) -> Path:
+    """Pooled Hill index (2.5%) of the down and up tails, and excess kurtosis, against the swept
+    setting ``by``, one colour per horizon (a `grouped_table`)."""
+    import matplotlib.pyplot as plt
+
+    from experiments.run.plots import save_figure
+
+    fig, (tails, kurt) = plt.subplots(1, 2, figsize=(10, 4))
+    numeric = pd.api.types.is_numeric_dtype(table[by])
+    for i, (horizon, rows) in enumerate(table.groupby("horizon (s)", sort=True)):
+        x = rows[by] if numeric else rows[by].astype(str)
+        colour = f"C{i}"
+        tails.plot(x, rows["Hill 2.5% down"], "o-", color=colour, label=f"{horizon} s, down")
+        tails.plot(
+            x, rows["Hill 2.5% up"], "s--", color=colour, mfc="none", label=f"{horizon} s, up"
+        )
+        kurt.plot(x, rows["excess kurtosis"], "o-", color=colour, label=f"{horizon} s")
+    if numeric and (table[by] > 0).all() and table[by].max() / table[by].min() >= 10:
+        for ax in (tails, kurt):
+            ax.set_xscale("log")
+    tails.axhspan(2.0, 5.0, color="0.9", zorder=0, label="[2, 5]")
+    tails.set(xlabel=by, ylabel="Hill index (2.5%), returns pooled over runs")
+    tails.set_title("Tail index of each tail (lower: heavier)")
+    kurt.axhline(0.0, color="0.5", lw=0.8)
+    kurt.set(xlabel=by, ylabel="excess kurtosis, returns pooled over runs")
+    kurt.set_title("Excess kurtosis")
+    tails.legend(fontsize=8)
+    kurt.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("directory", type=Path)
@@ -133,10 +167,16 @@ def main(argv: list[str] | None = None) -> int:
         default=BURN_IN,
         help=f"share of each run dropped before returns are taken, in [0, 1) (default {BURN_IN})",
     )
+    parser.add_argument(
+        "--plot", type=Path, help="PNG of the tails and kurtosis against the --by setting"
+    )
     args = parser.parse_args(argv)
     horizons = tuple(args.horizon or HORIZONS)
     if not 0.0 <= args.burn_in < 1.0:
         print(f"error: --burn-in must lie in [0, 1), got {args.burn_in:g}", file=sys.stderr)
+        return 2
+    if args.plot is not None and len(args.by or []) != 1:
+        print("error: --plot needs exactly one --by setting to plot against", file=sys.stderr)
         return 2
     try:
         if args.by:
@@ -147,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print("\n".join(markdown_table(table)))
+    if args.plot is not None:
+        print(f"wrote {horizons_plot(table, args.by[0], args.plot)}")
     return 0
 
 

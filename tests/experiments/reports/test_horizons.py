@@ -106,3 +106,19 @@ def test_burn_in_drops_the_start_of_each_run(tmp_path, capsys):
     assert main([str(directory), "--burn-in", "0.5", "--horizon", "60"]) == 0
     assert main([str(directory), "--burn-in", "1.5"]) == 2
     assert "--burn-in" in capsys.readouterr().err
+
+
+def test_plot_draws_each_tail_and_kurtosis_against_the_setting(tmp_path, capsys):
+    from matplotlib.image import imread
+
+    directory = fake_sweep(tmp_path / "sweep", [1.0, 300.0] * 2)
+    png = tmp_path / "tails.png"
+    assert main([str(directory), "--by", "noise.scale", "--plot", str(png)]) == 0
+    assert f"wrote {png}" in capsys.readouterr().out
+    image = imread(png)
+    assert image.shape[0] > 300 and image.shape[1] > 800  # two panels side by side
+    # a plot needs one setting to plot against
+    for by in ([], ["--by", "noise.scale", "--by", "noise.scale"]):
+        assert main([str(directory), *by, "--plot", str(tmp_path / "x.png")]) == 2
+        assert "exactly one --by" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
