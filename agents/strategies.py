@@ -11,8 +11,7 @@ spiral). Trend followers want ``max leverage × tanh(return over the lookback / 
 Both rebalance at Poisson times (``strategies.rate`` per second) with market orders, and only
 when the trade changes the position by at least ``min_trade`` of the target: the trades
 themselves, not defences, move their positions. Each trend follower may have its own lookback
-(``trend_lookback_dispersion``): with one lookback for all, the followers act in step and, with
-value funds pushing back, can drive a cycle of twice their lookback.
+(``trend_lookback_dispersion``), as real trend followers use many.
 """
 
 from __future__ import annotations

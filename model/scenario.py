@@ -179,7 +179,7 @@ class Strategies(_Strict):
         ge=0.0,
         le=2.0,
         description="log-std of each trend follower's own lookback around trend_lookback (0: one "
-        "lookback for all, whose followers act in step; real trend followers use many)",
+        "lookback for all; real trend followers use many)",
     )
     trend_scale: float = Field(
         0.003, gt=0.0, le=1.0, description="return over the lookback that means full size"
