@@ -153,9 +153,7 @@ class Population:
             maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
         )
         # the mids of the last steps, as far back as the longest lookback
-        longest = max(
-            int(pop.strategies.trend_lookback / self.dt), int(self.crowd.lookback.max(initial=1))
-        )
+        longest = int(self.crowd.lookback.max(initial=1))
         self.trend_history: deque[np.ndarray] = deque(maxlen=max(2, longest + 1))
         self.herd = HerdNetwork(model, [*self.leveraged, *self.momentum], pop.herding)
         self.n_contracts = n_contracts

@@ -9,6 +9,16 @@ from model.scenario import load_scenario
 
 pytestmark = pytest.mark.slow
 
+# the README's leverage sweeps in calm: half the leveraged traders value funds, leverage drawn
+# around 100x, entrants replacing the liquidated, an hour
+SWEEP_POPULATION = {
+    "duration": 3600.0,
+    "population.leverage.median": 100.0,
+    "population.leverage.sigma": 0.3,
+    "population.strategies.value_share": 0.5,
+    "population.entry_rate": 0.01,
+}
+
 
 def test_oct_10_reconstruction_against_the_event_over_twenty_seeds(tmp_path):
     # the README's table "The 2025-10-10 reconstruction" (cascade mc --scenario oct-10-2025
@@ -60,14 +70,7 @@ def test_leverage_fattens_one_second_tails_against_1x_on_paired_seeds(tmp_path):
         {key: [1.0, 20.0, 100.0]},
         20,
         tmp_path / "sweep",
-        overrides={
-            "duration": 3600.0,
-            "population.leverage.median": 100.0,
-            "population.leverage.sigma": 0.3,
-            "population.strategies.value_share": 0.5,
-            "population.strategies.trend_share": 0.2,
-            "population.entry_rate": 0.01,
-        },
+        overrides={**SWEEP_POPULATION, "population.strategies.trend_share": 0.2},
         seed=1000,
         workers=2,
         report=False,
@@ -215,12 +218,8 @@ def test_cascades_on_leverage_fattens_one_minute_tails_at_20x(tmp_path):
         20,
         out,
         overrides={
-            "duration": 3600.0,
-            "population.leverage.median": 100.0,
-            "population.leverage.sigma": 0.3,
-            "population.strategies.value_share": 0.5,
+            **SWEEP_POPULATION,
             "population.strategies.trend_share": 0.1,
-            "population.entry_rate": 0.01,
             "population.long_bias": 0.7,
             "population.entry_dispersion": 0.05,
             "population.entry_room": 0.9,

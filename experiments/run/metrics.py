@@ -277,9 +277,8 @@ def index_feedback(timeseries: pd.DataFrame) -> dict[str, float]:
 
 
 def max_runup_pct(prices: pd.Series) -> float:
-    """Largest trough-to-peak rise, in percent (0 for a price that never rises)."""
-    values = prices[np.isfinite(prices.to_numpy(dtype=float))]
-    return _runup_window(values)[0] if len(values) else 0.0
+    """Largest trough-to-peak rise, in percent (0 for a price that never rises; NaN skipped)."""
+    return _runup_window(prices)[0]
 
 
 def perp_mid(timeseries: pd.DataFrame) -> pd.Series:

@@ -21,6 +21,13 @@ ONE_FUND = {
 }
 
 
+ONE_TREND_FOLLOWER = {
+    **ONE_FUND,
+    "population.strategies.value_share": 0.0,
+    "population.strategies.trend_share": 1.0,
+}
+
+
 def test_target_leverage_by_strategy():
     strategy = np.array([HOLD, VALUE, VALUE, TREND, TREND], dtype=np.int8)
     price = np.full(5, 100.0)
@@ -75,15 +82,7 @@ def test_value_fund_at_its_cap_sells_into_a_falling_price(build, desk_for):
 
 
 def test_trend_follower_trades_with_the_recent_move(build, desk_for):
-    model = build(
-        "calm",
-        {
-            **ONE_FUND,
-            "population.strategies.value_share": 0.0,
-            "population.strategies.trend_share": 1.0,
-        },
-        bare=True,
-    )
+    model = build("calm", ONE_TREND_FOLLOWER, bare=True)
     desk = desk_for(model)
     pop = model.population
     trader = pop.leveraged[0]
@@ -132,12 +131,7 @@ def test_trend_followers_draw_their_own_lookbacks(build, dispersion):
 def test_a_trend_follower_reads_the_trend_over_its_own_lookback(build, desk_for):
     model = build(
         "calm",
-        {
-            **ONE_FUND,
-            "population.strategies.value_share": 0.0,
-            "population.strategies.trend_share": 1.0,
-            "population.strategies.trend_lookback_dispersion": 1.0,
-        },
+        {**ONE_TREND_FOLLOWER, "population.strategies.trend_lookback_dispersion": 1.0},
         bare=True,
     )
     desk = desk_for(model)
