@@ -7,8 +7,10 @@ absorb a push and, as the price falls, must sell. The model's own noise traders 
 independent orders, whose net flow averages out within seconds; this agent adds the wandering
 part: one account per contract holds a position (USDT notional, positive long) that follows an
 OU process with standard deviation ``std`` and half-life ``halflife`` seconds, and trades the
-difference to it at market every step. Its account is funded at 1x for ten standard
-deviations, so it never runs out or gets liquidated.
+difference to it at market every step. It starts holding a draw from the stationary
+distribution (opened off the book, like the crowd's starting positions), so a run starts as it
+goes on. Its account is funded at 1x for ten standard deviations, so it never runs out or gets
+liquidated.
 """
 
 from __future__ import annotations
@@ -46,12 +48,16 @@ class NoiseDemand(Trader):
         # goes on (no warm-up from 0)
         self.target = std * float(model.rng.standard_normal())
 
+    def lots_wanted(self, price: float) -> int:
+        """Signed lots of the target position at ``price``."""
+        want = self.exchange.to_lots(self.contract, abs(self.target) / price)
+        return want if self.target >= 0 else -want
+
     def act(self, draw: float) -> None:
         """Move the target one step (``draw``: a standard normal) and trade towards it."""
         self.target = self.target * self.keep + self.shock * draw
         c = self.contract
-        want = self.exchange.to_lots(c, abs(self.target) / float(self.market_model.mark[c]))
-        want = want if self.target >= 0 else -want
+        want = self.lots_wanted(float(self.market_model.mark[c]))
         held = self.position(c)
         if want != held:
             self.market(c, 1 if want > held else -1, abs(want - held))

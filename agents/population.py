@@ -184,6 +184,14 @@ class Population:
                 lots = trader.target_lots(c, entry)
                 if lots:
                     wanted.append((trader, c, trader.side * lots, entry))
+        for demand in self.noise_demand:
+            # the wandering demand starts holding its stationary draw, as it would have after
+            # running for a while: traded at market in the first step, it would empty the book
+            c = demand.contract
+            price = scenario.contracts[c].initial_price
+            lots = demand.lots_wanted(price)
+            if lots:
+                wanted.append((demand, c, lots, price))
         if pop.counterparties == "hedgers":
             positions = [(t.account, c, lots, entry) for t, c, lots, entry in wanted]
             self.hedgers = open_against_hedgers(model, positions, pop.hedgers)
