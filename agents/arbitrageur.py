@@ -52,6 +52,7 @@ class Arbitrageur(Trader):
     """
 
     kind = "arbitrageur"
+    provides_liquidity = True
 
     def __init__(  # type: ignore[no-untyped-def]
         self,

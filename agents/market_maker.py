@@ -38,6 +38,7 @@ class MarketMaker(Trader):
     """A quoting market maker on every contract."""
 
     kind = "market_maker"
+    provides_liquidity = True
 
     def __init__(self, model, capital: float, calm_vol_bps: np.ndarray, depth_scale: np.ndarray):  # type: ignore[no-untyped-def]
         super().__init__(model, capital, leverage=20.0, isolated=False)

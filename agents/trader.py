@@ -18,11 +18,15 @@ class Trader(CellAgent):
     Args:
         model: the model.
         capital: USDT deposited at the start.
-        leverage: leverage for initial margin on every contract (capped by the scenario).
+        leverage: leverage for initial margin on every contract (capped by the scenario and
+            the venue's first tier).
         isolated: margin mode of the trader's positions.
     """
 
     kind = "trader"
+    # market makers and arbitrageurs: capped by the scenario's max_leverage only when
+    # ``population.cap_providers`` says so
+    provides_liquidity = False
 
     def __init__(
         self, model: CascadeModel, capital: float, leverage: float = 10.0, isolated: bool = False
@@ -31,7 +35,8 @@ class Trader(CellAgent):
         self.market_model = model
         self.exchange = model.exchange
         self.ledger = model.ledger
-        self.leverage = max(1.0, min(leverage, model.leverage_cap))
+        cap = model.provider_leverage_cap if self.provides_liquidity else model.leverage_cap
+        self.leverage = max(1.0, min(leverage, cap))
         self.account = self.ledger.open_account(capital, isolated=isolated, leverage=self.leverage)
         self.capital = capital
 

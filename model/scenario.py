@@ -274,6 +274,12 @@ class Population(_Strict):
     arbitrageurs: int = Field(3, ge=0, le=1000)
     whales: int = Field(2, ge=0, le=1000)
     max_leverage: float = Field(125.0, ge=1.0, le=125.0, description="cap on every trader")
+    cap_providers: bool = Field(
+        True,
+        description="max_leverage caps market makers and arbitrageurs too; false: they keep "
+        "their own leverage (within the venue's first tier), so a sweep of the cap changes the "
+        "traders' leverage alone, as in Thurner, Farmer & Geanakoplos (2012)",
+    )
     leverage: LeverageDistribution = LeverageDistribution()
     capital: CapitalDistribution = CapitalDistribution()
     isolated_share: float = Field(0.5, ge=0.0, le=1.0, description="share in isolated mode")

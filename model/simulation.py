@@ -99,8 +99,11 @@ class CascadeModel(mesa.Model):
         ]
         self.n_contracts = len(specs)
         # nobody can hold more leverage than the venue's first tier allows, whatever was drawn
-        self.leverage_cap = min(
-            scenario.population.max_leverage, *(float(s.tiers.max_leverages[0]) for s in specs)
+        venue_cap = min(float(s.tiers.max_leverages[0]) for s in specs)
+        self.leverage_cap = min(scenario.population.max_leverage, venue_cap)
+        # market makers and arbitrageurs: the venue's cap, and the scenario's if it says so
+        self.provider_leverage_cap = (
+            self.leverage_cap if scenario.population.cap_providers else venue_cap
         )
         self.exchange = Exchange(specs, venue.maker_fee, venue.taker_fee)
         self.ledger = self.exchange.ledger

@@ -39,6 +39,37 @@ def test_population_max_leverage_caps_below_the_venue():
     model = CascadeModel(scenario)
     assert model.leverage_cap == 3.0
     assert max(t.leverage for t in model.population.leveraged) <= 3.0
+    # by default the cap binds market makers and arbitrageurs too
+    providers = [*model.population.makers, *model.population.arbitrageurs]
+    assert providers and max(t.leverage for t in providers) <= 3.0
+
+
+def test_cap_providers_false_leaves_makers_and_arbitrageurs_their_own_leverage():
+    # a sweep of max_leverage then changes the traders' leverage alone (TFG's experiment)
+    scenario = load_scenario(
+        "calm", {**SMALL, "population.max_leverage": 1.0, "population.cap_providers": False}
+    )
+    model = CascadeModel(scenario)
+    pop = model.population
+    assert model.leverage_cap == 1.0
+    assert {t.leverage for t in pop.leveraged} == {1.0}
+    assert {t.leverage for t in pop.noise} == {1.0}
+    assert {t.leverage for t in pop.makers} == {20.0}  # MarketMaker's own
+    assert {t.leverage for t in pop.arbitrageurs} == {scenario.population.arbitrage.leverage}
+    # still within the venue's first tier
+    hl = load_scenario(
+        "calm",
+        {
+            **SMALL,
+            "venue": "hyperliquid",
+            "population.max_leverage": 1.0,
+            "population.cap_providers": False,
+            "population.arbitrage.leverage": 100.0,
+        },
+    )
+    model = CascadeModel(hl)
+    assert {t.leverage for t in model.population.arbitrageurs} == {40.0}
+    assert {t.leverage for t in model.population.makers} == {20.0}
 
 
 @pytest.mark.parametrize("name", available_scenarios())
