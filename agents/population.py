@@ -30,7 +30,7 @@ from agents.noise import NoiseTrader, draw_actions
 from agents.noise_demand import NoiseDemand
 from agents.spot_maker import SpotMaker, ValueEstimate
 from agents.spot_trader import NOISE_MAX_OFFSET_BPS, NOISE_ORDER_VALUE, SpotTrader
-from agents.strategies import target_leverage, trend_returns
+from agents.strategies import share_at_cap, target_leverage, trend_returns
 from model import pools
 from model.events import EventLog
 from model.scenario import Scenario
@@ -148,6 +148,7 @@ class Population:
         self.hedgers: list[Hedger] = []
         self._open_positions(model, scenario)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
+        self.value_slots = np.flatnonzero(self.crowd.strategy == VALUE)  # strategies never change
 
         self.mid_history: deque[np.ndarray] = deque(
             maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
@@ -432,6 +433,19 @@ class Population:
             if want != have and (want > 0) == (side > 0) and abs(want) > abs(have):
                 trader.market(c, side, abs(want - have))
             crowd.side[trader.slot] = side if want else crowd.side[trader.slot]
+
+    def funds_at_cap(self) -> float:
+        """Share of value funds at (90% or more of) their leverage cap on the mark
+        (`agents.strategies.share_at_cap`); NaN without value funds."""
+        slots = self.value_slots
+        if not slots.size:
+            return float("nan")
+        m = self.model
+        ledger = m.ledger
+        accounts, home = self.crowd.accounts[slots], self.crowd.home[slots]
+        notional = np.abs(ledger.lots[accounts, home]) * ledger.lot[home] * m.mark[home]
+        equity = pools.account_equities(ledger, accounts, m.mark)
+        return share_at_cap(notional, equity, ledger.leverage[accounts, home])
 
     def _defend(self, t: float, last: np.ndarray) -> None:
         if not len(self.leveraged):

@@ -73,3 +73,16 @@ def trend_returns(
     rows = np.maximum(len(history) - 1 - lookback, 0).tolist()
     start = [float(history[r][h]) for r, h in zip(rows, home.tolist(), strict=True)]
     return mids[home] / np.array(start, dtype=float).reshape(home.shape) - 1.0
+
+
+def share_at_cap(
+    notional: np.ndarray, equity: np.ndarray, cap: np.ndarray, near: float = 0.9
+) -> float:
+    """Share of traders whose position's leverage (``notional`` / ``equity``, both USDT) is at
+    least ``near`` of their maximum ``cap``: funds that can absorb no more and, as the price
+    falls, must sell (TFG's margin spiral). A trader holding a position on no equity counts as
+    at its cap; a flat one never does. NaN for no traders."""
+    if not notional.size:
+        return float("nan")
+    at = (notional > 0) & (notional >= near * cap * np.maximum(equity, 0.0))
+    return float(np.count_nonzero(at) / notional.size)

@@ -55,6 +55,7 @@ MARKET_WIDE = (
     "adl_notional",
     "accounts_at_risk",
     "panics",
+    "funds_at_cap",
     "bad_debt",
     "conservation_error",
 )
@@ -151,6 +152,7 @@ class Recorder:
         ratio = m.risk.margin_ratio
         row["accounts_at_risk"] = int(np.count_nonzero(ratio >= AT_RISK_RATIO))
         row["panics"] = m.population.herd.last_count
+        row["funds_at_cap"] = m.population.funds_at_cap()
         row["conservation_error"] = self._conservation_error()
         m.conservation_error_max = max(m.conservation_error_max, row["conservation_error"])
         self.datacollector.collect(m)

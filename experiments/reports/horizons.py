@@ -14,7 +14,8 @@ DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-ser
 that setting: one block of rows per grid point; repeat ``--by`` to pool per combination of
 several swept settings. ``--burn-in`` sets the share of each run dropped first (0.1): traders
 who start flat (value funds, trend followers) take some minutes to build their positions.
-``--plot`` (with one ``--by``) draws the pooled tail index of each tail and the excess kurtosis
+Runs with value funds add the share of funds at their leverage cap (the ``funds_at_cap``
+column), over all windows and over the windows of the Hill tail. ``--plot`` (with one ``--by``) draws the pooled tail index of each tail and the excess kurtosis
 against the setting, one line per horizon.
 """
 
@@ -43,25 +44,58 @@ def horizon_returns(prices: np.ndarray, steps: int, burn_in: float = BURN_IN) ->
     return one[: n * steps].reshape(n, steps).sum(axis=1) if n else np.array([])
 
 
+def horizon_means(values: np.ndarray, steps: int, burn_in: float = BURN_IN) -> np.ndarray:
+    """Mean of a per-step series over the windows of `horizon_returns` (each window's rows from
+    the one its return starts at)."""
+    v = np.asarray(values, dtype=float)
+    start = int(len(v) * burn_in)
+    n = (len(v) - start - 1) // steps
+    return v[start : start + n * steps].reshape(n, steps).mean(axis=1) if n > 0 else np.array([])
+
+
+def _tail_mask(r: np.ndarray, fraction: float = 0.025) -> np.ndarray:
+    """The returns the two-sided Hill index uses: the ``fraction`` largest in size."""
+    k = int(fraction * len(r))
+    mask = np.zeros(len(r), dtype=bool)
+    if k:
+        mask[np.argsort(np.abs(r))[::-1][:k]] = True
+    return mask
+
+
 def horizon_table(
     series: list[pd.DataFrame], horizons: tuple[int, ...] = HORIZONS, burn_in: float = BURN_IN
 ) -> pd.DataFrame:
     """Per horizon: the pooled standardised returns' excess kurtosis and Hill index (2.5%, and
-    of each tail), and the median over runs of std(perp) / std(index)."""
+    of each tail), and the median over runs of std(perp) / std(index). Runs with value funds
+    (a ``funds_at_cap`` column) add the share of funds at their leverage cap, over all windows
+    and over the windows of the Hill tail (the largest 2.5% of returns in size): whether the
+    largest moves come while funds are at their cap (TFG's margin spiral)."""
     rows = []
+    with_funds = bool(series) and all(
+        "funds_at_cap" in ts and ts["funds_at_cap"].notna().any() for ts in series
+    )
     for h in horizons:
-        pooled, ratios = [], []
+        pooled, ratios, at_cap = [], [], []
         for ts in series:
             perp = horizon_returns(perp_mid(ts).to_numpy(dtype=float), h, burn_in)
             index = horizon_returns(ts["index"].to_numpy(dtype=float), h, burn_in)
             if len(perp) < 3 or not np.std(perp) > 0:
                 continue
             pooled.append(perp / np.std(perp))
+            if with_funds:
+                at_cap.append(horizon_means(ts["funds_at_cap"].to_numpy(), h, burn_in))
             if np.std(index) > 0:
                 ratios.append(float(np.std(perp) / np.std(index)))
         if not pooled:
             continue
         r = np.concatenate(pooled)
+        funds = {}
+        if with_funds:
+            share = np.concatenate(at_cap)
+            funds = {
+                "funds at cap": float(np.nanmean(share)),
+                "funds at cap, tail": float(np.nanmean(share[_tail_mask(r)])),
+            }
         rows.append(
             {
                 "horizon (s)": h,
@@ -72,6 +106,7 @@ def horizon_table(
                 "Hill 2.5% down": hill_tail_index(r, 0.025, tail="negative"),
                 "Hill 2.5% up": hill_tail_index(r, 0.025, tail="positive"),
                 "std perp / std index": float(np.median(ratios)) if ratios else float("nan"),
+                **funds,
             }
         )
     return pd.DataFrame(rows)

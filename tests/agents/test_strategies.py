@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from agents.crowd import HOLD, TREND, VALUE
-from agents.strategies import target_leverage, trend_returns
+from agents.strategies import share_at_cap, target_leverage, trend_returns
 
 ONE_FUND = {
     "index.mode": "exogenous",
@@ -64,11 +64,13 @@ def test_value_fund_at_its_cap_sells_into_a_falling_price(build, desk_for):
     pop = model.population
     fund = pop.leveraged[0]
     assert pop.crowd.strategy[fund.slot] == VALUE and fund.position(0) == 0
+    assert pop.funds_at_cap() == 0.0  # flat
     model.fundamental[:] = 63_000.0  # worth 5% more than the price: it wants its cap
     desk.quote(59_995.0, 60_005.0)
     desk.set_mark(60_000.0)
     pop._rebalance(np.array([60_000.0]))
     bought = fund.position(0)
+    assert pop.funds_at_cap() == 1.0  # the recorder's `funds_at_cap`
     equity = float(model.ledger.wallet[fund.account])
     assert bought * 0.001 * 60_000.0 == pytest.approx(5.0 * equity, rel=0.02)
     # the price falls 3% (still cheap against its value): at 5x its equity falls 15%, so the
@@ -206,3 +208,25 @@ def test_value_funds_trade_under_a_tier_table_without_a_notional_cap(build, desk
     desk.set_mark(60_000.0)
     model.population._rebalance(np.array([60_000.0]))
     assert model.population.leveraged[0].position(0) > 0
+
+
+def test_share_at_cap_counts_positions_at_90_percent_of_their_cap_or_beyond():
+    notional = np.array([0.0, 900.0, 1_000.0, 500.0, 100.0, 0.0])
+    equity = np.array([100.0, 100.0, 100.0, 100.0, -5.0, -5.0])
+    cap = np.full(6, 10.0)
+    # flat: no; exactly 90% of 10x: yes; 10x: yes; 5x: no; a position on negative equity: yes;
+    # flat on negative equity: no
+    assert share_at_cap(notional, equity, cap) == pytest.approx(3 / 6)
+    assert share_at_cap(notional, equity, cap, near=1.0) == pytest.approx(2 / 6)
+    assert math.isnan(share_at_cap(np.array([]), np.array([]), np.array([])))
+
+
+def test_funds_at_cap_is_recorded_every_step(build):
+    low = build("calm", {**ONE_FUND, "population.leveraged": 20, "duration": 120.0})
+    low.run()
+    share = low.datacollector.get_model_vars_dataframe()["funds_at_cap"].to_numpy()
+    assert share.size == 120 and np.all((share >= 0) & (share <= 1))
+    assert share[-1] == low.population.funds_at_cap()
+    none = build("calm", {"duration": 30.0, "population.leveraged": 20})
+    none.run()
+    assert np.isnan(none.datacollector.get_model_vars_dataframe()["funds_at_cap"]).all()

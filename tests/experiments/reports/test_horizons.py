@@ -6,6 +6,7 @@ import pytest
 
 from experiments.reports.horizons import (
     grouped_table,
+    horizon_means,
     horizon_returns,
     horizon_table,
     load_series,
@@ -41,6 +42,26 @@ def test_gaussian_paths_pool_to_thin_tails_and_equal_volatility():
     assert minute["returns"] == 20 * (3599 // 60)
     assert abs(one["excess kurtosis"]) < 0.3 and one["Hill 2.5%"] > 5.5
     assert minute["std perp / std index"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_funds_at_cap_is_averaged_over_every_window_and_over_the_tail_windows():
+    assert np.allclose(horizon_means(np.arange(101, dtype=float), 10), np.arange(9) * 10 + 14.5)
+    runs = []
+    for seed in range(10):
+        ts = series(seed)
+        rng = np.random.default_rng(100 + seed)
+        # big one-minute moves exactly while the funds are at their cap
+        at_cap = np.zeros(len(ts))
+        for start in rng.choice(np.arange(400, 3900, 60), 3, replace=False):
+            at_cap[start : start + 60] = 1.0
+            ts.loc[start + 1 :, ["best_bid", "best_ask", "last", "index"]] *= 1.01
+        ts["funds_at_cap"] = at_cap
+        runs.append(ts)
+    minute = horizon_table(runs, (60,)).to_dict("records")[0]
+    assert minute["funds at cap"] == pytest.approx(30 / minute["returns"])  # 30 windows at cap
+    assert minute["funds at cap, tail"] == pytest.approx(1.0)  # every tail minute is one of them
+    plain = horizon_table([series(s) for s in range(3)], (60,))
+    assert "funds at cap" not in plain.columns  # runs without value funds
 
 
 def test_missing_series_is_one_clear_error(tmp_path, capsys):
