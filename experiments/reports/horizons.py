@@ -15,7 +15,8 @@ that setting: one block of rows per grid point; repeat ``--by`` to pool per comb
 several swept settings. ``--burn-in`` sets the share of each run dropped first (0.1): traders
 who start flat (value funds, trend followers) take some minutes to build their positions.
 Runs with value funds add the share of funds at their leverage cap (the ``funds_at_cap``
-column), over all windows and over the windows of the Hill tail. ``--plot`` (with one ``--by``) draws the pooled tail index of each tail and the excess kurtosis
+column) and the share of time the perpetual is above the fundamental value, each over all
+windows and over the windows of the Hill tail. ``--plot`` (with one ``--by``) draws the pooled tail index of each tail and the excess kurtosis
 against the setting, one line per horizon.
 """
 
@@ -69,13 +70,15 @@ def horizon_table(
     of each tail), and the median over runs of std(perp) / std(index). Runs with value funds
     (a ``funds_at_cap`` column) add the share of funds at their leverage cap, over all windows
     and over the windows of the Hill tail (the largest 2.5% of returns in size): whether the
-    largest moves come while funds are at their cap (TFG's margin spiral)."""
+    largest moves come while funds are at their cap (TFG's margin spiral); and the share of time
+    the perpetual's mid is above the fundamental value (where long-only funds hold nothing),
+    over all windows and over the tail's."""
     rows = []
     with_funds = bool(series) and all(
         "funds_at_cap" in ts and ts["funds_at_cap"].notna().any() for ts in series
     )
     for h in horizons:
-        pooled, ratios, at_cap = [], [], []
+        pooled, ratios, at_cap, above = [], [], [], []
         for ts in series:
             perp = horizon_returns(perp_mid(ts).to_numpy(dtype=float), h, burn_in)
             index = horizon_returns(ts["index"].to_numpy(dtype=float), h, burn_in)
@@ -84,6 +87,8 @@ def horizon_table(
             pooled.append(perp / np.std(perp))
             if with_funds:
                 at_cap.append(horizon_means(ts["funds_at_cap"].to_numpy(), h, burn_in))
+                gap = perp_mid(ts).to_numpy(dtype=float) / ts["fundamental"].to_numpy(dtype=float)
+                above.append(horizon_means(gap > 1.0, h, burn_in))
             if np.std(index) > 0:
                 ratios.append(float(np.std(perp) / np.std(index)))
         if not pooled:
@@ -91,10 +96,13 @@ def horizon_table(
         r = np.concatenate(pooled)
         funds = {}
         if with_funds:
-            share = np.concatenate(at_cap)
+            share, dear, tail = np.concatenate(at_cap), np.concatenate(above), _tail_mask(r)
             funds = {
                 "funds at cap": float(np.nanmean(share)),
-                "funds at cap, tail": float(np.nanmean(share[_tail_mask(r)])),
+                "funds at cap, tail": float(np.nanmean(share[tail])),
+                # long-only value funds hold nothing while the price is above value
+                "above value": float(np.mean(dear)),
+                "above value, tail": float(np.mean(dear[tail])),
             }
         rows.append(
             {

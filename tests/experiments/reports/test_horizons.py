@@ -56,10 +56,14 @@ def test_funds_at_cap_is_averaged_over_every_window_and_over_the_tail_windows():
             at_cap[start : start + 60] = 1.0
             ts.loc[start + 1 :, ["best_bid", "best_ask", "last", "index"]] *= 1.01
         ts["funds_at_cap"] = at_cap
+        ts["fundamental"] = ts["last"] * np.where(at_cap > 0, 0.99, 1.01)  # dear while at cap
         runs.append(ts)
     minute = horizon_table(runs, (60,)).to_dict("records")[0]
     assert minute["funds at cap"] == pytest.approx(30 / minute["returns"])  # 30 windows at cap
     assert minute["funds at cap, tail"] == pytest.approx(1.0)  # every tail minute is one of them
+    # the price is above value exactly in the at-cap windows
+    assert minute["above value"] == pytest.approx(30 / minute["returns"])
+    assert minute["above value, tail"] == pytest.approx(1.0)
     plain = horizon_table([series(s) for s in range(3)], (60,))
     assert "funds at cap" not in plain.columns  # runs without value funds
 
