@@ -239,3 +239,52 @@ def test_cascades_on_leverage_fattens_one_minute_tails_at_20x(tmp_path):
         assert 2.0 <= minute.loc[20.0, tail] <= 5.0, tail
     liquidations = frame.groupby(key)["liquidations_count"].median()
     assert liquidations[1.0] == 0 and liquidations[20.0] > 10
+
+
+# the README's leverage sweep in a TFG setting: wandering noise demand, long-only value funds,
+# makers who learn value from flow, two hours, and the cap on the traders alone
+TFG_SETTING = {
+    **SWEEP_POPULATION,
+    "duration": 7200.0,
+    "population.cap_providers": False,
+    "population.strategies.value_long_only": True,
+    "population.strategies.value_aggression": 5000.0,
+    "population.strategies.value_dispersion": 0.0005,
+    "population.noise_demand.std": 3e7,
+    "population.noise_demand.halflife": 3600.0,
+    "spot.learning_bps": 100.0,
+    "spot.learning_halflife": 86400.0,
+}
+
+
+def test_tfg_setting_fattens_one_minute_tails_with_leverage_while_funds_are_out(tmp_path):
+    # three of the README's seven caps, the same 20 seeds: pooled one-minute Hill falls from 1x
+    # to 10x to 50x, the 1x end is a null model, and the tail minutes are not those of funds at
+    # their cap but those of a price above value, where long-only funds hold nothing
+    from experiments.reports.horizons import grouped_table
+
+    key = "population.max_leverage"
+    out = tmp_path / "tfg"
+    frame = sweep(
+        "calm",
+        {key: [1.0, 10.0, 50.0]},
+        20,
+        out,
+        overrides=TFG_SETTING,
+        seed=3000,
+        workers=2,
+        keep_series=True,
+        report=False,
+    )
+    assert (frame["status"] == "ok").all()
+    minute = grouped_table(out, key, (60,)).set_index(key)
+    hill = minute["Hill 2.5%"]
+    assert hill[1.0] > hill[10.0] > hill[50.0]
+    assert hill[1.0] > 5.5 and minute.loc[1.0, "excess kurtosis"] < 1.0
+    assert minute.loc[50.0, "excess kurtosis"] > 1.5
+    ten = minute.loc[10.0]
+    assert ten["above value, tail"] > ten["above value"] + 0.2
+    assert ten["funds at cap, tail"] < ten["funds at cap"]
+    one_second = frame.groupby(key)["return_excess_kurtosis"].median()
+    assert one_second[1.0] < 1.0
+    assert frame.groupby(key)["liquidations_count"].max()[1.0] == 0
