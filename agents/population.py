@@ -31,6 +31,7 @@ from agents.noise_demand import NoiseDemand
 from agents.spot_maker import SpotMaker, ValueEstimate
 from agents.spot_trader import NOISE_MAX_OFFSET_BPS, NOISE_ORDER_VALUE, SpotTrader
 from agents.strategies import share_at_cap, target_leverage, trend_returns
+from agents.trader import Trader
 from model import pools
 from model.events import EventLog
 from model.scenario import Scenario
@@ -169,7 +170,7 @@ class Population:
         rng = model.rng
         ledger = model.ledger
         pop = scenario.population
-        wanted = []
+        wanted: list[tuple[Trader, int, int, float]] = []  # trader, contract, lots, entry
         holders = [t for t in self.leveraged if self.crowd.strategy[t.slot] == HOLD]
         for trader in holders:
             for c in trader.contracts:
@@ -200,9 +201,9 @@ class Population:
                 trader.opened()
             return
         carry = [CarryTrader(model, 0.0, leverage=CARRY_LEVERAGE) for _ in range(CARRY_TRADERS)]
-        for i, (trader, c, lots, entry) in enumerate(wanted):
+        for i, (owner, c, lots, entry) in enumerate(wanted):
             counterparty = carry[i % CARRY_TRADERS]
-            ledger.transfer_position(counterparty.account, trader.account, c, lots, entry)
+            ledger.transfer_position(counterparty.account, owner.account, c, lots, entry)
         prices = np.array([c.initial_price for c in scenario.contracts])
         notional, upnl = ledger.notional(prices), ledger.upnl(prices)
         for holder in carry:
