@@ -67,3 +67,30 @@ def test_position_follows_an_ou_target_and_moves_the_price():
 def test_negative_std_is_refused():
     with pytest.raises(ValueError, match="noise_demand"):
         load_scenario("calm", {"population.noise_demand.std": -1.0})
+
+
+@pytest.mark.parametrize("counterparties", ["carry", "hedgers"])
+def test_starts_holding_its_stationary_draw_opened_off_the_book(counterparties):
+    std = 4_000_000.0
+    model = CascadeModel(
+        load_scenario(
+            "calm",
+            {
+                **QUIET,
+                "population.noise_demand.std": std,
+                "population.noise_demand.halflife": 600.0,
+                "population.counterparties": counterparties,
+            },
+        ),
+        audit=True,
+    )
+    (demand,) = model.population.noise_demand
+    price = model.config.contracts[0].initial_price
+    held = demand.position(0)
+    assert held != 0 and held == demand.lots_wanted(price)
+    assert abs(held * float(model.ledger.lot[0]) * price - demand.target) < 0.01 * std
+    assert model.exchange.books[0].last_price is None  # nothing traded to get there
+    assert not model.risk.any_breach
+    model.step()  # the first step trades only the target's one-step move, not the whole draw
+    moved = abs(demand.position(0) - held) * float(model.ledger.lot[0]) * price
+    assert moved < 0.2 * std
