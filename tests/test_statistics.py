@@ -204,35 +204,43 @@ def test_presets_show_what_they_are_for_on_ten_paired_seeds(tmp_path):
     assert (calm["liquidations_count"] == 0).all() and (calm["adl_count"] == 0).all()
 
 
-def test_cascades_on_leverage_fattens_one_minute_tails_at_20x(tmp_path):
-    # the README's leverage sweep "with cascades on" at its 1x and 20x points (same seeds): one-
-    # minute kurtosis rises, and each one-minute tail's Hill index at 20x lies in [2, 5] (the
-    # Hill of both tails pooled does not: the README reports that miss)
+def leverage_minutes(tmp_path, caps, overrides, seed):
+    """A 20-seed sweep of ``population.max_leverage`` over ``caps`` in calm, with its series
+    kept: the runs' table and the pooled one-minute `horizons` table per cap."""
     from experiments.reports.horizons import grouped_table
 
     key = "population.max_leverage"
     out = tmp_path / "lev"
     frame = sweep(
         "calm",
-        {key: [1.0, 20.0]},
+        {key: caps},
         20,
         out,
-        overrides={
-            **SWEEP_POPULATION,
-            "population.strategies.trend_share": 0.1,
-            "population.long_bias": 0.7,
-            "population.entry_dispersion": 0.05,
-            "population.entry_room": 0.9,
-            "spot.learning_bps": 300.0,
-            "spot.learning_halflife": 1800.0,
-        },
-        seed=1000,
+        overrides=overrides,
+        seed=seed,
         workers=2,
         keep_series=True,
         report=False,
     )
     assert (frame["status"] == "ok").all()
-    minute = grouped_table(out, key, (60,)).set_index(key)
+    return frame, grouped_table(out, key, (60,)).set_index(key)
+
+
+def test_cascades_on_leverage_fattens_one_minute_tails_at_20x(tmp_path):
+    # the README's leverage sweep "with cascades on" at its 1x and 20x points (same seeds): one-
+    # minute kurtosis rises, and each one-minute tail's Hill index at 20x lies in [2, 5] (the
+    # Hill of both tails pooled does not: the README reports that miss)
+    key = "population.max_leverage"
+    overrides = {
+        **SWEEP_POPULATION,
+        "population.strategies.trend_share": 0.1,
+        "population.long_bias": 0.7,
+        "population.entry_dispersion": 0.05,
+        "population.entry_room": 0.9,
+        "spot.learning_bps": 300.0,
+        "spot.learning_halflife": 1800.0,
+    }
+    frame, minute = leverage_minutes(tmp_path, [1.0, 20.0], overrides, seed=1000)
     assert minute.loc[1.0, "excess kurtosis"] < 1.0
     assert minute.loc[20.0, "excess kurtosis"] > 1.5
     for tail in ("Hill 2.5% down", "Hill 2.5% up"):
@@ -261,23 +269,8 @@ def test_tfg_setting_fattens_one_minute_tails_with_leverage_while_funds_are_out(
     # three of the README's seven caps, the same 20 seeds: pooled one-minute Hill falls from 1x
     # to 10x to 50x, the 1x end is a null model, and the tail minutes are not those of funds at
     # their cap but those of a price above value, where long-only funds hold nothing
-    from experiments.reports.horizons import grouped_table
-
     key = "population.max_leverage"
-    out = tmp_path / "tfg"
-    frame = sweep(
-        "calm",
-        {key: [1.0, 10.0, 50.0]},
-        20,
-        out,
-        overrides=TFG_SETTING,
-        seed=3000,
-        workers=2,
-        keep_series=True,
-        report=False,
-    )
-    assert (frame["status"] == "ok").all()
-    minute = grouped_table(out, key, (60,)).set_index(key)
+    frame, minute = leverage_minutes(tmp_path, [1.0, 10.0, 50.0], TFG_SETTING, seed=3000)
     hill = minute["Hill 2.5%"]
     assert hill[1.0] > hill[10.0] > hill[50.0]
     assert hill[1.0] > 5.5 and minute.loc[1.0, "excess kurtosis"] < 1.0

@@ -80,15 +80,16 @@ def horizon_table(
     for h in horizons:
         pooled, ratios, at_cap, above = [], [], [], []
         for ts in series:
-            perp = horizon_returns(perp_mid(ts).to_numpy(dtype=float), h, burn_in)
+            mid = perp_mid(ts).to_numpy(dtype=float)
+            perp = horizon_returns(mid, h, burn_in)
             index = horizon_returns(ts["index"].to_numpy(dtype=float), h, burn_in)
             if len(perp) < 3 or not np.std(perp) > 0:
                 continue
             pooled.append(perp / np.std(perp))
             if with_funds:
                 at_cap.append(horizon_means(ts["funds_at_cap"].to_numpy(), h, burn_in))
-                gap = perp_mid(ts).to_numpy(dtype=float) / ts["fundamental"].to_numpy(dtype=float)
-                above.append(horizon_means(gap > 1.0, h, burn_in))
+                dear = mid > ts["fundamental"].to_numpy(dtype=float)
+                above.append(horizon_means(dear, h, burn_in))
             if np.std(index) > 0:
                 ratios.append(float(np.std(perp) / np.std(index)))
         if not pooled:
