@@ -27,6 +27,9 @@ class Crowd:
         lookback: a trend follower's lookback, in steps (its trend is the return over it).
         capital: what the trader (or its latest entrant) brought.
         stopped: its stop-loss has fired (a holder who left).
+        flow_perf: a value fund's moving average of returns, as its investors see it
+            (`agents.fund_flows`).
+        flow_base: a value fund's equity after its investors' last flow (NaN: not looked yet).
     """
 
     def __init__(self, n: int) -> None:
@@ -40,6 +43,8 @@ class Crowd:
         self.lookback = np.ones(n, dtype=np.int64)
         self.capital = np.zeros(n)
         self.stopped = np.zeros(n, dtype=bool)
+        self.flow_perf = np.zeros(n)
+        self.flow_base = np.full(n, np.nan)
         self.accounts = np.zeros(n, dtype=np.int64)
         self.home = np.zeros(n, dtype=np.int64)
 

@@ -21,6 +21,7 @@ from agents.carry import LEVERAGE as CARRY_LEVERAGE
 from agents.carry import CarryTrader
 from agents.crowd import HOLD, TREND, VALUE, Crowd
 from agents.flow_shock import FlowTrader
+from agents.fund_flows import FundFlows
 from agents.hedger import Hedger, open_against_hedgers
 from agents.herding import HerdNetwork
 from agents.leveraged import LeveragedTrader
@@ -150,6 +151,10 @@ class Population:
         self._open_positions(model, scenario)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
         self.value_slots = np.flatnonzero(self.crowd.strategy == VALUE)  # strategies never change
+        st = pop.strategies
+        self.fund_flows = FundFlows(
+            st.flow_sensitivity, st.flow_smoothing, st.flow_benchmark, st.flow_interval
+        )
 
         self.mid_history: deque[np.ndarray] = deque(
             maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
@@ -378,6 +383,7 @@ class Population:
                 trader.act(mid_list, action)
         for trader in _poisson_pick(rng, self.momentum, MOMENTUM_RATE * self.dt):
             trader.act(returns)
+        self.fund_flows.step(t, self.crowd, self.value_slots, m.ledger, m.mark)
         self._rebalance(mids)
         self._defend(t, last)
         self._replace(t)
@@ -438,15 +444,21 @@ class Population:
     def funds_at_cap(self) -> float:
         """Share of value funds at (90% or more of) their leverage cap on the mark
         (`agents.strategies.share_at_cap`); NaN without value funds."""
+        return self.fund_measures()[0]
+
+    def fund_measures(self) -> tuple[float, float]:
+        """`funds_at_cap`, and the value funds' summed equity on the mark (USDT: how large they
+        are, which investors' flows change); both NaN without value funds."""
         slots = self.value_slots
         if not slots.size:
-            return float("nan")
+            return float("nan"), float("nan")
         m = self.model
         ledger = m.ledger
         accounts, home = self.crowd.accounts[slots], self.crowd.home[slots]
         notional = np.abs(ledger.lots[accounts, home]) * ledger.lot[home] * m.mark[home]
         equity = pools.account_equities(ledger, accounts, m.mark)
-        return share_at_cap(notional, equity, ledger.leverage[accounts, home])
+        at_cap = share_at_cap(notional, equity, ledger.leverage[accounts, home])
+        return at_cap, float(equity.sum())
 
     def _defend(self, t: float, last: np.ndarray) -> None:
         if not len(self.leveraged):
@@ -497,6 +509,7 @@ class Population:
             trader = self.leveraged[i]
             capital = float(_lognormal(m.rng, pop.capital.median, pop.capital.sigma, 1)[0])
             trader.rejoin(capital, 1 if m.rng.random() < pop.long_bias else -1)
+            self.fund_flows.forget(crowd, i)
             self.entrants += 1
 
     def after_liquidations(self, t: float, events: EventLog, since: int) -> None:

@@ -6,9 +6,10 @@ position of the account. An *isolated* position has its own margin pool (``iso_m
 realised PnL, fees and funding go there, so its loss can never reach the wallet — when it closes
 below zero the pool is left negative, a deficit that the insurance fund settles.
 
-Money never appears or vanishes. What traders deposit is always held somewhere:
+Money never appears or vanishes. What traders deposit (less what they withdraw) is always held
+somewhere (``deposits`` is the net of the two):
 
-    Σ wallet + Σ iso_margin + Σ UPNL + fees collected = Σ deposits + bad debt written off
+    Σ wallet + Σ iso_margin + Σ UPNL + fees collected = Σ deposits − Σ withdrawals + bad debt written off
 
 (Σ UPNL does not depend on the price because long and short open interest are equal.) A negative
 balance that no fund and no counterparty can cover is written off to zero and counted in
@@ -146,6 +147,20 @@ class Ledger:
             raise ValueError(f"deposit must be a finite amount ≥ 0, got {amount!r}")
         self.wallet[account] += amount
         self.deposits += amount
+
+    def withdraw(self, account: int, amount: float) -> None:
+        """Pay USDT out of an account's wallet to outside the exchange (investors redeeming);
+        never more than the wallet holds."""
+        self._check_account(account)
+        if not np.isfinite(amount) or amount < 0:
+            raise ValueError(f"withdrawal must be a finite amount ≥ 0, got {amount!r}")
+        if amount > self.wallet[account] + 1e-9:
+            raise ValueError(
+                f"withdrawal of {amount:,.2f} USDT exceeds the wallet's "
+                f"{float(self.wallet[account]):,.2f}"
+            )
+        self.wallet[account] -= amount
+        self.deposits -= amount
 
     def transfer(self, source: int, target: int, amount: float) -> None:
         """Move USDT between two wallets (fees to a fund, a fund covering a deficit)."""

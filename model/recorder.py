@@ -56,6 +56,7 @@ MARKET_WIDE = (
     "accounts_at_risk",
     "panics",
     "funds_at_cap",
+    "funds_equity",
     "bad_debt",
     "conservation_error",
 )
@@ -152,7 +153,7 @@ class Recorder:
         ratio = m.risk.margin_ratio
         row["accounts_at_risk"] = int(np.count_nonzero(ratio >= AT_RISK_RATIO))
         row["panics"] = m.population.herd.last_count
-        row["funds_at_cap"] = m.population.funds_at_cap()
+        row["funds_at_cap"], row["funds_equity"] = m.population.fund_measures()
         row["conservation_error"] = self._conservation_error()
         m.conservation_error_max = max(m.conservation_error_max, row["conservation_error"])
         self.datacollector.collect(m)

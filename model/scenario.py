@@ -187,6 +187,29 @@ class Strategies(_Strict):
     min_trade: float = Field(
         0.1, ge=0.0, le=1.0, description="share of the target a trade must change at least"
     )
+    flow_sensitivity: float = Field(
+        0.0,
+        ge=0.0,
+        le=100.0,
+        description="investors' money following value funds' performance (TFG's b): share of "
+        "a fund's equity paid in or taken out per unit of smoothed excess return; 0 is off",
+    )
+    flow_smoothing: float = Field(
+        0.1,
+        gt=0.0,
+        le=1.0,
+        description="weight of the latest interval's return in investors' moving average of a "
+        "fund's performance (TFG's a)",
+    )
+    flow_benchmark: float = Field(
+        0.0,
+        ge=-1.0,
+        le=1.0,
+        description="return per interval investors expect of a fund; below it they take money out",
+    )
+    flow_interval: float = Field(
+        60.0, gt=0.0, le=86_400.0, description="seconds between investors' looks at their funds"
+    )
 
     @model_validator(mode="after")
     def _shares(self) -> Strategies:
