@@ -55,7 +55,7 @@ class HerdNetwork:
         if self.space is None or not sources:
             self.last_count = 0
             return 0
-        rng = self.model.rng
+        rng = self.model.streams["herding"]
         for source in sources:
             assert source.cell is not None  # every trader on the network has a cell
             for neighbour in source.cell.neighborhood.agents:

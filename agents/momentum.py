@@ -15,9 +15,9 @@ class MomentumTrader(Trader):
 
     kind = "momentum"
 
-    def act(self, returns: list[float]) -> None:
-        """React to the recent return of one random contract."""
-        c = int(self.rng.integers(len(returns)))
+    def act(self, returns: list[float], contract: int) -> None:
+        """React to the recent return of ``contract`` (drawn at random by the population)."""
+        c = contract
         ret = returns[c]
         if not math.isfinite(ret):
             return

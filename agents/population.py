@@ -320,7 +320,7 @@ class Population:
         spot = m.spot
         if spot is None:
             return
-        rng = m.rng
+        rng = m.streams["spot_noise"]
         fundamental = m.fundamental.tolist()
         estimate = self.spot_estimate.update(fundamental, self.dt)
         for maker in self.spot_makers:
@@ -336,6 +336,7 @@ class Population:
             offset = rng.uniform(0.0, NOISE_MAX_OFFSET_BPS, k).tolist()
             for i, trader in enumerate(acting):
                 trader.act_noise(contract[i], venue[i], roll[i], buy[i], value[i], offset[i])
+        rng = m.streams["spot_value"]
         for trader in _poisson_pick(rng, self.spot_value, SPOT_VALUE_RATE * self.dt):
             c = int(rng.integers(self.n_contracts))
             trader.act_value(c, fundamental[c])
@@ -346,7 +347,7 @@ class Population:
     def act(self, t: float) -> None:
         """Every trader that acts this step sends its orders."""
         m = self.model
-        rng = m.rng
+        streams = m.streams
         index = m.index_price
         _, last = self._prices()
         # makers lean on the persistent basis, which itself decays back to zero: the perpetual
@@ -368,7 +369,9 @@ class Population:
                 flow.act(t, self.dt)
         if self.noise_demand:
             for demand, draw in zip(
-                self.noise_demand, rng.standard_normal(len(self.noise_demand)).tolist(), strict=True
+                self.noise_demand,
+                streams["noise_demand"].standard_normal(len(self.noise_demand)).tolist(),
+                strict=True,
             ):
                 demand.act(draw)
         mids = self._prices()[0]
@@ -376,13 +379,15 @@ class Population:
         self.mid_history.append(mids)
         self.trend_history.append(mids)
         returns = (mids / self.mid_history[0] - 1.0).tolist()
+        rng = streams["noise"]
         acting = _poisson_pick(rng, self.noise, NOISE_RATE * self.dt)
         if acting:
             draws = draw_actions(rng, len(acting), self.n_contracts)
             for trader, action in zip(acting, draws, strict=True):
                 trader.act(mid_list, action)
+        rng = streams["momentum"]
         for trader in _poisson_pick(rng, self.momentum, MOMENTUM_RATE * self.dt):
-            trader.act(returns)
+            trader.act(returns, int(rng.integers(self.n_contracts)))
         self.fund_flows.step(t, self.crowd, self.value_slots, m.ledger, m.mark)
         self._rebalance(mids)
         self._defend(t, last)
@@ -396,7 +401,7 @@ class Population:
         if not slots.size:
             return
         m = self.model
-        rng = m.rng
+        rng = m.streams["rebalance"]
         slots = slots[rng.random(slots.size) < min(1.0, st.rate * self.dt)]
         if not slots.size:
             return
@@ -503,12 +508,13 @@ class Population:
         places = np.flatnonzero(gone)
         if not places.size:
             return
-        places = places[m.rng.random(places.size) < min(1.0, rate * self.dt)]
+        rng = m.streams["entrants"]
+        places = places[rng.random(places.size) < min(1.0, rate * self.dt)]
         pop = m.config.population
         for i in places.tolist():
             trader = self.leveraged[i]
-            capital = float(_lognormal(m.rng, pop.capital.median, pop.capital.sigma, 1)[0])
-            trader.rejoin(capital, 1 if m.rng.random() < pop.long_bias else -1)
+            capital = float(_lognormal(rng, pop.capital.median, pop.capital.sigma, 1)[0])
+            trader.rejoin(capital, 1 if rng.random() < pop.long_bias else -1)
             self.fund_flows.forget(crowd, i)
             self.entrants += 1
 

@@ -35,6 +35,7 @@ from model.insurance import InsuranceFunds
 from model.liquidation import LiquidationEngine
 from model.margin import TierTable
 from model.pricing import FundingAccumulator, impact_notional, make_mark_price, premium_index
+from model.randomness import RandomStreams
 from model.recorder import AccountSnapshots, Recorder
 from model.risk import RiskSnapshot, assess
 from model.scenario import Scenario, scenario_from_keywords
@@ -82,6 +83,8 @@ class CascadeModel(mesa.Model):
         super().__init__(rng=scenario.seed if rng is None else rng)
         self.config = scenario
         self.seed = scenario.seed if rng is None else rng
+        # what the run draws as it goes comes from streams of its own (common random numbers)
+        self.streams = RandomStreams(self.rng)
         self.audit = audit
         self.dt = scenario.step
         self.clock = 0.0
@@ -120,7 +123,7 @@ class CascadeModel(mesa.Model):
             jump_std=idx.jump_std,
             shocks=[Shock(s.start, s.duration, s.change_pct, s.contracts) for s in idx.shocks],
             replay=idx.replay,
-            rng=self.rng,
+            rng=self.streams["fundamental"],
         )
         self.fundamental = initial.copy()
         self.index_price = initial.copy()

@@ -16,7 +16,7 @@ def momentum_market(build, desk_for, n=1):
 @pytest.mark.parametrize("move", [1, -1])
 def test_momentum_trades_with_the_move(build, desk_for, move):
     model, (trader,) = momentum_market(build, desk_for)
-    trader.act([move * 2 * THRESHOLD])
+    trader.act([move * 2 * THRESHOLD], 0)
     assert np.sign(trader.position(0)) == move
     # sized at STAKE of the deposit's buying power
     notional = abs(trader.position(0)) * model.ledger.lot[0] * 60_000.0
@@ -26,7 +26,7 @@ def test_momentum_trades_with_the_move(build, desk_for, move):
 def test_momentum_ignores_moves_below_the_threshold(build, desk_for):
     _, (trader,) = momentum_market(build, desk_for)
     for ret in (0.5 * THRESHOLD, -0.5 * THRESHOLD, 0.0, float("nan")):
-        trader.act([ret])
+        trader.act([ret], 0)
     assert trader.position(0) == 0
 
 
@@ -35,13 +35,13 @@ def test_momentum_exits_when_the_move_reverses_and_holds_while_it_continues(
 ):
     monkeypatch.setattr("agents.momentum.STAKE", 0.2)  # margin to spare for a second trade
     _, (trader,) = momentum_market(build, desk_for)
-    trader.act([2 * THRESHOLD])
+    trader.act([2 * THRESHOLD], 0)
     held = trader.position(0)
-    trader.act([3 * THRESHOLD])  # the move goes on: it holds, it does not add
+    trader.act([3 * THRESHOLD], 0)  # the move goes on: it holds, it does not add
     assert trader.position(0) == held
-    trader.act([-2 * THRESHOLD])  # reversal: out, not straight into a short
+    trader.act([-2 * THRESHOLD], 0)  # reversal: out, not straight into a short
     assert trader.position(0) == 0
-    trader.act([-2 * THRESHOLD])  # the fall continues from flat: now it sells
+    trader.act([-2 * THRESHOLD], 0)  # the fall continues from flat: now it sells
     assert trader.position(0) < 0
 
 
