@@ -7,11 +7,14 @@ fall within ``window`` seconds of one of that arm's liquidations, and how many o
 tail returns are tail returns of the off_book arm too, at the same second. Both arms share their
 random draws (`model.randomness`), so a low overlap means the books themselves have parted.
 
-    python -m experiments.reports.tail_pairs DIR [--fraction 0.025] [--window 1] [--burn-in 0.1]
+    python -m experiments.reports.tail_pairs DIR [DIR ...] [--fraction 0.025] [--window 1]
+        [--burn-in 0.1] [--per-seed] [--plot FILE.png]
 
-DIR is a ``cascade sweep`` with ``--grid venue.liquidation.impact=book,off_book`` written with
+Each DIR is a ``cascade sweep`` with ``--grid venue.liquidation.impact=book,off_book`` written with
 ``--keep-series``. The Hill index is the one of the ``return_hill_2_5pct`` summary field: one-step
-log returns of the perpetual's mid after the burn-in.
+log returns of the perpetual's mid after the burn-in. ``--plot`` draws every seed's pair, the
+book arm's Hill index against the off_book arm's, one colour per DIR: a seed above the diagonal
+is one where impact-free close-outs thin the tail, as the spec's ablation expects.
 """
 
 from __future__ import annotations
@@ -140,13 +143,42 @@ def summary(pairs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pairs_plot(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Each seed's Hill index with liquidation orders in the book (x) and off it (y), one colour
+    per experiment, with the diagonal: above it, impact-free close-outs thin the tail."""
+    import matplotlib.pyplot as plt
+
+    from experiments.run.plots import save_figure
+
+    fig, ax = plt.subplots(figsize=(6, 5.5))
+    values = []
+    for i, (name, pairs) in enumerate(tables.items()):
+        x, y = pairs["hill book"].astype(float), pairs["hill off_book"].astype(float)
+        up = int((y > x).sum())
+        ax.scatter(x, y, s=22, color=f"C{i}", label=f"{name}: {up} of {len(pairs)} above")
+        values.extend([*x[np.isfinite(x)], *y[np.isfinite(y)]])
+    if values:
+        low, high = min(values) * 0.9, max(values) * 1.1
+        ax.plot([low, high], [low, high], color="0.4", lw=1, ls="--", zorder=0)
+        ax.set(xlim=(low, high), ylim=(low, high))
+    ax.set(
+        xlabel="Hill index (2.5%), liquidation orders in the book",
+        ylabel="Hill index (2.5%), impact-free close-outs",
+        title="Ablation, paired seeds (above the diagonal: off_book thins the tail)",
+    )
+    ax.title.set_fontsize(10)
+    ax.legend(fontsize=8, loc="lower right")
+    return save_figure(fig, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("directory", type=Path)
+    parser.add_argument("directories", type=Path, nargs="+", metavar="DIR")
     parser.add_argument("--fraction", type=float, default=FRACTION, help="tail share (0.025)")
     parser.add_argument("--window", type=float, default=WINDOW, help="seconds (1)")
     parser.add_argument("--burn-in", type=float, default=BURN_IN, help="share dropped (0.1)")
     parser.add_argument("--per-seed", action="store_true", help="print the per-seed table too")
+    parser.add_argument("--plot", type=Path, help="PNG of every seed's pair of Hill indices")
     args = parser.parse_args(argv)
     if not 0.0 < args.fraction < 0.5:
         print(f"error: --fraction must lie in (0, 0.5), got {args.fraction:g}", file=sys.stderr)
@@ -157,18 +189,26 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.burn_in < 1.0:
         print(f"error: --burn-in must lie in [0, 1), got {args.burn_in:g}", file=sys.stderr)
         return 2
-    try:
-        pairs = pair_table(args.directory, args.fraction, args.window, args.burn_in)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if pairs.empty:
-        print("error: no seed has both arms", file=sys.stderr)
-        return 2
-    if args.per_seed:
-        print("\n".join(markdown_table(pairs)))
+    tables = {}
+    for directory in args.directories:
+        try:
+            pairs = pair_table(directory, args.fraction, args.window, args.burn_in)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if pairs.empty:
+            print(f"error: no seed of {str(directory)!r} has both arms", file=sys.stderr)
+            return 2
+        tables[directory.name] = pairs
+        if len(args.directories) > 1:
+            print(f"## {directory}\n")
+        if args.per_seed:
+            print("\n".join(markdown_table(pairs)))
+            print()
+        print("\n".join(markdown_table(summary(pairs))))
         print()
-    print("\n".join(markdown_table(summary(pairs))))
+    if args.plot is not None:
+        print(f"wrote {pairs_plot(tables, args.plot)}")
     return 0
 
 

@@ -22,6 +22,7 @@ def path(seed: int, spikes: tuple[float, ...] = ()) -> pd.DataFrame:
 
 
 def write_sweep(tmp_path, seeds: int = 3, keep: bool = True):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     rows = []
     for arm, (impact, spikes) in enumerate((("book", SPIKES), ("off_book", ()))):
         for s in range(seeds):
@@ -114,3 +115,13 @@ def test_the_command_prints_the_table_and_refuses_bad_options(tmp_path, capsys):
     assert main([str(tmp_path), "--burn-in", "1"]) == 2
     assert main([str(tmp_path / "nowhere")]) == 2
     assert "not a sweep" in capsys.readouterr().err
+
+
+def test_several_sweeps_print_one_block_each_and_plot_every_pair(tmp_path, capsys):
+    first, second = write_sweep(tmp_path / "a"), write_sweep(tmp_path / "b", seeds=2)
+    plot = tmp_path / "pairs.png"
+    assert main([str(first), str(second), "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert f"## {first}" in out and f"## {second}" in out
+    assert "| seeds: off_book raises Hill / lowers it / same | 2 / 0 / 0 |" in out
+    assert plot.stat().st_size > 10_000 and plot.read_bytes()[:4] == b"\x89PNG"
