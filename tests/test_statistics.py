@@ -197,12 +197,19 @@ def test_presets_show_what_they_are_for_on_ten_paired_seeds(tmp_path):
         10,
         tmp_path / "sq",
         workers=2,
+        keep_series=True,
         report=False,
     )
     assert (squeeze["status"] == "ok").all()
     book = squeeze[squeeze[impact] == "book"]
     assert (book["short_liquidations_notional"] > 0).all()
-    assert (book["long_liquidations_notional"] == 0).all()
+    # the squeeze (from 600 s) liquidates shorts only; a long at its cap may drift into its
+    # liquidation price in the calm before it (one account on one seed at 9607bb5)
+    for run in book["run"]:
+        events = pd.read_parquet(tmp_path / "sq" / "runs" / str(run) / "events.parquet")
+        longs = events[(events["kind"] == "liquidation") & (events["side"] == 1)]
+        assert (longs["time"] < 600.0).all(), run
+    assert (book["long_liquidations_notional"] < 1e-3 * book["short_liquidations_notional"]).all()
     runup = squeeze.pivot(index="seed_index", columns=impact, values="max_runup_pct")
     assert (runup["book"] > runup["off_book"]).mean() >= 0.8
     assert (book["index_runup_overshoot_pct"] > 0).mean() >= 0.8
