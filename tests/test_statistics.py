@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from experiments.batch.sweep import sweep
+from experiments.reports.amplification import paired
 from experiments.run.runner import run_scenario
 from model.scenario import load_scenario
 
@@ -85,35 +86,48 @@ def test_leverage_fattens_one_second_tails_against_1x_on_paired_seeds(tmp_path):
     assert liquidations[1.0] == 0 and liquidations[100.0] > 0
 
 
-def test_liquidations_in_the_book_amplify_the_flash_crash_on_paired_seeds(tmp_path):
-    # the README's amplification table: 20 paired seeds of flash-crash, liquidation orders in
-    # the book against impact-free close-outs at the mark
-    key = "venue.liquidation.impact"
+IMPACT = "venue.liquidation.impact"
+
+
+def crash_ablation(tmp_path, overrides=None):
+    """20 paired seeds of flash-crash (root seed 100): liquidation orders in the book against
+    impact-free close-outs at the mark."""
     frame = sweep(
         "flash-crash",
-        {key: ["book", "off_book"]},
+        {IMPACT: ["book", "off_book"]},
         20,
-        tmp_path / "amp",
+        tmp_path / "ablation",
         seed=100,
         workers=2,
         report=False,
+        overrides=overrides,
     )
     assert (frame["status"] == "ok").all()
+    return frame
 
-    def paired(field):
-        return frame.pivot(index="seed_index", columns=key, values=field)
 
+def every_pair(frame, field):
+    """`paired` book/off_book values of ``field``, all 20 seeds (none dropped for a NaN)."""
+    table = paired(frame, field)
+    assert len(table) == 20, field
+    return table
+
+
+def test_liquidations_in_the_book_amplify_the_flash_crash_on_paired_seeds(tmp_path):
+    # the README's amplification table: 20 paired seeds of flash-crash, liquidation orders in
+    # the book against impact-free close-outs at the mark
+    frame = crash_ablation(tmp_path)
     for field in ("max_drawdown_pct", "index_drawdown_pct"):
-        table = paired(field)
+        table = every_pair(frame, field)
         assert (table["book"] > table["off_book"]).mean() >= 0.8, field
-    book = frame[frame[key] == "book"]
+    book = frame[frame[IMPACT] == "book"]
     # the index falls further than the fundamental value, and recovers part of it
     assert (book["index_overshoot_pct"] > 0).mean() >= 0.8
     assert (book["index_gap_end_pct"].abs() < book["index_overshoot_pct"]).mean() >= 0.8
     # most liquidated notional fills in the book on Binance rules (issue 10's target)
     assert book["liquidations_book_share"].median() >= 0.5
     # impact-free close-outs raise the one-second Hill index (the spec's ablation)
-    hill = paired("return_hill_2_5pct")
+    hill = every_pair(frame, "return_hill_2_5pct")
     assert (hill["off_book"] > hill["book"]).mean() >= 0.8
 
 
@@ -121,26 +135,18 @@ def test_the_ablation_holds_in_a_crash_at_twenty_x_on_paired_seeds(tmp_path):
     # the README's ablation table, flash-crash row: everyone at the 20x cap, 20 paired seeds
     # sharing their random streams; impact-free close-outs raise the one-second Hill index and
     # lessen the mark's and the index's fall
-    key = "venue.liquidation.impact"
-    frame = sweep(
-        "flash-crash",
-        {key: ["book", "off_book"]},
-        20,
-        tmp_path / "fc20",
-        seed=100,
-        workers=2,
-        report=False,
-        overrides={
+    frame = crash_ablation(
+        tmp_path,
+        {
             "population.max_leverage": 20,
             "population.leverage.median": 100,
             "population.leverage.sigma": 0.3,
         },
     )
-    assert (frame["status"] == "ok").all()
-    hill = frame.pivot(index="seed_index", columns=key, values="return_hill_2_5pct")
+    hill = every_pair(frame, "return_hill_2_5pct")
     assert (hill["off_book"] > hill["book"]).mean() >= 0.8
     for field in ("max_drawdown_pct", "index_drawdown_pct"):
-        table = frame.pivot(index="seed_index", columns=key, values=field)
+        table = every_pair(frame, field)
         assert (table["book"] > table["off_book"]).mean() >= 0.8, field
 
 

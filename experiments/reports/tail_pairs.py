@@ -28,6 +28,7 @@ import pandas as pd
 
 from experiments.reports.amplification import IMPACT_KEY
 from experiments.reports.distributions import markdown_table
+from experiments.run.metrics import near
 from experiments.run.stylized_facts import hill_tail_index, log_returns
 
 FRACTION = 0.025
@@ -46,16 +47,6 @@ def tail_times(
     k = int(fraction * len(r))
     tail = np.sort(times[np.argsort(-np.abs(r), kind="stable")[:k]])
     return hill_tail_index(r, fraction), tail
-
-
-def near(times: np.ndarray, events: np.ndarray, window: float) -> np.ndarray:
-    """For each time, whether some event lies within ``window`` of it (``events`` sorted)."""
-    if not events.size or not times.size:
-        return np.zeros(times.size, dtype=bool)
-    i = np.searchsorted(events, times)
-    before = events[np.clip(i - 1, 0, events.size - 1)]
-    after = events[np.clip(i, 0, events.size - 1)]
-    return np.minimum(np.abs(times - before), np.abs(after - times)) <= window
 
 
 def _arm(run_dir: Path, fraction: float, window: float, burn_in: float) -> dict[str, object]:

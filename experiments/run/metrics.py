@@ -315,11 +315,17 @@ def drops_with_liquidation(timeseries: pd.DataFrame, liquidations: pd.DataFrame)
         return float("nan")
     times = timeseries["time"].to_numpy(dtype=float)[drops + 1]
     liq_times = np.sort(liquidations["time"].to_numpy(dtype=float))
-    hit = [
-        bool(np.any(np.abs(liq_times[np.searchsorted(liq_times, t - 1.0) :][:50] - t) <= 1.0))
-        for t in times
-    ]
-    return float(np.mean(hit))
+    return float(np.mean(near(times, liq_times, 1.0)))
+
+
+def near(times: np.ndarray, events: np.ndarray, window: float) -> np.ndarray:
+    """For each time, whether some event lies within ``window`` of it (``events`` sorted)."""
+    if not events.size or not times.size:
+        return np.zeros(times.size, dtype=bool)
+    i = np.searchsorted(events, times)
+    before = events[np.clip(i - 1, 0, events.size - 1)]
+    after = events[np.clip(i, 0, events.size - 1)]
+    return np.minimum(np.abs(times - before), np.abs(after - times)) <= window
 
 
 def book_share(liquidations: pd.DataFrame) -> dict[str, float]:

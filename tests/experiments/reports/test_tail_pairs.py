@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.reports.tail_pairs import main, near, pair_table, summary, tail_times
-from experiments.run.metrics import return_statistics
+from experiments.reports.tail_pairs import main, pair_table, summary, tail_times
+from experiments.run.metrics import near, return_statistics
 
 N = 4000
 SPIKES = (1000.0, 2000.0, 3000.0)  # seconds at which the book arm's liquidations jump the price
