@@ -6,10 +6,11 @@ deviation first, so a calm seed and a wild one count alike). The perpetual's and
 returns are compared at each horizon: in a calm market arbitrage should make their standard
 deviations about equal (spec validation, "Feedback").
 
-    python -m experiments.reports.horizons DIR [--horizon 1 --horizon 60] [--by KEY] [--burn-in 0.1]
-        [--plot FILE.png]
+    python -m experiments.reports.horizons DIR [DIR ...] [--horizon 1 --horizon 60] [--by KEY]
+        [--burn-in 0.1] [--bootstrap 1000] [--plot FILE.png]
 
-DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``. With
+DIR is a ``cascade mc`` or ``cascade sweep`` directory written with ``--keep-series``; several
+DIRs (the same setting run with other seeds) are pooled as one experiment. With
 ``--by KEY`` (a swept setting, e.g. ``population.max_leverage``) the runs are pooled per value of
 that setting: one block of rows per grid point; repeat ``--by`` to pool per combination of
 several swept settings. ``--burn-in`` sets the share of each run dropped first (0.1): traders
@@ -18,6 +19,14 @@ Runs with value funds add the share of funds at their leverage cap (the ``funds_
 column) and the share of time the perpetual is above the fundamental value, each over all
 windows and over the windows of the Hill tail. ``--plot`` (with one ``--by``) draws the pooled tail index of each tail and the excess kurtosis
 against the setting, one line per horizon.
+
+A Hill index pooled over a few thousand returns has only a few dozen in its tail, and whether
+it lies inside a target band, or which tail is the heavier, can be chance. ``--bootstrap N``
+adds 90% bands: the runs are resampled with replacement N times (whole runs, so the dependence
+within a run stays: a cluster bootstrap over seeds) and the pooled statistics recomputed; it
+reports the 5th and 95th percentiles of the two-sided Hill index and of down − up (the down
+tail's Hill index less the up tail's: negative when the down tail is the heavier), and the
+share of resamples in which the down tail is the heavier.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index, log
 
 HORIZONS = (1, 60)
 BURN_IN = 0.1  # share of each run dropped before returns are taken
+BOOTSTRAP_SEED = 0  # the resamples are drawn from this seed: the bands are reproducible
 
 
 def horizon_returns(prices: np.ndarray, steps: int, burn_in: float = BURN_IN) -> np.ndarray:
@@ -63,8 +73,43 @@ def _tail_mask(r: np.ndarray, fraction: float = 0.025) -> np.ndarray:
     return mask
 
 
+def bootstrap_bands(
+    runs: list[np.ndarray], resamples: int, seed: int = BOOTSTRAP_SEED, fraction: float = 0.025
+) -> dict[str, float]:
+    """90% bands of the pooled Hill index and of down − up over ``resamples`` resamples of the
+    runs' (standardised) returns, whole runs drawn with replacement; and the share of resamples
+    with the down tail the heavier (its Hill index the lower)."""
+    if resamples < 1:
+        raise ValueError(f"resamples must be at least 1, got {resamples}")
+    rng = np.random.default_rng(seed)
+    both, gap = np.empty(resamples), np.empty(resamples)
+    for b in range(resamples):
+        r = np.concatenate([runs[i] for i in rng.integers(len(runs), size=len(runs))])
+        both[b] = hill_tail_index(r, fraction)
+        gap[b] = hill_tail_index(r, fraction, tail="negative") - hill_tail_index(
+            r, fraction, tail="positive"
+        )
+
+    def band(x: np.ndarray) -> list[float]:  # NaN when the tail is too short to estimate
+        x = x[np.isfinite(x)]
+        return np.percentile(x, [5, 95]).tolist() if x.size else [np.nan, np.nan]
+
+    (lo, hi), (gap_lo, gap_hi) = band(both), band(gap)
+    finite = gap[np.isfinite(gap)]
+    return {
+        "Hill 2.5% 5%": float(lo),
+        "Hill 2.5% 95%": float(hi),
+        "down − up 5%": float(gap_lo),
+        "down − up 95%": float(gap_hi),
+        "down heavier": float(np.mean(finite < 0)) if finite.size else np.nan,
+    }
+
+
 def horizon_table(
-    series: list[pd.DataFrame], horizons: tuple[int, ...] = HORIZONS, burn_in: float = BURN_IN
+    series: list[pd.DataFrame],
+    horizons: tuple[int, ...] = HORIZONS,
+    burn_in: float = BURN_IN,
+    bootstrap: int = 0,
 ) -> pd.DataFrame:
     """Per horizon: the pooled standardised returns' excess kurtosis and Hill index (2.5%, and
     of each tail), and the median over runs of std(perp) / std(index). Runs with value funds
@@ -72,7 +117,8 @@ def horizon_table(
     and over the windows of the Hill tail (the largest 2.5% of returns in size): whether the
     largest moves come while funds are at their cap (TFG's margin spiral); and the share of time
     the perpetual's mid is above the fundamental value (where long-only funds hold nothing),
-    over all windows and over the tail's."""
+    over all windows and over the tail's. ``bootstrap`` > 0 adds `bootstrap_bands` from that
+    many resamples of the runs."""
     rows = []
     with_funds = bool(series) and all(
         "funds_at_cap" in ts and ts["funds_at_cap"].notna().any() for ts in series
@@ -105,25 +151,32 @@ def horizon_table(
                 "above value": float(np.mean(dear)),
                 "above value, tail": float(np.mean(dear[tail])),
             }
-        rows.append(
-            {
-                "horizon (s)": h,
-                "runs": len(pooled),
-                "returns": len(r),
-                "excess kurtosis": excess_kurtosis(r),
-                "Hill 2.5%": hill_tail_index(r, 0.025),
-                "Hill 2.5% down": hill_tail_index(r, 0.025, tail="negative"),
-                "Hill 2.5% up": hill_tail_index(r, 0.025, tail="positive"),
-                "std perp / std index": float(np.median(ratios)) if ratios else float("nan"),
-                **funds,
-            }
-        )
+        down = hill_tail_index(r, 0.025, tail="negative")
+        up = hill_tail_index(r, 0.025, tail="positive")
+        bands = bootstrap_bands(pooled, bootstrap) if bootstrap else {}
+        row = {
+            "horizon (s)": h,
+            "runs": len(pooled),
+            "returns": len(r),
+            "excess kurtosis": excess_kurtosis(r),
+            "Hill 2.5%": hill_tail_index(r, 0.025),
+        }
+        if bands:
+            row |= {key: bands[key] for key in ("Hill 2.5% 5%", "Hill 2.5% 95%")}
+        row |= {"Hill 2.5% down": down, "Hill 2.5% up": up}
+        if bands:
+            row["down − up"] = down - up
+            row |= {key: bands[key] for key in ("down − up 5%", "down − up 95%", "down heavier")}
+        row["std perp / std index"] = float(np.median(ratios)) if ratios else float("nan")
+        rows.append(row | funds)
     return pd.DataFrame(rows)
 
 
-def load_series(directory: Path, runs: list[int] | None = None) -> list[pd.DataFrame]:
+def load_series(directory: Path | list[Path], runs: list[int] | None = None) -> list[pd.DataFrame]:
     """Every kept time series under ``directory/runs/<i>/`` (or those of ``runs``), in run
-    order."""
+    order; of several directories, each one's in turn (``runs`` then names runs of each)."""
+    if isinstance(directory, list):
+        return [ts for d in directory for ts in load_series(d, runs)]
     paths = sorted(
         (directory / "runs").glob("*/timeseries.parquet"), key=lambda p: int(p.parent.name)
     )
@@ -139,26 +192,36 @@ def load_series(directory: Path, runs: list[int] | None = None) -> list[pd.DataF
 
 
 def grouped_table(
-    directory: Path,
+    directory: Path | list[Path],
     by: str | list[str],
     horizons: tuple[int, ...] = HORIZONS,
     burn_in: float = BURN_IN,
+    bootstrap: int = 0,
 ) -> pd.DataFrame:
     """`horizon_table` per value of the swept setting ``by`` (or per combination of the
-    settings of a list), read from the experiment's table (``sweep.parquet``), with the
-    settings as the first columns."""
+    settings of a list), read from the experiment's table (``sweep.parquet``; of several sweep
+    directories, their runs pooled), with the settings as the first columns."""
     keys = [by] if isinstance(by, str) else list(by)
-    table = directory / "sweep.parquet"
-    if not table.exists():
-        raise ValueError(f"{str(directory)!r} is not a sweep (no sweep.parquet) to group by {by!r}")
-    runs = pd.read_parquet(table)
+    directories = directory if isinstance(directory, list) else [directory]
+    tables: list[pd.DataFrame] = []
+    for d in directories:
+        table = d / "sweep.parquet"
+        if not table.exists():
+            raise ValueError(f"{str(d)!r} is not a sweep (no sweep.parquet) to group by {by!r}")
+        tables.append(pd.read_parquet(table).assign(_directory=len(tables)))
+    runs = pd.concat(tables, ignore_index=True)
     for key in keys:
         if key not in runs.columns:
             grid = [c for c in runs.columns if "." in c]
             raise ValueError(f"{key!r} is not a column of sweep.parquet; swept settings: {grid}")
     blocks = []
     for values, group in runs.groupby(keys, sort=True):
-        block = horizon_table(load_series(directory, group["run"].tolist()), horizons, burn_in)
+        series = [
+            ts
+            for d, rows in group.groupby("_directory", sort=True)
+            for ts in load_series(directories[int(d)], rows["run"].tolist())
+        ]
+        block = horizon_table(series, horizons, burn_in, bootstrap)
         for i, (key, value) in enumerate(zip(keys, values, strict=True)):
             block.insert(i, key, value)
         blocks.append(block)
@@ -198,7 +261,9 @@ def horizons_plot(table: pd.DataFrame, by: str, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("directory", type=Path)
+    parser.add_argument(
+        "directory", type=Path, nargs="+", help="experiment directories, pooled as one"
+    )
     parser.add_argument("--horizon", type=int, action="append", help="seconds (repeatable)")
     parser.add_argument(
         "--by",
@@ -212,6 +277,14 @@ def main(argv: list[str] | None = None) -> int:
         help=f"share of each run dropped before returns are taken, in [0, 1) (default {BURN_IN})",
     )
     parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add 90%% bands of the pooled Hill index and of down − up from N resamples of the "
+        "runs (default 0: none)",
+    )
+    parser.add_argument(
         "--plot", type=Path, help="PNG of the tails and kurtosis against the --by setting"
     )
     args = parser.parse_args(argv)
@@ -219,14 +292,18 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 <= args.burn_in < 1.0:
         print(f"error: --burn-in must lie in [0, 1), got {args.burn_in:g}", file=sys.stderr)
         return 2
+    if args.bootstrap < 0:
+        print(f"error: --bootstrap must be ≥ 0, got {args.bootstrap}", file=sys.stderr)
+        return 2
     if args.plot is not None and len(args.by or []) != 1:
         print("error: --plot needs exactly one --by setting to plot against", file=sys.stderr)
         return 2
     try:
         if args.by:
-            table = grouped_table(args.directory, args.by, horizons, args.burn_in)
+            table = grouped_table(args.directory, args.by, horizons, args.burn_in, args.bootstrap)
         else:
-            table = horizon_table(load_series(args.directory), horizons, args.burn_in)
+            series = load_series(args.directory)
+            table = horizon_table(series, horizons, args.burn_in, args.bootstrap)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

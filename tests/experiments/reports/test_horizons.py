@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from experiments.reports.horizons import (
+    bootstrap_bands,
     grouped_table,
     horizon_means,
     horizon_returns,
@@ -147,3 +148,63 @@ def test_plot_draws_each_tail_and_kurtosis_against_the_setting(tmp_path, capsys)
         assert main([str(directory), *by, "--plot", str(tmp_path / "x.png")]) == 2
         assert "exactly one --by" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def skewed(seed, n=4000):
+    """A run whose down moves are Student-t (3 degrees of freedom) and up moves Gaussian, both
+    with unit scale: the down tail is the heavier."""
+    rng = np.random.default_rng(seed)
+    r = np.abs(rng.normal(0.0, 1.0, n))
+    down = rng.random(n) < 0.5
+    r[down] = -np.abs(rng.standard_t(3, down.sum()))
+    price = 60_000.0 * np.exp(np.cumsum(r * 1e-4))
+    return pd.DataFrame(
+        {
+            "time": np.arange(n, dtype=float),
+            "index": price,
+            "best_bid": price - 0.05,
+            "best_ask": price + 0.05,
+            "last": price,
+        }
+    )
+
+
+def test_bootstrap_bands_bracket_the_estimate_and_tell_which_tail_is_heavier():
+    gaussian = horizon_table([series(s) for s in range(20)], (1,), bootstrap=200)
+    row = gaussian.to_dict("records")[0]
+    assert row["Hill 2.5% 5%"] < row["Hill 2.5%"] < row["Hill 2.5% 95%"]
+    # level tails: the band of down − up holds 0, and neither tail wins every resample
+    assert row["down − up 5%"] < 0.0 < row["down − up 95%"]
+    assert 0.05 < row["down heavier"] < 0.95
+    assert row["down − up"] == pytest.approx(row["Hill 2.5% down"] - row["Hill 2.5% up"])
+    row = horizon_table([skewed(s) for s in range(20)], (1,), bootstrap=200).to_dict("records")[0]
+    assert row["down − up 95%"] < 0.0 and row["down heavier"] == 1.0
+    # the same resamples every time; without --bootstrap no band columns
+    again = horizon_table([series(s) for s in range(20)], (1,), bootstrap=200)
+    pd.testing.assert_frame_equal(gaussian, again)
+    assert "Hill 2.5% 5%" not in horizon_table([series(0)], (1,)).columns
+    with pytest.raises(ValueError, match="at least 1"):
+        bootstrap_bands([np.ones(10)], 0)
+
+
+def test_bands_narrow_with_more_runs():
+    def width(runs):
+        row = horizon_table([series(s) for s in range(runs)], (1,), bootstrap=200)
+        return float(row["Hill 2.5% 95%"].iloc[0] - row["Hill 2.5% 5%"].iloc[0])
+
+    assert width(40) < width(5)
+
+
+def test_several_directories_pool_as_one_experiment(tmp_path, capsys):
+    first = fake_sweep(tmp_path / "a", [1.0, 300.0] * 2)
+    second = fake_sweep(tmp_path / "b", [1.0, 300.0] * 3)
+    table = grouped_table([first, second], "noise.scale", (60,))
+    assert table["runs"].tolist() == [5, 5]
+    assert len(load_series([first, second])) == 10
+    assert main([str(first), str(second), "--by", "noise.scale", "--bootstrap", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "down heavier" in out and "Hill 2.5% 95%" in out
+    assert main([str(first), "--bootstrap", "-1"]) == 2
+    assert "--bootstrap" in capsys.readouterr().err
+    assert main([str(first), str(tmp_path / "none"), "--by", "noise.scale"]) == 2
+    assert "not a sweep" in capsys.readouterr().err
