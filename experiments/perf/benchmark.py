@@ -5,6 +5,7 @@ revision.
     python -m experiments.perf.benchmark --against 63b7734  # ratios against a revision
     python -m experiments.perf.benchmark --cases traders-100k --repeats 1
     python -m experiments.perf.benchmark --profile default  # where the time goes (cProfile)
+    python -m experiments.perf.benchmark --phases default   # ... by phase of the step
 
 For each case it prints simulated seconds per wall second, agent-steps per second (agents ×
 steps / wall), book messages per second and peak memory. With ``--against REV`` it checks REV
@@ -187,8 +188,8 @@ def benchmark(
     return report
 
 
-def profile_case(name: str, top: int = 30) -> str:
-    """cProfile table (CPU time) of one run of a case in this process, sorted by own time."""
+def _case_model(name: str) -> Any:
+    """The model of a model case, built in this process (seed 1)."""
     import numpy as np
 
     from model.scenario import load_scenario
@@ -200,7 +201,12 @@ def profile_case(name: str, top: int = 30) -> str:
         key, value = pair.split("=", 1)
         overrides[key] = float(value)
     scenario = load_scenario(case.scenario, overrides)
-    model = CascadeModel(scenario, rng=np.random.SeedSequence(1))
+    return CascadeModel(scenario, rng=np.random.SeedSequence(1))
+
+
+def profile_case(name: str, top: int = 30) -> str:
+    """cProfile table (CPU time) of one run of a case in this process, sorted by own time."""
+    model = _case_model(name)
     # CPU time, not wall time: on a shared machine a wall-clock profile charges whatever
     # function was running when the process was descheduled
     profiler = cProfile.Profile(time.process_time)
@@ -210,6 +216,15 @@ def profile_case(name: str, top: int = 30) -> str:
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
     return out.getvalue()
+
+
+def phases_case(name: str) -> str:
+    """CPU seconds and share of each phase of the step in one run of a case
+    (`experiments.perf.phases`), as a markdown table."""
+    from experiments.perf.phases import phases_of
+    from experiments.reports.distributions import markdown_table
+
+    return "\n".join(markdown_table(phases_of(_case_model(name))))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,12 +245,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--profile", metavar="CASE", help="print a cProfile table of one case")
+    parser.add_argument(
+        "--phases", metavar="CASE", help="print the CPU share of each phase of the step in one case"
+    )
     args = parser.parse_args(argv)
-    if args.profile:
-        if args.profile not in CASES or CASES[args.profile].replay:
-            parser.error(f"--profile takes a model case: {', '.join(c for c in STANDARD[:3])}")
-        print(profile_case(args.profile))
-        return 0
+    for option, make_table in (("profile", profile_case), ("phases", phases_case)):
+        case = getattr(args, option)
+        if case:
+            if case not in CASES or CASES[case].replay:
+                models = ", ".join(c for c in CASES if not CASES[c].replay)
+                parser.error(f"--{option} takes a model case: {models}")
+            print(make_table(case))
+            return 0
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in CASES]
     if unknown:
