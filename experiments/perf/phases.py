@@ -101,11 +101,9 @@ def phase_table(spent: defaultdict[str, float], total: float) -> pd.DataFrame:
     indented under the phase they run in, and the rest (Mesa's loop, the timers)."""
     rows = []
     quoters = _quoters()
-    for label in (
-        [label for label, _, _ in STEP_PHASES[:3]]
-        + [RISK]
-        + [label for label, _, _ in STEP_PHASES[3:]]
-    ):
+    order = [label for label, _, _ in STEP_PHASES]
+    order.insert(order.index("mark price") + 1, RISK)  # the step assesses risk on the new mark
+    for label in order:
         if label not in spent:
             continue
         rows.append({"phase": label, "CPU s": spent[label], "share %": 100 * spent[label] / total})

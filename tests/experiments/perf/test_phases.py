@@ -28,7 +28,9 @@ def test_every_phase_and_quoter_is_timed_and_the_shares_add_up():
         assert label in phases
     for quoter in ("perpetual makers quote", "arbitrageurs", "spot makers quote"):
         assert f"  of which {quoter}" in phases
-    assert "risk check" in phases and phases[-1] == "whole run"
+    assert phases.index("mark price") + 1 == phases.index("risk check")  # step order
+    assert phases.index("risk check") + 1 == phases.index("liquidation")
+    assert phases[-1] == "whole run"
     assert (table["CPU s"].iloc[:-2] >= 0).all()
     top = table[~table["phase"].str.startswith("  ")].iloc[:-1]  # phases and the rest
     assert top["share %"].sum() == pytest.approx(100.0)
