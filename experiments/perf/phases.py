@@ -99,32 +99,25 @@ def timing(sim: Any) -> Iterator[defaultdict[str, float]]:
 def phase_table(spent: defaultdict[str, float], total: float) -> pd.DataFrame:
     """Rows in step order: each phase's CPU seconds and share (%) of ``total``, the quoters
     indented under the phase they run in, and the rest (Mesa's loop, the timers)."""
-    rows = []
-    quoters = _quoters()
+
+    def row(label: str, seconds: float) -> dict[str, object]:
+        return {"phase": label, "CPU s": seconds, "share %": 100 * seconds / total}
+
     order = [label for label, _, _ in STEP_PHASES]
     order.insert(order.index("mark price") + 1, RISK)  # the step assesses risk on the new mark
+    rows = []
     for label in order:
         if label not in spent:
             continue
-        rows.append({"phase": label, "CPU s": spent[label], "share %": 100 * spent[label] / total})
-        for sub, _, _, phase in quoters:
-            if phase == label and sub in spent:
-                rows.append(
-                    {
-                        "phase": f"  of which {sub}",
-                        "CPU s": spent[sub],
-                        "share %": 100 * spent[sub] / total,
-                    }
-                )
-    top = sum(spent[label] for label, _, _ in STEP_PHASES) + spent[RISK]
-    rows.append(
-        {
-            "phase": "other (Mesa's loop, timers)",
-            "CPU s": total - top,
-            "share %": 100 * (total - top) / total,
-        }
-    )
-    rows.append({"phase": "whole run", "CPU s": total, "share %": 100.0})
+        rows.append(row(label, spent[label]))
+        rows += [
+            row(f"  of which {sub}", spent[sub])
+            for sub, _, _, phase in _quoters()
+            if phase == label and sub in spent
+        ]
+    top = sum(spent[label] for label in order)
+    rows.append(row("other (Mesa's loop, timers)", total - top))
+    rows.append(row("whole run", total))
     return pd.DataFrame(rows)
 
 

@@ -90,18 +90,19 @@ def bootstrap_bands(
             r, fraction, tail="positive"
         )
 
-    def band(x: np.ndarray) -> list[float]:  # NaN when the tail is too short to estimate
-        x = x[np.isfinite(x)]
+    # resamples whose tail is too short to estimate give NaN and are left out
+    both, gap = both[np.isfinite(both)], gap[np.isfinite(gap)]
+
+    def band(x: np.ndarray) -> list[float]:
         return np.percentile(x, [5, 95]).tolist() if x.size else [np.nan, np.nan]
 
     (lo, hi), (gap_lo, gap_hi) = band(both), band(gap)
-    finite = gap[np.isfinite(gap)]
     return {
         "Hill 2.5% 5%": float(lo),
         "Hill 2.5% 95%": float(hi),
         "down − up 5%": float(gap_lo),
         "down − up 95%": float(gap_hi),
-        "down heavier": float(np.mean(finite < 0)) if finite.size else np.nan,
+        "down heavier": float(np.mean(gap < 0)) if gap.size else np.nan,
     }
 
 

@@ -15,19 +15,23 @@ from experiments.reports.horizons import (
 )
 
 
-def series(seed, perp_scale=1.0, n=4000):
-    rng = np.random.default_rng(seed)
-    index = 60_000.0 * np.exp(np.cumsum(rng.normal(0, 1e-4, n)))
-    perp = index * np.exp(rng.normal(0, 1e-5, n) * perp_scale)
+def frame(index, perp):
+    """A kept time series: the index and a perpetual quoted 0.05 either side of ``perp``."""
     return pd.DataFrame(
         {
-            "time": np.arange(n, dtype=float),
+            "time": np.arange(len(index), dtype=float),
             "index": index,
             "best_bid": perp - 0.05,
             "best_ask": perp + 0.05,
             "last": perp,
         }
     )
+
+
+def series(seed, perp_scale=1.0, n=4000):
+    rng = np.random.default_rng(seed)
+    index = 60_000.0 * np.exp(np.cumsum(rng.normal(0, 1e-4, n)))
+    return frame(index, index * np.exp(rng.normal(0, 1e-5, n) * perp_scale))
 
 
 def test_horizon_returns_are_non_overlapping_sums_after_burn_in():
@@ -158,15 +162,7 @@ def skewed(seed, n=4000):
     down = rng.random(n) < 0.5
     r[down] = -np.abs(rng.standard_t(3, down.sum()))
     price = 60_000.0 * np.exp(np.cumsum(r * 1e-4))
-    return pd.DataFrame(
-        {
-            "time": np.arange(n, dtype=float),
-            "index": price,
-            "best_bid": price - 0.05,
-            "best_ask": price + 0.05,
-            "last": price,
-        }
-    )
+    return frame(price, price)
 
 
 def test_bootstrap_bands_bracket_the_estimate_and_tell_which_tail_is_heavier():
