@@ -26,10 +26,12 @@ index stands in for the spot quotes.
 
 from __future__ import annotations
 
+import mesa
+
 from agents.quoting import amend
 from agents.trader import Trader
-from model.orderbook import TimeInForce
-from model.spot import SpotMarkets
+from model.gateway import MarketAccess, OrderGateway, TimeInForce
+from model.view import MarketView
 
 CLIP_VALUE = 200_000.0  # USDT per trade, and per level of the standing quotes
 QUOTE_LEVELS = 4  # standing quotes at 1, 2, ... QUOTE_LEVELS times the edge from the index
@@ -41,57 +43,63 @@ class Arbitrageur(Trader):
     """Trades the basis between the perpetual and spot within its capacity.
 
     Args:
-        model: the model.
+        model: the Mesa model.
+        access: the market's view and account opening.
         capital: USDT of margin on the perpetual account.
         leverage: capacity is ``capital × leverage`` of perpetual notional.
         edge_bps: basis beyond which it trades.
         delay: seconds between two looks at the basis (its reaction time).
         replenish_rate: USDT of capacity per second that arrives while it is at its limit.
-        spot: the spot markets, or None when the index is exogenous.
         prices: starting price of every underlying (to size the spot leg).
     """
 
     kind = "arbitrageur"
     provides_liquidity = True
 
-    def __init__(  # type: ignore[no-untyped-def]
+    def __init__(
         self,
-        model,
+        model: mesa.Model,
+        access: MarketAccess,
         capital: float,
         leverage: float,
         edge_bps: float,
         delay: float,
         replenish_rate: float,
-        spot: SpotMarkets | None,
         prices: list[float],
     ) -> None:
-        super().__init__(model, capital, leverage)
+        super().__init__(model, access, capital, leverage)
+        view = access.view
         self.capacity = capital * self.leverage * 0.8
         self.capacity_start = self.capacity
         self.edge = edge_bps / 1e4
         self.delay = delay
         self.replenish_rate = replenish_rate
-        self.spot = spot
+        self.spot = view.spot
         self.prices = prices
         # coins to sell and cash to buy with, for a capacity's worth of trades on each side
-        self.spot_account = (
-            spot.open_account(self.capacity, [self.capacity / p for p in prices])
-            if spot is not None
-            else -1
+        self.spot_gateway = (
+            access.open_spot_account(self.capacity, [self.capacity / p for p in prices])
+            if view.spot is not None
+            else None
         )
+        self.spot_account = -1 if self.spot_gateway is None else self.spot_gateway.account
         self.next_look = float(model.rng.uniform(0.0, delay)) if delay > 0 else 0.0
-        n = model.n_contracts
+        n = view.n_contracts
         self.hedged = [0] * n  # perpetual lots whose spot leg is in place
         # resting quotes by contract and side: tick -> order id
         self.quotes: list[dict[int, dict[int, int]]] = [{1: {}, -1: {}} for _ in range(n)]
         # each contract's price-to-tick conversion for the quote ladder (`Exchange.to_ticks`)
-        self._to_ticks = [self.exchange.tick_rounder(c) for c in range(n)]
+        self._to_ticks = [view.tick_rounder(c) for c in range(n)]
+        self._ports = [self.gateway.quotes(c) for c in range(n)]
+        self._lot = list(view.lot)
 
     # ---- the step ------------------------------------------------------------------------------
-    def act(self, t: float, index: list[float]) -> None:
+    def act(self, view: MarketView, gateway: OrderGateway) -> None:
         """Look at the basis of every contract if it is time, and trade it."""
+        t = view.time
         if t + 1e-9 < self.next_look:
             return
+        index = view.index.tolist()
         self.next_look = t + self.delay
         for c in range(len(index)):
             self._hedge(c, index[c])
@@ -107,13 +115,13 @@ class Arbitrageur(Trader):
         return self.spot.best(c, side)
 
     def _trade(self, c: int, index: float) -> None:
-        book = self.exchange.books[c]
-        tick = self.exchange.contracts[c].tick_size
+        book = self.view.books[c]
+        tick = book.tick_size
         bid, ask = book.best_bid(), book.best_ask()
         held = self.position(c)
-        lot_value = self.ledger.lot.item(c) * index
+        lot_value = self._lot[c] * index
         room = max(0, int((self.capacity - abs(held) * lot_value) / lot_value))
-        clip = self.exchange.to_lots(c, CLIP_VALUE / index)
+        clip = self.view.to_lots(c, CLIP_VALUE / index)
         sell_spot = self._spot_quote(c, -1, index)  # richest spot bid
         if ask is not None and sell_spot is not None:
             ref = sell_spot[1]
@@ -152,10 +160,10 @@ class Arbitrageur(Trader):
         if quote is None:
             return
         spot = self.spot
-        lot = self.ledger.lot.item(c)
+        lot = self._lot[c]
         spot_lots = round(abs(gap) * lot / spot.lot[c])
         if side > 0:
-            spot_lots = min(spot_lots, int(spot.coins.item(self.spot_account, c) / spot.lot[c]))
+            spot_lots = min(spot_lots, int(spot.coins(self.spot_account, c) / spot.lot[c]))
         # at the spot price there is now, not the index of the last look: in a fast market a
         # leg limited off a stale price never fills, and the unhedged position stops the quotes
         self._spot_leg(c, quote[0], side, spot_lots, quote[1] * (1.0 - side * self.edge / 2))
@@ -163,13 +171,11 @@ class Arbitrageur(Trader):
     def _spot_leg(self, c: int, venue: int, side: int, spot_lots: int, limit: float) -> None:
         """The spot side of a ``side`` perpetual trade (the other way, immediate-or-cancel at
         ``limit``), counted as hedged for what fills."""
-        spot = self.spot
-        if spot is None or spot_lots <= 0:
+        spot, gateway = self.spot, self.spot_gateway
+        if spot is None or gateway is None or spot_lots <= 0:
             return
-        result = spot.send(
-            self.spot_account, c, venue, -side, spot_lots, spot.to_ticks(c, limit), TimeInForce.IOC
-        )
-        lot = self.ledger.lot.item(c)
+        result = gateway.send(c, venue, -side, spot_lots, spot.to_ticks(c, limit), TimeInForce.IOC)
+        lot = self._lot[c]
         self.hedged[c] += side * round(int(result.filled_qty) * spot.lot[c] / lot)
 
     def _quote(self, c: int, index: float) -> None:
@@ -178,10 +184,10 @@ class Arbitrageur(Trader):
         capacity and the spot leg's limits; a level already where it should be keeps its place
         in the queue."""
         held = self.position(c)
-        lot_value = self.ledger.lot.item(c) * index
-        clip = self.exchange.to_lots(c, CLIP_VALUE / index)
+        lot_value = self._lot[c] * index
+        clip = self.view.to_lots(c, CLIP_VALUE / index)
         to_ticks = self._to_ticks[c]
-        book, account = self.exchange.books[c], self.account
+        port = self._ports[c]
         for side in (1, -1):
             room = int((self.capacity - side * held * lot_value) / lot_value)
             hedge = self._coins_for(c) if side > 0 else self._cash_for(c, index)
@@ -194,7 +200,7 @@ class Arbitrageur(Trader):
                 tick = max(1, to_ticks(index * (1.0 - side * k * self.edge)))
                 wanted[tick] = wanted.get(tick, 0) + lots
                 budget -= lots
-            amend(book, self.quotes[c][side], wanted, account, side)
+            amend(port, self.quotes[c][side], wanted, side)
 
     def _pair(
         self,
@@ -211,14 +217,14 @@ class Arbitrageur(Trader):
         spot (IOC at half the edge beyond the spot price seen, so the pair stays profitable)."""
         if lots <= 0:
             return
-        ticks = self.exchange.to_ticks(c, perp_limit)
-        result = self.exchange.send(
-            self.account, c, side, lots, max(1, ticks), TimeInForce.IOC, reduce_only=reduce_only
+        ticks = self.view.to_ticks(c, perp_limit)
+        result = self.gateway.send(
+            c, side, lots, max(1, ticks), TimeInForce.IOC, reduce_only=reduce_only
         )
         filled = int(result.filled_qty)
         if not filled or self.spot is None or venue < 0:
             return
-        spot_lots = round(filled * self.ledger.lot.item(c) / self.spot.lot[c])
+        spot_lots = round(filled * self._lot[c] / self.spot.lot[c])
         # buying the perpetual: sell spot no lower than half the edge under the price seen
         self._spot_leg(c, venue, side, spot_lots, spot_price * (1.0 - side * self.edge / 2))
 
@@ -226,41 +232,40 @@ class Arbitrageur(Trader):
         """Perpetual lots the coins held can hedge (the spot leg sells coins)."""
         if self.spot is None:
             return 1 << 40
-        coins = self.spot.coins.item(self.spot_account, c)
-        return max(0, int(coins / self.ledger.lot.item(c)))
+        coins = self.spot.coins(self.spot_account, c)
+        return max(0, int(coins / self._lot[c]))
 
     def _cash_for(self, c: int, price: float) -> int:
         """Perpetual lots the cash held can hedge (the spot leg buys coins)."""
         if self.spot is None:
             return 1 << 40
-        cash = self.spot.cash.item(self.spot_account)
-        return max(0, int(cash / price / 1.01 / self.ledger.lot.item(c)))
+        cash = self.spot.cash(self.spot_account)
+        return max(0, int(cash / price / 1.01 / self._lot[c]))
 
     def _replenish(self) -> None:
         """New capital while the arbitrageur is at its limit: its capacity used up, its margin
         too thin for another clip, or its spot leg short of coins or cash for one."""
         if self.replenish_rate <= 0 or self.capacity >= MAX_REPLENISH * self.capacity_start:
             return
-        mark = self.market_model.mark
+        mark = self.view.mark
         prices = mark.tolist()
-        used = float(abs(self.ledger.notional(mark, [self.account])).sum())  # type: ignore[arg-type]
-        margin = self.ledger.available_balance(self.account, mark)
+        used = self.me.notional(mark)
+        margin = self.me.available_balance()
         short = used >= FULL * self.capacity or margin < CLIP_VALUE / self.leverage
         if self.spot is not None:
-            coins = self.spot.coins[self.spot_account].tolist()
+            coins = self.spot.all_coins(self.spot_account)
             short = short or bool(
-                self.spot.cash.item(self.spot_account) < 2 * CLIP_VALUE
+                self.spot.cash(self.spot_account) < 2 * CLIP_VALUE
                 or any(coins[c] * prices[c] < 2 * CLIP_VALUE for c in range(len(prices)))
             )
         if not short:
             return
-        amount = self.replenish_rate * max(self.delay, self.market_model.dt)
+        amount = self.replenish_rate * max(self.delay, self.view.dt)
         self.capacity += amount
-        self.ledger.deposit(self.account, amount / self.leverage)
-        if self.spot is not None:
+        self.gateway.deposit(amount / self.leverage)
+        if self.spot_gateway is not None:
             n = len(mark)
-            self.spot.deposit(
-                self.spot_account,
+            self.spot_gateway.deposit(
                 amount / n,
                 [amount / n / float(mark[c]) for c in range(n)],
             )

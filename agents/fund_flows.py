@@ -21,11 +21,13 @@ equity. The moving average and the equity at the last look live in the crowd's a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from agents.crowd import Crowd
-from model import pools
-from model.ledger import Ledger
+from agents.leveraged import LeveragedTrader
+from model.view import MarketView
 
 
 class FundFlows:
@@ -54,14 +56,19 @@ class FundFlows:
         return self.sensitivity > 0
 
     def step(
-        self, t: float, crowd: Crowd, slots: np.ndarray, ledger: Ledger, mark: np.ndarray
+        self,
+        t: float,
+        crowd: Crowd,
+        slots: np.ndarray,
+        traders: Sequence[LeveragedTrader],
+        view: MarketView,
     ) -> None:
-        """At each look, move money in and out of the value funds in ``slots``."""
+        """At each look, move money in and out of the value funds in ``slots`` (``traders``:
+        the crowd's traders by slot)."""
         if not self.on or not slots.size or t + 1e-9 < self.next_look:
             return
         self.next_look = t + self.interval
-        accounts = crowd.accounts[slots]
-        equity = pools.account_equities(ledger, accounts, mark)
+        equity = view.crowd(crowd.accounts).equity(slots)
         base = crowd.flow_base[slots]
         known = np.isfinite(base) & (base > 0)
         ret = np.zeros(slots.size)
@@ -72,16 +79,16 @@ class FundFlows:
             known, self.sensitivity * (perf - self.benchmark) * np.maximum(equity, 0.0), 0.0
         )
         for i in np.flatnonzero(flow).tolist():
-            account = int(accounts[i])
+            fund = traders[int(slots[i])]
             amount = float(flow[i])
             if amount > 0:
-                ledger.deposit(account, amount)
+                fund.gateway.deposit(amount)
                 self.paid_in += amount
             else:
-                free = ledger.available_balance(account, mark)
-                amount = -min(-amount, max(0.0, free), float(ledger.wallet[account]))
+                free = fund.me.available_balance()
+                amount = -min(-amount, max(0.0, free), fund.me.wallet)
                 if amount < 0:
-                    ledger.withdraw(account, -amount)
+                    fund.gateway.withdraw(-amount)
                     self.taken_out -= amount
             flow[i] = amount
         crowd.flow_perf[slots] = perf

@@ -21,15 +21,12 @@ the net position (and both sides of open interest balance).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+import mesa
 import numpy as np
 
 from agents.trader import Trader
+from model.gateway import MarketAccess
 from model.scenario import Hedgers
-
-if TYPE_CHECKING:
-    from model.simulation import CascadeModel
 
 MIN_LEVERAGE = 0.01  # a hedger's effective leverage is drawn no lower than this
 ACCOUNT_LEVERAGE = 1.0  # the account's leverage setting (initial margin); it never trades
@@ -101,17 +98,17 @@ def pour(positions: list[Position], capacity: np.ndarray) -> list[tuple[int, int
 
 
 def open_against_hedgers(
-    model: CascadeModel, positions: list[Position], settings: Hedgers
+    model: mesa.Model, access: MarketAccess, positions: list[Position], settings: Hedgers
 ) -> list[Hedger]:
     """Create the hedgers and give every starting position in ``positions`` to its trader
     against them (see the module docstring). Returns the hedgers, each funded at its drawn
     effective leverage on the contracts' initial prices."""
     rng = model.rng
-    ledger = model.ledger
-    prices = np.array([c.initial_price for c in model.config.contracts])
+    view = access.view
+    prices = access.initial_prices()
     hedgers: list[Hedger] = []
     leverage: list[float] = []
-    for c in range(model.n_contracts):
+    for c in range(view.n_contracts):
         here = [p for p in positions if p[1] == c]
         net = sum(p[2] for p in here)
         if net == 0:
@@ -119,27 +116,28 @@ def open_against_hedgers(
         side = 1 if net > 0 else -1  # the crowd's majority side
         majority = [p for p in here if p[2] * side > 0]
         minority = [p for p in here if p[2] * side < 0]
-        sizes = position_sizes(rng, abs(net) * float(ledger.lot[c]) * prices[c], settings)
+        sizes = position_sizes(rng, abs(net) * view.lot[c] * prices[c], settings)
         sizes = sizes[: max(1, min(sizes.size, abs(net)))]  # no more hedgers than lots
         net_lots = split_lots(sizes, abs(net))
         keep = net_lots > 0
         net_lots = net_lots[keep]
         offset = split_lots(net_lots.astype(float), sum(-p[2] * side for p in minority))
-        group = [Hedger(model, 0.0, leverage=ACCOUNT_LEVERAGE) for _ in range(net_lots.size)]
+        group = [
+            Hedger(model, access, 0.0, leverage=ACCOUNT_LEVERAGE) for _ in range(net_lots.size)
+        ]
         for stream, capacity in ((majority, net_lots + offset), (minority, offset)):
             for h, account, contract, lots, entry in pour(stream, capacity):
-                ledger.transfer_position(group[h].account, account, contract, lots, entry)
+                access.transfer_position(group[h].account, account, contract, lots, entry)
         draws = settings.leverage_median * rng.lognormal(0.0, settings.leverage_sigma, len(group))
-        leverage += np.clip(draws, MIN_LEVERAGE, model.leverage_cap).tolist()
+        leverage += np.clip(draws, MIN_LEVERAGE, access.leverage_cap).tolist()
         hedgers += group
     if not hedgers:
         return hedgers
     accounts = np.array([h.account for h in hedgers])
-    notional = ledger.notional(prices, accounts).sum(axis=1)
-    equity = ledger.wallet[accounts] + ledger.upnl(prices, accounts).sum(axis=1)
+    notional, equity = view.holdings(accounts, prices)
     for hedger, n, e, lev in zip(hedgers, notional, equity, leverage, strict=True):
         # paid in up to the equity its position needs at its effective leverage (taking both
         # sides at different entries realises small gains and losses first)
         hedger.capital = max(float(n) / lev - float(e), 1.0)
-        ledger.deposit(hedger.account, hedger.capital)
+        hedger.gateway.deposit(hedger.capital)
     return hedgers

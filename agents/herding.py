@@ -8,17 +8,15 @@ orders, so they add to the move that liquidated the neighbour. Strength 0 builds
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+import mesa
 import networkx as nx
+import numpy as np
 from mesa.discrete_space import Network
 
 from agents.leveraged import LeveragedTrader
 from agents.trader import Trader
 from model.scenario import Herding
-
-if TYPE_CHECKING:
-    from model.simulation import CascadeModel
 
 FLIP_SHARE = 0.3  # of panicking traders, the share that flips instead of cutting
 
@@ -29,10 +27,25 @@ class HerdNetwork:
     Panic spreads: the neighbours of a trader liquidated this step, and of a trader who panicked
     last step, each panic with probability ``strength``. A trader panics at most once per run, and
     only while it holds a position, so contagion saturates instead of cycling.
+
+    Args:
+        model: the Mesa model (its generators seed the graph and place the traders).
+        traders: the traders on the network.
+        settings: the scenario's herding settings.
+        rng: the generator of panic draws.
+        n_contracts: contracts a panicking trader without a crowd slot closes.
     """
 
-    def __init__(self, model: CascadeModel, traders: Sequence[Trader], settings: Herding) -> None:
-        self.model = model
+    def __init__(
+        self,
+        model: mesa.Model,
+        traders: Sequence[Trader],
+        settings: Herding,
+        rng: np.random.Generator,
+        n_contracts: int,
+    ) -> None:
+        self.rng = rng
+        self.n_contracts = n_contracts
         self.strength = settings.strength
         self.space: Network | None = None
         self.pending: list[Trader] = []  # panicked last step: this step's sources
@@ -55,7 +68,7 @@ class HerdNetwork:
         if self.space is None or not sources:
             self.last_count = 0
             return 0
-        rng = self.model.streams["herding"]
+        rng = self.rng
         for source in sources:
             assert source.cell is not None  # every trader on the network has a cell
             for neighbour in source.cell.neighborhood.agents:
@@ -74,7 +87,7 @@ class HerdNetwork:
                     else:
                         neighbour.cut(1.0)
                 else:
-                    for c in range(self.model.n_contracts):
+                    for c in range(self.n_contracts):
                         neighbour.close(c)
         self.last_count = len(self.pending)
         return self.last_count

@@ -11,8 +11,8 @@ stays out. Defences are per-trader settings with a population mix:
   the exchange) is paid in as margin;
 * reduce: when the margin ratio passes ``reduce_threshold``, half the position is closed.
 
-The population checks the triggers for all traders at once (vectorised) and only calls the few
-traders whose trigger fired. A trader's side, stop and defences live in the population's
+The crowd's vectorised steps (`defend`, `replace`) check the triggers for all traders at once
+and only call the few traders whose trigger fired. A trader's side, stop and defences live in the population's
 `agents.crowd.Crowd` arrays (its slot), the only store of them.
 
 Traders with a strategy (value funds, trend followers: `agents.strategies`) open no position
@@ -23,12 +23,21 @@ discipline is the leverage cap of that target.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+import mesa
+import numpy as np
 
 from agents.crowd import HOLD, Crowd
 from agents.trader import Trader
+from model.gateway import MarketAccess
+from model.scenario import Defences
+from model.view import MarketView
 
 ENTRY_SIZE = 0.95  # share of the deposit's buying power used at entry
 TOPUP_SHARE = 0.5  # share of the remaining reserve paid in per top-up
+REDUCE_COOLDOWN = 10.0  # seconds between two size cuts of one trader
+BUST_SHARE = 0.1  # a flat trader left with less than this share of its capital has left
 
 
 class LeveragedTrader(Trader):
@@ -36,9 +45,10 @@ class LeveragedTrader(Trader):
 
     kind = "leveraged"
 
-    def __init__(  # type: ignore[no-untyped-def]
+    def __init__(
         self,
-        model,
+        model: mesa.Model,
+        access: MarketAccess,
         capital: float,
         leverage: float,
         isolated: bool,
@@ -53,7 +63,7 @@ class LeveragedTrader(Trader):
     ) -> None:
         self.crowd = crowd  # before the base class stores ``capital`` in the crowd's arrays
         self.slot = slot
-        super().__init__(model, capital, leverage, isolated)
+        super().__init__(model, access, capital, leverage, isolated)
         crowd.side[slot] = side
         crowd.stop[slot] = math.nan
         crowd.topup[slot] = topup
@@ -116,24 +126,24 @@ class LeveragedTrader(Trader):
 
     def target_lots(self, contract: int, price: float) -> int:
         """Lots of the position the trader wants on ``contract`` at ``price``."""
-        wallet = float(self.ledger.wallet[self.account])
+        wallet = self.me.wallet
         buying_power = wallet * self.leverage * ENTRY_SIZE / len(self.contracts)
-        cap = self.ledger.tiers[contract].max_notional(self.leverage) * 0.999
+        cap = self.view.max_notional(contract, self.leverage) * 0.999
         # an account whose wallet is gone has no buying power (not a negative size)
-        return self.exchange.to_lots(contract, max(0.0, min(buying_power, cap) / price))
+        return self.view.to_lots(contract, max(0.0, min(buying_power, cap) / price))
 
     def opened(self) -> None:
         """Called once the starting position is in place: set the stop."""
         self.entered = True
         c = self.contract
         if self.position(c) and self.stop_loss_pct:
-            entry = float(self.ledger.entry[self.account, c])
+            entry = self.me.entry(c)
             self.stop_price = entry * (1.0 - self.side * self.stop_loss_pct)
 
     def enter(self) -> None:
         """Open the position(s) at market (after a flip)."""
         for c in self.contracts:
-            price = float(self.market_model.mark[c])
+            price = float(self.view.mark[c])
             self.market(c, self.side, self.target_lots(c, price))
         self.opened()
 
@@ -152,10 +162,10 @@ class LeveragedTrader(Trader):
         if amount < 1.0:
             return
         self.reserve -= amount
-        self.ledger.deposit(self.account, amount)
+        self.gateway.deposit(amount)
         c = self.contract
-        if self.ledger.isolated[self.account, c] and self.position(c):
-            self.ledger.add_isolated_margin(self.account, c, amount)
+        if self.me.isolated(c) and self.position(c):
+            self.gateway.transfer(c, amount)
 
     def cut(self, share: float = 0.5) -> None:
         """Close ``share`` of every position at market."""
@@ -165,13 +175,12 @@ class LeveragedTrader(Trader):
             if lots:
                 self.market(c, -1 if held > 0 else 1, lots, reduce_only=True)
 
-    def rejoin(self, capital: float, side: int) -> None:
-        """A new entrant takes this trader's place: it brings ``capital`` (a reserve kept aside
-        when it tops up) and, if it holds positions rather than trading a strategy, opens one on
-        ``side`` at market with a fresh stop."""
-        d = self.market_model.config.population.defences
-        self.reserve = capital * d.reserve_pct if self.topup else 0.0
-        self.ledger.deposit(self.account, capital - self.reserve)
+    def rejoin(self, capital: float, side: int, reserve_pct: float) -> None:
+        """A new entrant takes this trader's place: it brings ``capital`` (``reserve_pct`` of it
+        kept aside when it tops up) and, if it holds positions rather than trading a strategy,
+        opens one on ``side`` at market with a fresh stop."""
+        self.reserve = capital * reserve_pct if self.topup else 0.0
+        self.gateway.deposit(capital - self.reserve)
         self.capital = capital
         self.stopped = False
         self.stop_price = math.nan
@@ -185,3 +194,48 @@ class LeveragedTrader(Trader):
         self.side = -self.side
         self.stop_price = math.nan
         self.enter()
+
+
+def defend(
+    traders: Sequence[LeveragedTrader],
+    crowd: Crowd,
+    view: MarketView,
+    t: float,
+    last: np.ndarray,
+    settings: Defences,
+) -> None:
+    """The crowd's defences, checked for every trader at once: stops on the last price
+    (``last``, per contract), top-ups and size cuts on the margin ratio of the last risk
+    check; only the traders whose trigger fired act."""
+    if not len(traders):
+        return
+    price = last[crowd.home]
+    accounts = view.crowd(crowd.accounts)
+    open_ = accounts.positions(None, crowd.home) != 0
+    side, stop = crowd.side, crowd.stop
+    hit = (
+        open_
+        & np.isfinite(stop)
+        & (((side > 0) & (price <= stop)) | ((side < 0) & (price >= stop)))
+    )
+    for i in np.flatnonzero(hit).tolist():
+        traders[i].trigger_stop()
+    ratio = accounts.margin_ratio()
+    for i in np.flatnonzero(crowd.topup & (ratio >= settings.topup_threshold)).tolist():
+        traders[i].top_up()
+    cut = (
+        crowd.reduce
+        & (ratio >= settings.reduce_threshold)
+        & (t - crowd.last_reduce >= REDUCE_COOLDOWN)
+    )
+    for i in np.flatnonzero(cut).tolist():
+        traders[i].cut(0.5)
+        crowd.last_reduce[i] = t
+
+
+def vacated(crowd: Crowd, view: MarketView) -> np.ndarray:
+    """Slots whose trader has left: a flat account with less than BUST_SHARE of its capital,
+    or a holder whose stop closed it."""
+    accounts = view.crowd(crowd.accounts)
+    flat = ~accounts.holding()
+    return np.flatnonzero(flat & ((accounts.wealth() < BUST_SHARE * crowd.capital) | crowd.stopped))

@@ -16,12 +16,14 @@ liquidated.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+
+import mesa
+import numpy as np
 
 from agents.trader import Trader
-
-if TYPE_CHECKING:
-    from model.simulation import CascadeModel
+from model.gateway import MarketAccess, OrderGateway
+from model.view import MarketView
 
 FUNDING_STDS = 10.0  # capital in standard deviations of the target position
 
@@ -30,7 +32,8 @@ class NoiseDemand(Trader):
     """The wandering demand of uninformed traders on one contract.
 
     Args:
-        model: the model.
+        model: the Mesa model.
+        access: the market's view and account opening.
         contract: the contract it trades.
         std: stationary standard deviation of the target position (USDT notional).
         halflife: seconds for half of a deviation of the target to fade.
@@ -38,11 +41,15 @@ class NoiseDemand(Trader):
 
     kind = "noise_demand"
 
-    def __init__(self, model: CascadeModel, contract: int, std: float, halflife: float) -> None:
-        super().__init__(model, FUNDING_STDS * std, leverage=1.0)
+    draw = 0.0  # this step's standard normal, handed over by `step_crowd`
+
+    def __init__(
+        self, model: mesa.Model, access: MarketAccess, contract: int, std: float, halflife: float
+    ) -> None:
+        super().__init__(model, access, FUNDING_STDS * std, leverage=1.0)
         self.contract = contract
         self.std = std
-        self.keep = 0.5 ** (model.dt / halflife)
+        self.keep = 0.5 ** (access.view.dt / halflife)
         self.shock = std * math.sqrt(1.0 - self.keep**2)
         # USDT notional wanted: drawn from the stationary distribution, so a run starts as it
         # goes on (no warm-up from 0)
@@ -50,14 +57,26 @@ class NoiseDemand(Trader):
 
     def lots_wanted(self, price: float) -> int:
         """Signed lots of the target position at ``price``."""
-        want = self.exchange.to_lots(self.contract, abs(self.target) / price)
+        want = self.view.to_lots(self.contract, abs(self.target) / price)
         return want if self.target >= 0 else -want
 
-    def act(self, draw: float) -> None:
-        """Move the target one step (``draw``: a standard normal) and trade towards it."""
-        self.target = self.target * self.keep + self.shock * draw
+    @classmethod
+    def step_crowd(
+        cls, demands: Sequence[NoiseDemand], view: MarketView, rng: np.random.Generator
+    ) -> None:
+        """One standard normal per contract's demand, drawn together; each then trades."""
+        if not demands:
+            return
+        for demand, draw in zip(demands, rng.standard_normal(len(demands)).tolist(), strict=True):
+            demand.draw = draw
+            demand.act(view, demand.gateway)
+
+    def act(self, view: MarketView, gateway: OrderGateway) -> None:
+        """Move the target one step (by the standard normal `step_crowd` drew) and trade
+        towards it."""
+        self.target = self.target * self.keep + self.shock * self.draw
         c = self.contract
-        want = self.lots_wanted(float(self.market_model.mark[c]))
+        want = self.lots_wanted(float(view.mark[c]))
         held = self.position(c)
         if want != held:
             self.market(c, 1 if want > held else -1, abs(want - held))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from model.orderbook import OrderBook
+from model.gateway import QuotePort
 
 SIZE_TOLERANCE = 0.1  # a resting level within ±10% of the wanted size is left alone
 _BELOW, _ABOVE = 1.0 - SIZE_TOLERANCE, 1.0 + SIZE_TOLERANCE
@@ -64,10 +64,9 @@ class Ladder:
 
 
 def amend(
-    book: OrderBook,
+    book: QuotePort,
     resting: dict[int, int],
     wanted: dict[int, int],
-    owner: int,
     side: int,
 ) -> None:
     """Send only the messages that turn the resting ladder (tick → order id) into ``wanted``
@@ -75,8 +74,8 @@ def amend(
     per level with fewer looks): an order at a wanted tick stays while its size is within
     SIZE_TOLERANCE, is shrunk in place when too large (keeping its priority, as venues allow),
     and is cancelled and re-sent when too small (an increase loses priority on a real venue
-    too). New quotes are ``owner``'s post-only orders on ``side`` (one that would take liquidity
-    is refused and tried again next time)."""
+    too). New quotes are the port owner's post-only orders on ``side`` (one that would take
+    liquidity is refused and tried again next time)."""
     for tick, order_id in list(resting.items()):
         order = book.get(order_id)
         if order is None:  # filled, or cancelled by the exchange (liquidation)
@@ -91,7 +90,7 @@ def amend(
     post = book.post
     for tick, want in wanted.items():
         if tick not in resting:
-            order_id = post(owner, side, want, tick)
+            order_id = post(side, want, tick)
             if order_id:
                 resting[tick] = order_id
 
@@ -116,7 +115,7 @@ class Quotes:
         self._low = math.inf
         self._high = 0
 
-    def amend(self, book: OrderBook, ticks: list[int], lots: int) -> None:
+    def amend(self, book: QuotePort, ticks: list[int], lots: int) -> None:
         """Send only the messages that turn the resting ladder into ``lots`` at each of
         ``ticks``: an order at a wanted tick stays while its size is within SIZE_TOLERANCE, is
         shrunk in place when too large (keeping its priority, as venues allow), and is cancelled
@@ -139,14 +138,14 @@ class Quotes:
         posted = False
         for tick in ticks:
             if tick not in resting:
-                order_id = post(owner, side, lots, tick)
+                order_id = post(side, lots, tick)
                 if order_id:
                     resting[tick] = order_id
                     posted = True
         self._low, self._high = (min(low, lots), max(high, lots)) if posted else (low, high)
         self._seen = edits.get(owner, 0)
 
-    def _check(self, book: OrderBook, wanted: set[int], lots: int) -> tuple[float, int]:
+    def _check(self, book: QuotePort, wanted: set[int], lots: int) -> tuple[float, int]:
         """Look at every resting order: forget those gone, cancel those unwanted or too small,
         shrink those too large; the bounds of the sizes left."""
         resting = self.resting
@@ -166,6 +165,6 @@ class Quotes:
             low, high = min(low, order.qty), max(high, order.qty)
         return low, high
 
-    def cancel_all(self, book: OrderBook) -> None:
+    def cancel_all(self, book: QuotePort) -> None:
         """Cancel every resting order of this side."""
         self.amend(book, [], 0)

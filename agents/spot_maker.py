@@ -20,15 +20,13 @@ traders who know the value (spot value traders, leveraged value funds on the per
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import mesa
 
 from agents.quoting import Ladder, Quotes
-from model.spot import SpotMarkets
-
-if TYPE_CHECKING:
-    from model.simulation import CascadeModel
+from model.gateway import MarketAccess, SpotGateway
+from model.view import MarketView, SpotView
 
 HALF_SPREAD_BPS = 2.0
 LEVEL_STEP_BPS = 3.0
@@ -42,8 +40,8 @@ class SpotMaker(mesa.Agent):
     """Quotes one underlying on one spot venue.
 
     Args:
-        model: the model.
-        spot: the spot markets.
+        model: the Mesa model.
+        access: the market's view and account opening.
         contract: the underlying (by its perpetual's index).
         venue: the spot venue.
         price: starting price, to size the starting coins.
@@ -52,51 +50,71 @@ class SpotMaker(mesa.Agent):
 
     kind = "spot_maker"
 
+    estimate: ValueEstimate  # the makers' shared estimate of value, set when all are built
+
     def __init__(
         self,
-        model: CascadeModel,
-        spot: SpotMarkets,
+        model: mesa.Model,
+        access: MarketAccess,
         contract: int,
         venue: int,
         price: float,
         depth_scale: float,
     ) -> None:
         super().__init__(model)
-        self.spot = spot
+        spot = access.view.spot
+        assert spot is not None  # spot makers exist only with spot venues
+        self.spot: SpotView = spot
         self.contract = contract
         self.venue = venue
         self.depth = depth_scale
         capital = INVENTORY_LIMIT_VALUE * depth_scale * 2.0
-        coins = [0.0] * spot.n_contracts
+        coins = [0.0] * access.view.n_contracts
         coins[contract] = capital / price
-        self.spot_account = spot.open_account(capital, coins)
+        self.gateway = access.open_spot_account(capital, coins)
+        self.spot_account = self.gateway.account
         self.coins_start = coins[contract]
         self.ladder = Ladder(LEVEL_STEP_BPS, float(model.rng.uniform(0.0, 1.0)))
         self.resting = {side: Quotes(self.spot_account, side) for side in (1, -1)}
         self.jitter = float(model.rng.uniform(0.8, 1.2))
         self._to_ticks = spot.tick_rounder(contract)
+        self._port = self.gateway.quotes(contract, venue)
+
+    @classmethod
+    def step_crowd(
+        cls, makers: Sequence[SpotMaker], view: MarketView, estimate: ValueEstimate
+    ) -> None:
+        """The makers' estimate of value learns from last step's flow, then every maker
+        requotes around it."""
+        estimate.update(view.fundamental.tolist(), view.dt)
+        for maker in makers:
+            maker.act(view, maker.gateway)
+
+    def act(self, view: MarketView, gateway: SpotGateway) -> None:
+        """Requote around the makers' estimate of value of this maker's underlying."""
+        self.quote(self.estimate.values[self.contract])
 
     def coins_held(self) -> float:
         """Coins of its underlying the maker holds."""
-        return self.spot.coins.item(self.spot_account, self.contract)
+        return self.spot.coins(self.spot_account, self.contract)
 
     def inventory(self, price: float) -> float:
         """USDT value of the coins held beyond the starting holding (negative: sold)."""
-        return (float(self.spot.coins[self.spot_account, self.contract]) - self.coins_start) * price
+        return (self.spot.coins(self.spot_account, self.contract) - self.coins_start) * price
 
     def quote(self, fundamental: float) -> None:
         """Bring both sides of the ladder to where they should be around ``fundamental`` (the
         makers' estimate of value: `ValueEstimate`)."""
-        spot, c, v = self.spot, self.contract, self.venue
+        spot, c = self.spot, self.contract
         lot = spot.lot[c]
         inventory = self.inventory(fundamental)
         lean = -SKEW_BPS * max(-2.0, min(2.0, inventory / (INVENTORY_LIMIT_VALUE * self.depth)))
         centre = fundamental * (1.0 + lean / 1e4)
         half = HALF_SPREAD_BPS * self.jitter
         lots = max(1, int(LEVEL_VALUE * self.depth / fundamental / lot))
-        cash = float(spot.cash[self.spot_account])
-        coins = float(spot.coins[self.spot_account, c])
-        book = spot.books[c][v]
+        cash = spot.cash(self.spot_account)
+        coins = spot.coins(self.spot_account, c)
+        book = self._port
 
         to_ticks = self._to_ticks
         for side in (1, -1):

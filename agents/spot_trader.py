@@ -9,16 +9,18 @@ an index pushed below the fundamental value by forced selling recovers.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 import mesa
+import numpy as np
 
-from model.orderbook import TimeInForce
-from model.spot import SpotMarkets
+from model.gateway import MarketAccess, SpotGateway, TimeInForce
+from model.view import MarketView, SpotView
 
-if TYPE_CHECKING:
-    from model.simulation import CascadeModel
-
+NOISE_RATE = 0.1  # orders per second per spot noise trader
+NOISE_CAPITAL = 200_000.0
+VALUE_RATE = 0.2  # looks per second per spot value trader
+VALUE_CAPITAL = 5_000_000.0
 NOISE_ORDER_VALUE = 2_000.0  # mean USDT per noise order (exponential)
 NOISE_MARKET_SHARE = 0.5
 NOISE_MAX_OFFSET_BPS = 20.0  # limit orders rest up to this far behind the same-side best
@@ -31,26 +33,68 @@ class SpotTrader(mesa.Agent):
     """A spot account that trades at random or on value.
 
     Args:
-        model: the model.
-        spot: the spot markets.
+        model: the Mesa model.
+        access: the market's view and account opening.
         capital: USDT held; the same value is held in coins of every underlying.
         prices: starting price of every underlying, to size the coins.
         value: True for a value trader, False for a noise trader.
     """
 
+    draw: tuple = ()  # this step's draws, handed over by the crowd steps  # type: ignore[type-arg]
+
     def __init__(
         self,
-        model: CascadeModel,
-        spot: SpotMarkets,
+        model: mesa.Model,
+        access: MarketAccess,
         capital: float,
         prices: list[float],
         value: bool,
     ) -> None:
         super().__init__(model)
-        self.spot = spot
+        spot = access.view.spot
+        assert spot is not None  # spot traders exist only with spot venues
+        self.spot: SpotView = spot
         self.value = value
         self.kind = "spot_value" if value else "spot_noise"
-        self.spot_account = spot.open_account(capital, [capital / p for p in prices])
+        self.gateway = access.open_spot_account(capital, [capital / p for p in prices])
+        self.spot_account = self.gateway.account
+
+    @classmethod
+    def step_noise(
+        cls, acting: Sequence[SpotTrader], view: MarketView, rng: np.random.Generator
+    ) -> None:
+        """The noise traders acting this step: their draws made together, then each acts."""
+        spot = view.spot
+        if not acting or spot is None:
+            return
+        k = len(acting)
+        contract = rng.integers(view.n_contracts, size=k).tolist()
+        venue = rng.integers(spot.n_venues, size=k).tolist()
+        roll = rng.random(k).tolist()
+        buy = (rng.random(k) < 0.5).tolist()
+        value = rng.exponential(NOISE_ORDER_VALUE, k).tolist()
+        offset = rng.uniform(0.0, NOISE_MAX_OFFSET_BPS, k).tolist()
+        for i, trader in enumerate(acting):
+            trader.draw = (contract[i], venue[i], roll[i], buy[i], value[i], offset[i])
+            trader.act(view, trader.gateway)
+
+    @classmethod
+    def step_value(
+        cls, acting: Sequence[SpotTrader], view: MarketView, rng: np.random.Generator
+    ) -> None:
+        """The value traders looking this step, each at a contract drawn at random."""
+        fundamental = view.fundamental.tolist()
+        for trader in acting:
+            c = int(rng.integers(view.n_contracts))
+            trader.draw = (c, fundamental[c])
+            trader.act(view, trader.gateway)
+
+    def act(self, view: MarketView, gateway: SpotGateway) -> None:
+        """A noise order or a value trade, on the draws the crowd step handed over."""
+        if self.value:
+            self.act_value(*self.draw)
+        else:
+            self.act_noise(*self.draw)
 
     def act_noise(
         self, contract: int, venue: int, roll: float, buy: bool, value: float, offset_bps: float
@@ -58,6 +102,7 @@ class SpotTrader(mesa.Agent):
         """One random order (draws made by the population for all acting traders at once)."""
         spot = self.spot
         book = spot.books[contract][venue]
+        gateway = self.gateway
         side = 1 if buy else -1
         ref = spot.price(contract, venue)
         if ref is None:
@@ -66,21 +111,13 @@ class SpotTrader(mesa.Agent):
         if not self._affordable(contract, side, lots, ref):
             return
         if roll < NOISE_MARKET_SHARE:
-            spot.send(self.spot_account, contract, venue, side, lots, None, TimeInForce.IOC)
+            gateway.send(contract, venue, side, lots, None, TimeInForce.IOC)
             return
-        spot.cancel_all(self.spot_account)
+        gateway.cancel_all()
         same = book.best_bid() if side > 0 else book.best_ask()
         base = same * spot.tick[contract] if same is not None else ref
         price = base * (1.0 - side * offset_bps / 1e4)
-        spot.send(
-            self.spot_account,
-            contract,
-            venue,
-            side,
-            lots,
-            spot.to_ticks(contract, price),
-            TimeInForce.GTC,
-        )
+        gateway.send(contract, venue, side, lots, spot.to_ticks(contract, price), TimeInForce.GTC)
 
     def act_value(self, contract: int, fundamental: float) -> None:
         """Trade the venue furthest from ``fundamental`` towards it, if the gap is wide."""
@@ -100,14 +137,8 @@ class SpotTrader(mesa.Agent):
                 continue
             # limited at the fundamental less the threshold: a value trader never overpays
             limit = fundamental * (1.0 - side * VALUE_THRESHOLD_BPS / 1e4)
-            spot.send(
-                self.spot_account,
-                contract,
-                venue,
-                side,
-                lots,
-                spot.to_ticks(contract, limit),
-                TimeInForce.IOC,
+            self.gateway.send(
+                contract, venue, side, lots, spot.to_ticks(contract, limit), TimeInForce.IOC
             )
 
     def _affordable(self, contract: int, side: int, lots: int, price: float) -> bool:
@@ -116,5 +147,5 @@ class SpotTrader(mesa.Agent):
             return False
         qty = lots * self.spot.lot[contract]
         if side > 0:
-            return self.spot.cash.item(self.spot_account) >= qty * price * 1.01
-        return self.spot.coins.item(self.spot_account, contract) >= qty
+            return self.spot.cash(self.spot_account) >= qty * price * 1.01
+        return self.spot.coins(self.spot_account, contract) >= qty

@@ -16,11 +16,15 @@ themselves, not defences, move their positions. Each trend follower may have its
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from agents.crowd import TREND, VALUE
+from agents.crowd import HOLD, TREND, VALUE, Crowd
+from agents.leveraged import LeveragedTrader
+from model.scenario import Strategies
+from model.view import MarketView
 
 
 def target_leverage(
@@ -86,3 +90,73 @@ def share_at_cap(
         return float("nan")
     at = (notional > 0) & (notional >= near * cap * np.maximum(equity, 0.0))
     return float(np.count_nonzero(at) / notional.size)
+
+
+def rebalance(
+    traders: Sequence[LeveragedTrader],
+    crowd: Crowd,
+    view: MarketView,
+    rng: np.random.Generator,
+    settings: Strategies,
+    mids: np.ndarray,
+    history: Sequence[np.ndarray],
+) -> None:
+    """The strategy traders' vectorised step: value funds and trend followers whose time has
+    come (each with probability ``rate × dt``) trade towards their target at market.
+
+    Args:
+        traders: the crowd's traders, by slot.
+        crowd: the crowd's arrays.
+        view: the market view.
+        rng: the generator of rebalancing times.
+        settings: the scenario's strategy settings.
+        mids: this step's mid of every contract.
+        history: the mids of the last steps, oldest first (trend followers' lookbacks).
+    """
+    st = settings
+    slots = np.flatnonzero(crowd.strategy != HOLD)
+    if not slots.size:
+        return
+    slots = slots[rng.random(slots.size) < min(1.0, st.rate * view.dt)]
+    if not slots.size:
+        return
+    accounts = view.crowd(crowd.accounts)
+    home = crowd.home[slots]
+    price = mids[home]
+    value = view.fundamental[home] * np.exp(crowd.value_bias[slots])
+    trend = trend_returns(history, mids, home, crowd.lookback[slots])
+    cap = accounts.leverage(slots, home)
+    lev = target_leverage(
+        crowd.strategy[slots],
+        price,
+        value,
+        trend,
+        cap,
+        st.value_aggression,
+        st.trend_scale,
+        st.value_long_only,
+    )
+    equity = accounts.equity(slots)
+    lot = np.asarray(view.lot)[home]
+    target = np.trunc(lev * np.maximum(equity, 0.0) / price / lot).astype(np.int64)
+    held = accounts.positions(slots, home)
+    for i in np.flatnonzero(target != held).tolist():
+        trader = traders[int(slots[i])]
+        want, have = int(target[i]), int(held[i])
+        if abs(want - have) < st.min_trade * max(abs(want), abs(have)):
+            continue
+        c = int(home[i])
+        most = view.max_notional(c, trader.leverage)
+        if math.isfinite(most):  # a table whose last tier allows this leverage has no cap
+            cap_lots = view.to_lots(c, most * 0.999 / float(price[i]))
+            want = max(-cap_lots, min(cap_lots, want))
+        if want == have:
+            continue
+        side = 1 if want > have else -1
+        if have and (want == 0 or (want > 0) != (have > 0) or abs(want) < abs(have)):
+            # reduce first (never refused for margin), then open the other way if wanted
+            trader.market(c, side, min(abs(have), abs(want - have)), reduce_only=True)
+            have = trader.position(c)
+        if want != have and (want > 0) == (side > 0) and abs(want) > abs(have):
+            trader.market(c, side, abs(want - have))
+        crowd.side[trader.slot] = side if want else crowd.side[trader.slot]

@@ -68,6 +68,8 @@ class Exchange:
         self.mark = np.array([np.nan] * len(self.contracts))
         # Traded base volume per contract since the last `reset_volume` (for the recorder).
         self.volume = np.zeros(len(self.contracts))
+        # the same, signed by the taker's side (buys positive): the step's order-flow imbalance
+        self.signed_volume = np.zeros(len(self.contracts))
         # accounts that ever sent a reduce-only order that could rest: only their resting
         # orders need trimming after a fill (a scan of every maker's ladder otherwise)
         self._reduce_only_owners: set[int] = set()
@@ -301,6 +303,7 @@ class Exchange:
         maker_fee = self.maker_fee
         # the volume is added fill by fill, in plain floats, and stored once (the same sums)
         volume = self.volume.item(contract)
+        signed_volume = self.signed_volume.item(contract)
         touched: set[int] = set()
         for fill in result.fills:
             price = fill.price * tick
@@ -310,8 +313,10 @@ class Exchange:
                 fill.taker_owner, contract, signed, price, taker_fee, release_margin=release_margin
             )
             volume += fill.qty * lot
+            signed_volume += signed * lot
             touched.add(fill.maker_owner)
         self.volume[contract] = volume
+        self.signed_volume[contract] = signed_volume
         touched.add(result.fills[0].taker_owner)
         if self._reduce_only_owners:
             self._trim_reduce_only(contract, touched & self._reduce_only_owners)
@@ -337,6 +342,7 @@ class Exchange:
     def reset_volume(self) -> None:
         """Start a new volume count (the recorder calls this each step)."""
         self.volume[:] = 0.0
+        self.signed_volume[:] = 0.0
 
     def resting_status(self, result: OrderResult) -> bool:
         """True when some of the order rests on the book."""

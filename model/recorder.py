@@ -112,6 +112,7 @@ class Recorder:
             self.columns += list(keys.values())
         self.row: dict[str, Any] = dict.fromkeys(self.columns, 0.0)
         self.bad_debt = 0.0
+        self.conservation_error_max = 0.0  # the largest relative error over the run so far
         self.datacollector = RowCollector(self.row)
 
     def record(self, n_events_before: int) -> None:
@@ -119,6 +120,7 @@ class Recorder:
         m = self.model
         row = self.row
         row["time"] = m.clock
+        measures = m.population.measures()
         for c, book in enumerate(m.exchange.books):
             key = self._keys[c]
             tick = m.exchange.contracts[c].tick_size
@@ -127,7 +129,7 @@ class Recorder:
             row[key["fundamental"]] = float(m.fundamental[c])
             row[key["index"]] = float(m.index_price[c])
             if m.spot is not None:
-                row[key["maker_value"]] = m.population.spot_estimate.values[c]
+                row[key["maker_value"]] = measures["maker_value"][c]
                 for v, price in enumerate(m.index_sources[c]):
                     row[key[f"spot{v}"]] = np.nan if price is None else price
                     row[key[f"spot{v}_weight"]] = float(m.index_weights[c, v])
@@ -152,10 +154,13 @@ class Recorder:
         self._count_events(n_events_before)
         ratio = m.risk.margin_ratio
         row["accounts_at_risk"] = int(np.count_nonzero(ratio >= AT_RISK_RATIO))
-        row["panics"] = m.population.herd.last_count
-        row["funds_at_cap"], row["funds_equity"] = m.population.fund_measures()
+        row["panics"] = measures["panics"]
+        row["funds_at_cap"], row["funds_equity"] = (
+            measures["funds_at_cap"],
+            measures["funds_equity"],
+        )
         row["conservation_error"] = self._conservation_error()
-        m.conservation_error_max = max(m.conservation_error_max, row["conservation_error"])
+        self.conservation_error_max = max(self.conservation_error_max, row["conservation_error"])
         self.datacollector.collect(m)
 
     def _count_events(self, since: int) -> None:
@@ -276,10 +281,8 @@ class AccountSnapshots:
         m = self.model
         kinds = np.full(m.ledger.n_accounts, "exchange", dtype=object)
         kinds[m.funds.unique_accounts] = "insurance_fund"
-        for agent in m.agents:
-            account = getattr(agent, "account", None)  # spot agents hold no exchange account
-            if account is not None:
-                kinds[account] = agent.kind
+        for account, kind in m.population.account_kinds().items():
+            kinds[account] = kind
         return kinds
 
 

@@ -22,14 +22,14 @@ import pandas as pd
 
 # (label, owner attribute path on the model, method name): the step's phases, in step order
 STEP_PHASES = (
-    ("fundamental value", "", "_move_fundamental"),
-    ("spot venues trade", "population", "act_on_spot"),
-    ("perpetual trades", "population", "act"),
-    ("index", "", "_publish_index"),
-    ("funding", "", "_fund"),
-    ("mark price", "", "_update_mark"),
+    ("fundamental value", "fundamental_process", "step"),
+    ("spot venues trade", "population", "trade_spot"),
+    ("perpetual trades", "population", "trade_perp"),
+    ("index", "market", "_publish_index"),
+    ("funding", "market", "_fund"),
+    ("mark price", "market", "_update_mark"),
     ("liquidation", "liquidator", "run"),
-    ("herding", "population", "after_liquidations"),
+    ("herding", "population", "react"),
     ("settlement (fund, ADL)", "liquidator", "settle"),
     ("recording", "recorder", "record"),
     ("account snapshots", "snapshots", "maybe_record"),
@@ -67,7 +67,7 @@ def _timed(label: str, f: Callable[..., Any], spent: defaultdict[str, float]) ->
 def timing(sim: Any) -> Iterator[defaultdict[str, float]]:
     """Time ``sim``'s step phases (and the quoters') while the block runs; the counter of CPU
     seconds per label fills as the model steps. Everything is put back afterwards."""
-    from model import simulation
+    from model import market
 
     spent: defaultdict[str, float] = defaultdict(float)
     patched: list[tuple[Any, str, Any, bool]] = []  # (owner, name, original, on the instance)
@@ -81,8 +81,8 @@ def timing(sim: Any) -> Iterator[defaultdict[str, float]]:
             original = getattr(owner, name)
             patched.append((owner, name, original, True))
             setattr(owner, name, _timed(label, original, spent))
-        patched.append((simulation, "assess", simulation.assess, False))
-        simulation.assess = _timed(RISK, simulation.assess, spent)  # type: ignore[assignment]
+        patched.append((market, "assess", market.assess, False))
+        market.assess = _timed(RISK, market.assess, spent)  # type: ignore[assignment]
         for label, cls, name, _ in _quoters():
             original = cls.__dict__[name]
             patched.append((cls, name, original, False))

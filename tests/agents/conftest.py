@@ -129,6 +129,13 @@ class Desk:
         return safe
 
 
+def act_at(model: CascadeModel, trader: Any, t: float) -> None:
+    """The trader acts as in a step that starts at ``t`` seconds (what it sees through the view
+    and sends through its gateway, like every trader in a step)."""
+    model.market.time = t
+    trader.act(model.view, trader.gateway)
+
+
 def bps(a: float, b: float) -> float:
     """(a − b) / b in basis points."""
     return (a - b) / b * 1e4
@@ -144,6 +151,12 @@ def build():
 def desk_for():
     """``desk_for(model)``: a `Desk` on that model."""
     return Desk
+
+
+@pytest.fixture
+def act():
+    """``act(model, trader, t)``: the trader acts in a step starting at ``t``."""
+    return act_at
 
 
 @pytest.fixture

@@ -45,13 +45,15 @@ def standing(desk, arb, index=INDEX):
 
 
 @pytest.mark.parametrize("side", [1, -1])
-def test_arbitrageur_takes_a_wide_basis_and_quotes_only_at_its_edge(build, desk_for, in_bps, side):
+def test_arbitrageur_takes_a_wide_basis_and_quotes_only_at_its_edge(
+    act, build, desk_for, in_bps, side
+):
     # side +1: the perpetual is offered 20 bp under the index and it buys; −1: bid 20 bp over
     model, arb, desk = one_arbitrageur(build, desk_for)
     near = INDEX * (1 - side * 20e-4)
     desk.rest(-side, near, 1.0)
     desk.rest(-side, INDEX * (1 - side * 2e-4), 50.0)  # inside the edge: never taken
-    arb.act(10.0, [INDEX])
+    act(model, arb, 10.0)
     assert arb.position(0) == side * model.exchange.to_lots(0, 1.0)
     # what it took was immediate-or-cancel: what rests is its standing quotes at index ± edge,
     # behind the makers' touch, never a one-step order crossing them
@@ -60,26 +62,28 @@ def test_arbitrageur_takes_a_wide_basis_and_quotes_only_at_its_edge(build, desk_
     assert in_bps(ask, INDEX) == pytest.approx(EDGE, abs=0.02)
     # next look, unchanged index: the same quotes stay (they keep their place in the queue)
     before = set(model.exchange.books[0].orders_of(arb.account))
-    arb.act(11.0, [INDEX])
+    act(model, arb, 11.0)
     assert set(model.exchange.books[0].orders_of(arb.account)) == before
 
 
 @pytest.mark.parametrize("basis_bps", [0.5 * EDGE, -0.5 * EDGE])
-def test_arbitrageur_leaves_a_basis_inside_the_edge_alone(build, desk_for, basis_bps):
-    _, arb, desk = one_arbitrageur(build, desk_for)
+def test_arbitrageur_leaves_a_basis_inside_the_edge_alone(act, build, desk_for, basis_bps):
+    model, arb, desk = one_arbitrageur(build, desk_for)
     mid = INDEX * (1 + basis_bps / 1e4)
     desk.quote(mid * 0.99995, mid * 1.00005)
-    arb.act(10.0, [INDEX])
+    act(model, arb, 10.0)
     assert arb.position(0) == 0
     standing(desk, arb)  # only its standing quotes rest
 
 
-def test_a_liquidation_between_looks_fills_the_standing_bid_and_is_hedged_on_spot(build, desk_for):
+def test_a_liquidation_between_looks_fills_the_standing_bid_and_is_hedged_on_spot(
+    act, build, desk_for
+):
     model, arb, desk = spot_model(build, desk_for)
     spot = model.spot
     for maker in model.population.spot_makers:
         maker.quote(INDEX)
-    arb.act(10.0, [INDEX])
+    act(model, arb, 10.0)
     (_, lots), _ = standing(desk, arb)
     coins = float(spot.coins[arb.spot_account, 0])
     # someone sells into the book between two looks: the standing bid takes it
@@ -87,7 +91,7 @@ def test_a_liquidation_between_looks_fills_the_standing_bid_and_is_hedged_on_spo
     assert arb.position(0) == lots and arb.hedged[0] == 0
     lot = model.ledger.lot[0]
     for t in range(11, 40):  # next looks: the spot leg follows, as deep as spot bids allow
-        arb.act(float(t), [INDEX])
+        act(model, arb, float(t))
         sold = coins - float(spot.coins[arb.spot_account, 0])
         assert sold > 0 and arb.hedged[0] * lot == pytest.approx(sold)
         for maker in model.population.spot_makers:
@@ -97,7 +101,7 @@ def test_a_liquidation_between_looks_fills_the_standing_bid_and_is_hedged_on_spo
     assert arb.hedged[0] == arb.position(0)  # fully hedged within a few looks
 
 
-def test_the_spot_leg_follows_a_fast_market_below_the_last_index(build, desk_for):
+def test_the_spot_leg_follows_a_fast_market_below_the_last_index(act, build, desk_for):
     # in a crash the index of the last look is already above every spot bid: the hedge sells at
     # the spot price there is, so the selling reaches spot (a leg limited off the stale index
     # never filled, and the unhedged position then shrank the standing bids to nothing)
@@ -106,36 +110,36 @@ def test_the_spot_leg_follows_a_fast_market_below_the_last_index(build, desk_for
     now = INDEX * 0.997  # spot has fallen 30 bp since the index was published
     for maker in model.population.spot_makers:
         maker.quote(now)
-    arb.act(10.0, [INDEX])
+    act(model, arb, 10.0)
     (_, lots), _ = standing(desk, arb)
     model.exchange.market(desk.account, 0, -1, lots, check_margin=False)
     assert arb.position(0) == lots and arb.hedged[0] == 0
     coins = float(spot.coins[arb.spot_account, 0])
-    arb.act(11.0, [INDEX])
+    act(model, arb, 11.0)
     assert arb.hedged[0] > 0
     assert float(spot.coins[arb.spot_account, 0]) < coins
 
 
-def test_arbitrageur_unwinds_only_once_the_basis_has_closed(build, desk_for):
-    _model, arb, desk = one_arbitrageur(build, desk_for)
+def test_arbitrageur_unwinds_only_once_the_basis_has_closed(act, build, desk_for):
+    model, arb, desk = one_arbitrageur(build, desk_for)
     desk.give(arb.account, -3.0, INDEX * 1.001)  # short from an earlier rich spell
     held = arb.position(0)
     desk.quote(INDEX * (1 + 4e-4), INDEX * (1 + 5e-4))  # narrowing, still 4.5 bp: keep it
-    arb.act(10.0, [INDEX])
+    act(model, arb, 10.0)
     assert arb.position(0) == held
     desk.clear()
     desk.quote(INDEX * 0.99999, INDEX * 1.00001)  # closed: buy back
-    arb.act(11.0, [INDEX])
+    act(model, arb, 11.0)
     assert arb.position(0) == 0
 
 
-def test_arbitrageur_acts_at_its_reaction_delay(build, desk_for):
-    _model, arb, desk = one_arbitrageur(build, desk_for, **{"population.arbitrage.delay": 5.0})
+def test_arbitrageur_acts_at_its_reaction_delay(act, build, desk_for):
+    model, arb, desk = one_arbitrageur(build, desk_for, **{"population.arbitrage.delay": 5.0})
     desk.rest(-1, INDEX * 0.99, 100.0)  # a cheap perpetual, plenty of it
     acted = []
     for t in range(20):
         before = arb.position(0)
-        arb.act(10.0 + t, [INDEX])
+        act(model, arb, 10.0 + t)
         acted.append(arb.position(0) != before)
     assert sum(acted) == 4  # once every 5 seconds
     gaps = [
@@ -149,20 +153,20 @@ def test_arbitrageur_acts_at_its_reaction_delay(build, desk_for):
     assert gaps == [5, 5, 5]
 
 
-def test_arbitrageur_stops_at_its_capacity_and_new_capital_arrives(build, desk_for):
+def test_arbitrageur_stops_at_its_capacity_and_new_capital_arrives(act, build, desk_for):
     model, arb, desk = one_arbitrageur(
         build, desk_for, **{"population.arbitrage.replenish_rate": 0.0}
     )
     cheap = INDEX * (1 - 3 * EDGE / 1e4)
     for t in range(100):  # a buyer-less market: every step someone offers a clip 24 bp cheap
         desk.rest(-1, cheap, CLIP_VALUE / INDEX)
-        arb.act(10.0 + t, [INDEX])
+        act(model, arb, 10.0 + t)
     notional = abs(arb.position(0)) * model.ledger.lot[0] * INDEX
     assert arb.capacity - CLIP_VALUE < notional <= arb.capacity
     stuck = arb.position(0)
     for t in range(100, 110):
         desk.rest(-1, cheap, CLIP_VALUE / INDEX)
-        arb.act(10.0 + t, [INDEX])
+        act(model, arb, 10.0 + t)
     assert arb.position(0) == stuck  # full, and no capital arrives at rate 0
     # the same market with new capital arriving: capacity and position keep growing
     model, arb, desk = one_arbitrageur(
@@ -172,13 +176,13 @@ def test_arbitrageur_stops_at_its_capacity_and_new_capital_arrives(build, desk_f
     deposits = model.ledger.deposits
     for t in range(200):
         desk.rest(-1, cheap, CLIP_VALUE / INDEX)
-        arb.act(10.0 + t, [INDEX])
+        act(model, arb, 10.0 + t)
     assert arb.capacity > start
     assert abs(arb.position(0)) * model.ledger.lot[0] * INDEX > start
     assert model.ledger.deposits > deposits  # new money, counted as deposited
 
 
-def test_arbitrageur_passes_perpetual_selling_on_to_spot(build, desk_for):
+def test_arbitrageur_passes_perpetual_selling_on_to_spot(act, build, desk_for):
     """A cheap perpetual is bought and the same coins are sold on the spot venue with the best
     bid: the channel through which liquidation selling reaches the index."""
     model, arb, desk = spot_model(build, desk_for)
@@ -190,14 +194,14 @@ def test_arbitrageur_passes_perpetual_selling_on_to_spot(build, desk_for):
     _venue, bid = best
     desk.rest(-1, bid * (1 - 3 * EDGE / 1e4), 2.0)
     coins = float(spot.coins[arb.spot_account, 0])
-    arb.act(10.0, [INDEX])
+    act(model, arb, 10.0)
     bought = arb.position(0) * model.ledger.lot[0]
     assert bought == pytest.approx(2.0)
     assert float(spot.coins[arb.spot_account, 0]) == pytest.approx(coins - 2.0)
     assert not spot.audit()
 
 
-def test_arbitrageur_without_coins_cannot_hedge_and_does_not_buy(build, desk_for):
+def test_arbitrageur_without_coins_cannot_hedge_and_does_not_buy(act, build, desk_for):
     model, arb, desk = spot_model(build, desk_for, **{"population.arbitrage.replenish_rate": 0.0})
     spot = model.spot
     for maker in model.population.spot_makers:
@@ -210,7 +214,7 @@ def test_arbitrageur_without_coins_cannot_hedge_and_does_not_buy(build, desk_for
     spot.send(arb.spot_account, 0, 0, -1, lots, None, TimeInForce.IOC)
     assert float(spot.coins[arb.spot_account, 0]) < spot.lot[0] * 1000
     desk.rest(-1, INDEX * 0.99, 50.0)
-    arb.act(10.0, [INDEX])
+    act(model, arb, 10.0)
     assert (
         abs(arb.position(0)) * model.ledger.lot[0] <= float(spot.coins[arb.spot_account, 0]) + 1.0
     )

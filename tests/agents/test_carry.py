@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from agents.population import CARRY_TRADERS
+from agents.builders import CARRY_TRADERS
 
 
 def lots_of(model, traders):

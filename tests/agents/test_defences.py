@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from agents.leveraged import TOPUP_SHARE
-from agents.population import REDUCE_COOLDOWN
+from agents.leveraged import REDUCE_COOLDOWN, TOPUP_SHARE
 from model.scenario import load_scenario
 
 
@@ -37,7 +36,7 @@ def test_stop_loss_triggers_on_last_price_not_mark(build, desk_for, side):
     desk.set_mark(stop * (1 - side * 0.03))
     desk.print_trade(entry)
     desk.quote(entry - 50.0, entry + 50.0)  # a stop that fired would find a fill
-    pop.act(0.0)
+    pop.trade_perp(0.0)
     assert trader.position(0) == held and not trader.stopped
 
     # a trade through the stop with the mark back at entry: it fires and closes at market
@@ -46,7 +45,7 @@ def test_stop_loss_triggers_on_last_price_not_mark(build, desk_for, side):
     desk.clear()
     desk.quote(through - 50.0, through + 50.0)  # someone to take the position
     desk.print_trade(through)
-    pop.act(1.0)
+    pop.trade_perp(1.0)
     assert trader.stopped
     assert trader.position(0) == 0
     assert np.isnan(pop.crowd.stop[0])
@@ -61,14 +60,14 @@ def test_stop_loss_fills_at_market_worse_than_the_stop_in_a_thin_book(build, des
     # a thin book: a sliver at the stop, the rest 3% beyond it
     desk.rest(side, stop, 0.1 * qty)
     desk.rest(side, stop * (1 - side * 0.03), 10 * qty)
-    model.population._defend(0.0, np.array([stop]))
+    model.population.defend(0.0, np.array([stop]))
     assert trader.position(0) == 0
     realised = float(model.ledger.realised[trader.account, 0])
     fill = entry + realised / (side * qty)  # average exit price
     assert side * (fill - stop) < -0.02 * stop  # slipped well past the stop
     # it fires once: the next check on the same price sends nothing
     before = model.exchange.books[0].volume_resting(side)
-    model.population._defend(1.0, np.array([stop]))
+    model.population.defend(1.0, np.array([stop]))
     assert model.exchange.books[0].volume_resting(side) == before
 
 
@@ -82,13 +81,13 @@ def test_top_up_moves_half_the_reserve_into_margin_past_the_threshold(build, des
     assert reserve > 0
 
     desk.set_mark(desk.price_for_ratio(acc, 0.7))  # below the threshold: nothing happens
-    pop._defend(0.0, model.mark.copy())
+    pop.defend(0.0, model.mark.copy())
     assert trader.reserve == reserve
 
     price = desk.price_for_ratio(acc, 0.9)
     desk.set_mark(price)
     wallet, margin, deposits = ledger.wallet[acc], ledger.iso_margin[acc, 0], ledger.deposits
-    pop._defend(1.0, model.mark.copy())
+    pop.defend(1.0, model.mark.copy())
     paid = reserve * TOPUP_SHARE
     assert trader.reserve == pytest.approx(reserve - paid)
     assert ledger.deposits == pytest.approx(deposits + paid)  # new money, from off the exchange
@@ -112,13 +111,13 @@ def test_size_cut_halves_the_position_past_the_threshold_with_a_cooldown(build, 
     price = desk.price_for_ratio(acc, 0.6)
     desk.rest(1, price, 1_000.0)  # bids a cut could fill against
     desk.set_mark(price)
-    pop._defend(0.0, model.mark.copy())
+    pop.defend(0.0, model.mark.copy())
     assert trader.position(0) == lots  # below the threshold
 
     price = desk.price_for_ratio(acc, 0.8)
     desk.rest(1, price, 1_000.0)
     desk.set_mark(price)
-    pop._defend(100.0, model.mark.copy())
+    pop.defend(100.0, model.mark.copy())
     assert trader.position(0) == lots - lots // 2
 
     # past the threshold again (a cross cut halves the ratio, so the price moves on), but
@@ -126,9 +125,9 @@ def test_size_cut_halves_the_position_past_the_threshold_with_a_cooldown(build, 
     price = desk.price_for_ratio(acc, 0.8)
     desk.rest(1, price, 1_000.0)
     desk.set_mark(price)
-    pop._defend(100.0 + REDUCE_COOLDOWN / 2, model.mark.copy())
+    pop.defend(100.0 + REDUCE_COOLDOWN / 2, model.mark.copy())
     assert trader.position(0) == lots - lots // 2
-    pop._defend(100.0 + REDUCE_COOLDOWN, model.mark.copy())
+    pop.defend(100.0 + REDUCE_COOLDOWN, model.mark.copy())
     half = lots - lots // 2
     assert trader.position(0) == half - half // 2
 
@@ -172,8 +171,7 @@ def test_a_trader_flipped_by_herding_is_watched_on_its_new_side_and_stop(
     pop, desk = model.population, desk_for(model)
     desk.quote(59_990.0, 60_010.0)
     source = pop.leveraged[0]
-    model.events.add("liquidation", 0.0, source.account, 0)
-    pop.after_liquidations(0.0, model.events, 0)
+    pop.react([source.account])  # the source's account was liquidated this step
     flipped = [i for i, t in enumerate(pop.leveraged) if t.side < 0]
     assert flipped  # the source's neighbours panicked and are short now
     for i in flipped:
@@ -184,12 +182,12 @@ def test_a_trader_flipped_by_herding_is_watched_on_its_new_side_and_stop(
     # a 10% fall goes through every long stop but is a gain for the shorts: they stay in
     desk.clear()
     desk.quote(53_990.0, 54_010.0)
-    pop._defend(1.0, np.array([54_000.0]))
+    pop.defend(1.0, np.array([54_000.0]))
     assert all(pop.leveraged[i].position(0) < 0 for i in flipped)
     # a rise through their own (short) stops takes them out
     high = max(pop.leveraged[i].stop_price for i in flipped) * 1.001
     desk.quote(high - 10.0, high + 10.0)
-    pop._defend(2.0, np.array([high]))
+    pop.defend(2.0, np.array([high]))
     assert all(pop.leveraged[i].position(0) == 0 for i in flipped)
 
 
@@ -200,10 +198,10 @@ def test_a_stop_the_book_cannot_fill_stays_armed_for_the_rest(build, desk_for):
     qty = held * model.ledger.lot[0]
     desk.rest(1, stop, 0.4 * qty)  # the only bid takes 40% of the position
     pop = model.population
-    pop._defend(0.0, np.array([stop]))
+    pop.defend(0.0, np.array([stop]))
     assert 0 < trader.position(0) < held  # partly closed...
     assert np.isfinite(pop.crowd.stop[0]) and pop.crowd.stop[0] == stop  # ...and still watched
     desk.rest(1, stop * 0.99, 2 * qty)  # liquidity returns: the stop fires again
-    pop._defend(1.0, np.array([stop]))
+    pop.defend(1.0, np.array([stop]))
     assert trader.position(0) == 0
     assert np.isnan(pop.crowd.stop[0])

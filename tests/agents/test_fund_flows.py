@@ -36,15 +36,15 @@ def test_first_look_records_equity_then_gains_bring_money_and_losses_take_it(bui
     flows = FundFlows(sensitivity=2.0, smoothing=0.5, benchmark=0.0, interval=60.0)
     start = ledger.wallet[[a, b]].copy()
     deposits = ledger.deposits
-    flows.step(0.0, crowd, slots, ledger, model.mark)
+    flows.step(0.0, crowd, slots, model.population.leveraged, model.view)
     assert ledger.wallet[[a, b]].tolist() == start.tolist()  # the first look only records
     assert crowd.flow_base[slots].tolist() == start.tolist()
     # fund a gains 10%, fund b loses 10% (paid from outside / taken out, for the test)
     ledger.deposit(a, 0.1 * start[0])
     ledger.withdraw(b, 0.1 * start[1])
-    flows.step(30.0, crowd, slots, ledger, model.mark)  # not yet time to look
+    flows.step(30.0, crowd, slots, model.population.leveraged, model.view)  # not yet time to look
     assert ledger.wallet[a] == pytest.approx(1.1 * start[0])
-    flows.step(60.0, crowd, slots, ledger, model.mark)
+    flows.step(60.0, crowd, slots, model.population.leveraged, model.view)
     # moving average 0.5 × ±10% = ±5%; flow = 2 × ±5% × equity
     assert crowd.flow_perf[slots] == pytest.approx([0.05, -0.05])
     assert ledger.wallet[a] == pytest.approx(1.1 * start[0] * 1.1)
@@ -62,9 +62,9 @@ def test_first_look_records_equity_then_gains_bring_money_and_losses_take_it(bui
 def test_a_benchmark_takes_money_from_a_fund_that_only_holds_its_own(build):
     model, pop, slots = _funds(build)
     flows = FundFlows(sensitivity=1.0, smoothing=1.0, benchmark=0.01, interval=60.0)
-    flows.step(0.0, pop.crowd, slots, model.ledger, model.mark)
+    flows.step(0.0, pop.crowd, slots, model.population.leveraged, model.view)
     before = model.ledger.wallet[pop.crowd.accounts[slots]].copy()
-    flows.step(60.0, pop.crowd, slots, model.ledger, model.mark)
+    flows.step(60.0, pop.crowd, slots, model.population.leveraged, model.view)
     after = model.ledger.wallet[pop.crowd.accounts[slots]]
     assert after == pytest.approx(before * 0.99)  # 1 × (0 − 1%) of equity taken out
 
@@ -73,10 +73,10 @@ def test_off_by_default_and_with_no_funds(build):
     model, pop, slots = _funds(build)
     assert not pop.fund_flows.on  # flow_sensitivity 0 by default
     before = model.ledger.wallet.copy()
-    pop.fund_flows.step(0.0, pop.crowd, slots, model.ledger, model.mark)
+    pop.fund_flows.step(0.0, pop.crowd, slots, model.population.leveraged, model.view)
     assert np.isnan(pop.crowd.flow_base[slots]).all()
     FundFlows(1.0, 0.1, 0.0, 60.0).step(
-        0.0, pop.crowd, np.array([], dtype=np.int64), model.ledger, model.mark
+        0.0, pop.crowd, np.array([], dtype=np.int64), model.population.leveraged, model.view
     )
     assert (model.ledger.wallet == before).all()
 
@@ -91,16 +91,16 @@ def test_a_withdrawal_takes_only_what_a_fund_holding_a_position_can_pay(build, d
     model.fundamental[:] = 60_600.0  # 1% cheap: 200 × 1% asks for 2x, under the 5x cap
     desk.quote(59_995.0, 60_005.0)
     desk.set_mark(60_000.0)
-    pop._rebalance(np.array([60_000.0]))
+    pop.rebalance(np.array([60_000.0]))
     held = fund.position(0)
     assert held > 0
     flows = FundFlows(sensitivity=50.0, smoothing=1.0, benchmark=0.0, interval=60.0)
-    flows.step(0.0, crowd, slots, ledger, model.mark)
+    flows.step(0.0, crowd, slots, model.population.leveraged, model.view)
     desk.set_mark(59_400.0)  # −1%: at 2x, −2% of equity; 50 × 2% asks for all of it
     free = ledger.available_balance(fund.account, model.mark)
     wallet = float(ledger.wallet[fund.account])
     assert 0 < free < wallet  # part of the wallet backs the position
-    flows.step(60.0, crowd, slots, ledger, model.mark)
+    flows.step(60.0, crowd, slots, model.population.leveraged, model.view)
     assert float(ledger.wallet[fund.account]) == pytest.approx(wallet - free)
     assert ledger.available_balance(fund.account, model.mark) == pytest.approx(0.0, abs=1e-6)
     assert fund.position(0) == held  # the withdrawal itself closes nothing
@@ -108,14 +108,14 @@ def test_a_withdrawal_takes_only_what_a_fund_holding_a_position_can_pay(build, d
     desk.clear()
     desk.quote(59_395.0, 59_405.0)
     # 2% cheap now asks for 4x, but of an equity the investors mostly took
-    pop._rebalance(np.array([59_400.0]))
+    pop.rebalance(np.array([59_400.0]))
     assert 0 <= fund.position(0) < held  # the fund sells what its equity no longer carries
 
 
 def test_a_new_entrant_starts_afresh(build):
     model, pop, slots = _funds(build)
     flows = FundFlows(1.0, 0.5, 0.0, 60.0)
-    flows.step(0.0, pop.crowd, slots, model.ledger, model.mark)
+    flows.step(0.0, pop.crowd, slots, model.population.leveraged, model.view)
     pop.crowd.flow_perf[slots[0]] = 0.3
     flows.forget(pop.crowd, int(slots[0]))
     assert pop.crowd.flow_perf[slots[0]] == 0.0 and math.isnan(pop.crowd.flow_base[slots[0]])

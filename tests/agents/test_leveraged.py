@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from agents.builders import WHALE_LEVERAGE
 from agents.leveraged import ENTRY_SIZE
-from agents.population import WHALE_LEVERAGE
 
 N = 400  # binomial share ± 0.025 (1 sd): a setting ignored (0.5) misses the tolerance by far
 

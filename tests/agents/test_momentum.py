@@ -6,6 +6,12 @@ import pytest
 from agents.momentum import STAKE, THRESHOLD
 
 
+def react(model, trader, ret):
+    """The trader sees ``ret`` as contract 0's return over its lookback, and acts."""
+    trader.signal = (0, ret)
+    trader.act(model.view, trader.gateway)
+
+
 def momentum_market(build, desk_for, n=1):
     """``n`` momentum traders facing a deep book around 60,000, and nobody else."""
     model = build("calm", {"population.momentum": n}, bare=True)
@@ -16,7 +22,7 @@ def momentum_market(build, desk_for, n=1):
 @pytest.mark.parametrize("move", [1, -1])
 def test_momentum_trades_with_the_move(build, desk_for, move):
     model, (trader,) = momentum_market(build, desk_for)
-    trader.act([move * 2 * THRESHOLD], 0)
+    react(model, trader, move * 2 * THRESHOLD)
     assert np.sign(trader.position(0)) == move
     # sized at STAKE of the deposit's buying power
     notional = abs(trader.position(0)) * model.ledger.lot[0] * 60_000.0
@@ -24,9 +30,9 @@ def test_momentum_trades_with_the_move(build, desk_for, move):
 
 
 def test_momentum_ignores_moves_below_the_threshold(build, desk_for):
-    _, (trader,) = momentum_market(build, desk_for)
+    model, (trader,) = momentum_market(build, desk_for)
     for ret in (0.5 * THRESHOLD, -0.5 * THRESHOLD, 0.0, float("nan")):
-        trader.act([ret], 0)
+        react(model, trader, ret)
     assert trader.position(0) == 0
 
 
@@ -34,14 +40,14 @@ def test_momentum_exits_when_the_move_reverses_and_holds_while_it_continues(
     build, desk_for, monkeypatch
 ):
     monkeypatch.setattr("agents.momentum.STAKE", 0.2)  # margin to spare for a second trade
-    _, (trader,) = momentum_market(build, desk_for)
-    trader.act([2 * THRESHOLD], 0)
+    model, (trader,) = momentum_market(build, desk_for)
+    react(model, trader, 2 * THRESHOLD)
     held = trader.position(0)
-    trader.act([3 * THRESHOLD], 0)  # the move goes on: it holds, it does not add
+    react(model, trader, 3 * THRESHOLD)  # the move goes on: it holds, it does not add
     assert trader.position(0) == held
-    trader.act([-2 * THRESHOLD], 0)  # reversal: out, not straight into a short
+    react(model, trader, -2 * THRESHOLD)  # reversal: out, not straight into a short
     assert trader.position(0) == 0
-    trader.act([-2 * THRESHOLD], 0)  # the fall continues from flat: now it sells
+    react(model, trader, -2 * THRESHOLD)  # the fall continues from flat: now it sells
     assert trader.position(0) < 0
 
 
@@ -50,13 +56,13 @@ def test_population_feeds_momentum_traders_the_lookback_return(build, desk_for, 
     monkeypatch.setattr("agents.population.MOMENTUM_RATE", 1.0)
     model, traders = momentum_market(build, desk_for, n=20)
     pop = model.population
-    mids = pop._prices()[0]
+    mids = model.view.prices()[0]
     for _ in range(pop.mid_history.maxlen):  # a book 1% lower over the whole lookback
         pop.mid_history.append(mids * 0.99)
-    pop.act(0.0)
+    pop.trade_perp(0.0)
     assert all(t.position(0) > 0 for t in traders)
 
     for _ in range(pop.mid_history.maxlen):  # the same book 1% higher back then: a fall
         pop.mid_history.append(mids * 1.01)
-    pop.act(1.0)
+    pop.trade_perp(1.0)
     assert all(t.position(0) == 0 for t in traders)

@@ -5,8 +5,15 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from agents.noise import CANCEL_SHARE, MARKET_SHARE, MAX_OFFSET_BPS, ORDER_VALUE, NoiseTrader
-from agents.population import NOISE_RATE, SMALL_CROWD, _poisson_pick
+from agents.noise import (
+    CANCEL_SHARE,
+    MARKET_SHARE,
+    MAX_OFFSET_BPS,
+    ORDER_VALUE,
+    NoiseTrader,
+    draw_actions,
+)
+from agents.population import NOISE_RATE, SMALL_CROWD, poisson_pick
 
 
 @pytest.mark.parametrize(
@@ -19,7 +26,7 @@ def test_poisson_pick_is_a_binomial_subset_of_distinct_traders(n, p, draws):
     sizes = []
     seen: Counter = Counter()
     for _ in range(draws):
-        picked = _poisson_pick(rng, traders, p)
+        picked = poisson_pick(rng, traders, p)
         assert len({id(t) for t in picked}) == len(picked)  # nobody acts twice in a step
         sizes.append(len(picked))
         seen.update(id(t) for t in picked)
@@ -37,9 +44,9 @@ def test_poisson_pick_is_a_binomial_subset_of_distinct_traders(n, p, draws):
 def test_poisson_pick_edges():
     rng = np.random.default_rng(1)
     traders = list(range(30))
-    assert _poisson_pick(rng, [], 0.5) == []
-    assert _poisson_pick(rng, traders, 0.0) == []
-    assert sorted(_poisson_pick(rng, traders, 3.0)) == traders  # a rate above 1 is capped
+    assert poisson_pick(rng, [], 0.5) == []
+    assert poisson_pick(rng, traders, 0.0) == []
+    assert sorted(poisson_pick(rng, traders, 3.0)) == traders  # a rate above 1 is capped
 
 
 @pytest.mark.parametrize("step", [1.0, 2.0])
@@ -51,7 +58,7 @@ def test_noise_actions_per_step_are_rate_times_dt_times_n(build, monkeypatch, st
     )
     acted: list[list[int]] = []
     monkeypatch.setattr(
-        NoiseTrader, "act", lambda self, mids, action=None: acted[-1].append(self.account)
+        NoiseTrader, "act", lambda self, view, gateway: acted[-1].append(self.account)
     )
     for _ in range(steps):
         acted.append([])
@@ -63,6 +70,12 @@ def test_noise_actions_per_step_are_rate_times_dt_times_n(build, monkeypatch, st
     assert all(len(set(a)) == len(a) for a in acted)
     # over the run most noise traders act at some point: the thinning is random, not fixed
     assert len({acc for a in acted for acc in a}) > 0.9 * n
+
+
+def noise_act(model, trader, mid):
+    """One action of the trader on fresh draws, against a contract whose mid is ``mid``."""
+    trader.action = draw_actions(model.rng, 1, [mid])[0]
+    trader.act(model.view, trader.gateway)
 
 
 def a_noise_trader(build, desk_for):
@@ -87,11 +100,11 @@ def spy(monkeypatch, trader):
 
 
 def test_noise_trader_mixes_market_and_limit_orders_and_cancels(build, desk_for, monkeypatch):
-    _, trader = a_noise_trader(build, desk_for)
+    model, trader = a_noise_trader(build, desk_for)
     calls = spy(monkeypatch, trader)
     mid, n = 60_000.0, 3_000
     for _ in range(n):
-        trader.act([mid])
+        noise_act(model, trader, mid)
     assert len(calls) == n  # one action each time
     kinds = Counter(c[0] for c in calls)
     assert kinds["c"] / n == pytest.approx(CANCEL_SHARE, abs=0.03)
@@ -117,7 +130,7 @@ def test_noise_trader_orders_reach_the_book(build, desk_for):
     model, trader = a_noise_trader(build, desk_for)
     book = model.exchange.books[0]
     for _ in range(200):
-        trader.act([60_000.0])
+        noise_act(model, trader, 60_000.0)
     assert model.ledger.lots[trader.account, 0] != 0  # market orders filled against the desk
     assert book.last_price is not None
 
@@ -130,13 +143,13 @@ def test_a_noise_trader_with_a_large_position_only_trades_it_down(
     desk_for(model).give(trader.account, side * 20 * ORDER_VALUE / 60_000.0, 60_000.0)
     calls = spy(monkeypatch, trader)
     for _ in range(500):
-        trader.act([60_000.0])
+        noise_act(model, trader, 60_000.0)
     assert {c[1] for c in calls if c[0] != "c"} == {-side}
 
 
 def test_noise_trader_skips_a_contract_with_no_price(build, desk_for, monkeypatch):
-    _, trader = a_noise_trader(build, desk_for)
+    model, trader = a_noise_trader(build, desk_for)
     calls = spy(monkeypatch, trader)
     for _ in range(50):
-        trader.act([float("nan")])
+        noise_act(model, trader, float("nan"))
     assert calls == []

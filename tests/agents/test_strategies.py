@@ -68,7 +68,7 @@ def test_value_fund_at_its_cap_sells_into_a_falling_price(build, desk_for):
     model.fundamental[:] = 63_000.0  # worth 5% more than the price: it wants its cap
     desk.quote(59_995.0, 60_005.0)
     desk.set_mark(60_000.0)
-    pop._rebalance(np.array([60_000.0]))
+    pop.rebalance(np.array([60_000.0]))
     bought = fund.position(0)
     assert pop.funds_at_cap() == 1.0  # the recorder's `funds_at_cap`
     equity = float(model.ledger.wallet[fund.account])
@@ -78,7 +78,7 @@ def test_value_fund_at_its_cap_sells_into_a_falling_price(build, desk_for):
     desk.clear()
     desk.quote(58_195.0, 58_205.0)
     desk.set_mark(58_200.0)
-    pop._rebalance(np.array([58_200.0]))
+    pop.rebalance(np.array([58_200.0]))
     assert 0 < fund.position(0) < bought
     assert pop.crowd.strategy[fund.slot] == VALUE
 
@@ -91,7 +91,7 @@ def test_trend_follower_trades_with_the_recent_move(build, desk_for):
     pop.trend_history.append(np.array([60_000.0]))
     desk.quote(60_595.0, 60_605.0)
     desk.set_mark(60_600.0)
-    pop._rebalance(np.array([60_600.0]))  # up 1% over the lookback
+    pop.rebalance(np.array([60_600.0]))  # up 1% over the lookback
     assert trader.position(0) > 0
 
 
@@ -145,7 +145,7 @@ def test_a_trend_follower_reads_the_trend_over_its_own_lookback(build, desk_for)
         pop.trend_history.append(np.array([price]))
     desk.quote(60_595.0, 60_605.0)
     desk.set_mark(60_600.0)
-    pop._rebalance(np.array([60_600.0]))
+    pop.rebalance(np.array([60_600.0]))
     assert trader.position(0) < 0
 
 
@@ -186,7 +186,7 @@ def test_new_entrants_take_the_places_of_liquidated_traders(build, desk_for, rat
     model.ledger.transfer_position(gone.account, desk.account, 0, held, 60_000.0)
     model.ledger.wallet[gone.account] = 0.0
     model.ledger.iso_margin[gone.account] = 0.0
-    pop._replace(1.0)
+    pop.replace(1.0)
     if rate == 0.0:
         assert pop.entrants == 0 and gone.position(0) == 0
         return
@@ -206,7 +206,7 @@ def test_value_funds_trade_under_a_tier_table_without_a_notional_cap(build, desk
     model.fundamental[:] = 63_000.0
     desk.quote(59_995.0, 60_005.0)
     desk.set_mark(60_000.0)
-    model.population._rebalance(np.array([60_000.0]))
+    model.population.rebalance(np.array([60_000.0]))
     assert model.population.leveraged[0].position(0) > 0
 
 

@@ -10,7 +10,7 @@ from agents.market_maker import MarketMaker
 from agents.spot_maker import SpotMaker
 from experiments.perf import benchmark
 from experiments.perf.phases import STEP_PHASES, phases_of, timing
-from model import simulation
+from model import market
 from model.scenario import load_scenario
 from model.simulation import CascadeModel
 
@@ -44,7 +44,7 @@ def test_every_phase_and_quoter_is_timed_and_the_shares_add_up():
 
 
 def test_timing_changes_nothing_in_the_run_and_puts_everything_back():
-    originals = (MarketMaker.quote, Arbitrageur.act, SpotMaker.quote, simulation.assess)
+    originals = (MarketMaker.quote, Arbitrageur.act, SpotMaker.quote, market.assess)
     plain = small_model()
     plain.run()
     timed = small_model()
@@ -53,14 +53,14 @@ def test_timing_changes_nothing_in_the_run_and_puts_everything_back():
         plain.datacollector.get_model_vars_dataframe(),
         timed.datacollector.get_model_vars_dataframe(),
     )
-    assert (MarketMaker.quote, Arbitrageur.act, SpotMaker.quote, simulation.assess) == originals
-    assert "run" not in vars(timed.liquidator) and "act" not in vars(timed.population)
+    assert (MarketMaker.quote, Arbitrageur.act, SpotMaker.quote, market.assess) == originals
+    assert "run" not in vars(timed.liquidator) and "trade_perp" not in vars(timed.population)
     # and when the run fails half way
     broken = small_model()
     with pytest.raises(RuntimeError), timing(broken):
         raise RuntimeError("stop")
-    assert (MarketMaker.quote, Arbitrageur.act, SpotMaker.quote, simulation.assess) == originals
-    assert "_fund" not in vars(broken)
+    assert (MarketMaker.quote, Arbitrageur.act, SpotMaker.quote, market.assess) == originals
+    assert "_fund" not in vars(broken.market)
 
 
 def test_phases_take_a_model_case_only(capsys):
