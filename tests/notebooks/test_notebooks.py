@@ -38,6 +38,7 @@ def test_notebook_stands_on_its_own(path):
     nb = nbformat.read(path, as_version=4)
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "a title first"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "a python3 kernelspec"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "CASCADE_FAST" in code, "the notebook needs a fast mode for the tests"
     for cell in nb.cells:
