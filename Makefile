@@ -44,10 +44,10 @@ chromium:
 # The documentation site (mkdocs-material): --strict fails on a broken link, a missing page or
 # snippet, or an API reference that does not resolve.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 docs-serve: $(STAMP)
-	$(BIN)/mkdocs serve
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 # Every table and figure the docs quote, stamped with the commit and the model's source digest.
 # --quick takes minutes on 2 cores; figures-full adds the long experiments (hours).

@@ -82,7 +82,7 @@ class Size:
     bench_repeats: int
 
 
-QUICK = Size(20, (5.0, 15.0, 30.0), 5, 4, 10, 1)
+QUICK = Size(20, (5.0, 15.0, 30.0), 5, 4, 8, 1)
 FULL = Size(200, (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0), 20, 20, 40, 3)
 
 
@@ -184,10 +184,13 @@ def adl_policies(out: Path, size: Size, stamp: Stamp, workers: int) -> list[Path
             sweep("oct-10-2025", grid, size.adl_runs, tmp, workers=workers, report=False)
         )
     least = minimal_is_least(runs)
+    table = policy_table(runs)
+    leverage = runs.groupby(POLICY_KEY, sort=False)["adl_median_leverage"].apply(band)
+    table["adl_median_leverage"] = table["policy"].map(leverage)
     body = (
         f"`cascade sweep --scenario oct-10-2025 --runs {size.adl_runs} "
         f"--grid {POLICY_KEY}={','.join(POLICIES)}`: median [5%, 95%] over the paired seeds.\n\n"
-        + "\n".join(markdown_table(policy_table(runs)))
+        + "\n".join(markdown_table(table))
         + f"\n\nThe `minimal` policy's over-utilisation is at most every other policy's on "
         f"{int(least.sum())} of {len(least)} paired seeds."
     )

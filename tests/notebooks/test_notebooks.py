@@ -56,8 +56,7 @@ def test_saved_outputs_hold_no_error_or_warning(path):
                 assert "Warning" not in output.text, output.text
 
 
-def test_the_readme_lists_every_notebook():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Research notebooks", 1)[1].split("\n## ", 1)[0]
+def test_the_tutorial_lists_every_notebook():
+    tutorial = (ROOT / "docs" / "tutorial.md").read_text()
     for path in NOTEBOOKS:
-        assert f"notebooks/{path.name}" in section, path.name
+        assert f"notebooks/{path.name}" in tutorial, path.name
