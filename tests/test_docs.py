@@ -81,6 +81,8 @@ def test_the_settings_reference_lists_every_key():
     keys |= _keys(load_scenario("cross-margin-contagion"))
     missing = [k for k in sorted(keys) if f"`{k}`" not in page and f"`{k}.N`" not in page]
     assert not missing
+    unexplained = [line for line in page.splitlines() if line.endswith("| — |")]
+    assert not unexplained, "a setting without a meaning: add a Field description"
     assert "spec §" not in page  # section citations are links to the exchange mechanics page
 
 

@@ -30,6 +30,36 @@ SPEC_SECTIONS = {
     "7": "the-event-of-2025-10-10",
 }
 SPEC_REF = re.compile(r"spec §(\d)")
+# Meanings of the fields whose pydantic Field has no description (a description added in
+# model/ takes precedence over these)
+MEANINGS = {
+    "name": "the scenario's name (a preset's name)",
+    "description": "one line saying what the scenario is",
+    "venue.name": "the venue preset's name",
+    "venue.description": "one line about the venue's rules",
+    "venue.maker_fee": "fee on the notional of fills of resting orders (negative: a rebate)",
+    "venue.taker_fee": "fee on the notional of fills of orders that take liquidity",
+    "venue.mark.method": "the mark price: Binance's or Hyperliquid's median of three, the last "
+    "trade, or the index (spec §6)",
+    "venue.insurance.scope": "one fund per contract, or one fund shared by all (spec §4)",
+    "venue.adl.price": "the price ADL closes at: the bankruptcy price, the mark, or the previous "
+    "index (oracle) price (spec §5)",
+    "venue.adl.ranking": "who ADL closes first, or how the loss is shared (spec §5; see the "
+    "[ADL policy study](adl-policies.md))",
+    "contracts.N.symbol": "the contract's name",
+    "population.market_makers": "number of market makers (each quotes every contract)",
+    "population.noise": "number of noise traders on the perpetual",
+    "population.leveraged": "number of leveraged traders (the crowd)",
+    "population.momentum": "number of momentum traders",
+    "population.arbitrageurs": "number of basis arbitrageurs",
+    "population.whales": "number of whales: large leveraged traders in higher margin tiers",
+    "population.defences.stop_loss_share": "share of leveraged traders with a stop-loss",
+    "population.defences.topup_share": "share of leveraged traders who top up their margin from "
+    "a reserve",
+    "population.defences.reduce_share": "share of leveraged traders who cut their position at "
+    "a margin-ratio threshold",
+    "population.herding.mean_degree": "average number of neighbours on the herding network",
+}
 BOUNDS = (
     (annotated_types.Gt, "gt", "> {}"),
     (annotated_types.Ge, "ge", "≥ {}"),
@@ -113,7 +143,8 @@ def _rows(model: type[BaseModel], prefix: str, sections: list[str]) -> list[str]
             label = f"{key}.N" if is_list else key
             _section(nested, f"{label}.", sections, title=label, many=is_list)
             continue
-        meaning = _link_spec((info.description or "—").replace("|", "\\|"))
+        text = info.description or MEANINGS.get(key, "—")
+        meaning = _link_spec(text.replace("|", "\\|")) if text != "—" else text
         rows.append(
             f"| `{key}` | {_type_name(info.annotation)} | {_default(info)} | "
             f"{_constraints(info)} | {meaning} |"
