@@ -38,6 +38,7 @@ def test_notebook_stands_on_its_own(path):
     nb = nbformat.read(path, as_version=4)
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "a title first"
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "a python3 kernelspec"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "CASCADE_FAST" in code, "the notebook needs a fast mode for the tests"
     for cell in nb.cells:
@@ -55,8 +56,7 @@ def test_saved_outputs_hold_no_error_or_warning(path):
                 assert "Warning" not in output.text, output.text
 
 
-def test_the_readme_lists_every_notebook():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Research notebooks", 1)[1].split("\n## ", 1)[0]
+def test_the_tutorial_lists_every_notebook():
+    tutorial = (ROOT / "docs" / "tutorial.md").read_text()
     for path in NOTEBOOKS:
-        assert f"notebooks/{path.name}" in section, path.name
+        assert f"notebooks/{path.name}" in tutorial, path.name
