@@ -46,7 +46,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m experiments.benchmark
+	$(BIN)/python -m experiments.perf.benchmark
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache

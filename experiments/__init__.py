@@ -9,5 +9,6 @@
   sensitivity analysis).
 * `experiments.cli`: the ``cascade`` command line, one module per sub-command.
 * `experiments.perf`: the speed benchmark and the before/after equivalence check (developer
-  tools; ``python -m experiments.benchmark`` and ``python -m experiments.equivalence``).
+  tools; ``python -m experiments.perf.benchmark`` and
+  ``python -m experiments.perf.equivalence``).
 """
