@@ -13,6 +13,7 @@ table from the journal, sorted by run, even when interrupted.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -156,8 +157,15 @@ def check_summary_outcomes(outcomes: list[str], extra: tuple[str, ...] = ()) -> 
     """Raise `ExperimentError` unless every outcome is a numeric summary field (or in ``extra``)."""
     allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES] + list(extra)
     for outcome in outcomes:
-        if outcome not in allowed:
-            raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
+        if outcome in allowed:
+            continue
+        close = difflib.get_close_matches(outcome, allowed, n=3)
+        if close:  # a typo: the nearest fields, not all of them
+            guess = " or ".join(repr(c) for c in close)
+            raise ExperimentError(
+                f"--outcome {outcome!r} is not a summary field; did you mean {guess}?"
+            )
+        raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
 
 
 def run_experiment(

@@ -5,12 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
-from experiments.reports.compare import RUN_SERIES, compare
-from experiments.reports.distributions import KEY_OUTCOMES
-from experiments.run.outdir import check_run_out, clear_run_files
-
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add ``cascade compare`` (it runs nothing, so it takes none of the common options)."""
@@ -34,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def main(args: argparse.Namespace) -> int:
     """Write the comparison; its files are ``compare.md`` and ``compare_*.png``."""
+    from rich.console import Console
+
+    from experiments.reports.compare import RUN_SERIES, compare
+    from experiments.reports.distributions import KEY_OUTCOMES
+    from experiments.run.outdir import check_run_out, clear_run_files
+
     names = "-".join(Path(d).resolve().name for d in args.dirs)
     out = Path(args.out or Path("runs") / f"compare-{names}"[:120])
     files = ["compare.md", *RUN_SERIES, *(f"compare_{f}.png" for f in KEY_OUTCOMES)]
