@@ -13,7 +13,6 @@ table from the journal, sorted by run, even when interrupted.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from experiments.batch.executor import Executor, Job
 from experiments.batch.journal import JOURNAL_FILE, ExperimentError, Journal, prepare, read_journal
 from experiments.run.metrics import SUMMARY_FIELDS
 from experiments.run.provenance import write_provenance
+from experiments.run.suggest import did_you_mean
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 ProgressCallback = Callable[[int, int, int], None]
@@ -159,12 +159,8 @@ def check_summary_outcomes(outcomes: list[str], extra: tuple[str, ...] = ()) -> 
     for outcome in outcomes:
         if outcome in allowed:
             continue
-        close = difflib.get_close_matches(outcome, allowed, n=3)
-        if close:  # a typo: the nearest fields, not all of them
-            guess = " or ".join(repr(c) for c in close)
-            raise ExperimentError(
-                f"--outcome {outcome!r} is not a summary field; did you mean {guess}?"
-            )
+        if guess := did_you_mean(outcome, allowed):  # a typo: the nearest, not all fields
+            raise ExperimentError(f"--outcome {outcome!r} is not a summary field; {guess}")
         raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
 
 

@@ -14,7 +14,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         help="compare runs or Monte Carlo experiments: table of differences and overlaid plots",
         description="Compare two or more run directories (cascade run) or Monte Carlo "
         "directories (cascade mc). Writes compare.md (each source's summary, its difference "
-        "from the first, paired seed by seed with a 90%% band for experiments on the same root "
+        "from the first, paired seed by seed with a 90% band for experiments on the same root "
         "seed) and overlaid PNG plots to --out (default runs/compare-<A>-<B>...). --out must "
         "not hold anything yet, unless --force.",
     )

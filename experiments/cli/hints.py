@@ -8,9 +8,9 @@ knows what the user typed and adds the nearest valid names to that line.
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
-from collections.abc import Iterable
+
+from experiments.run.suggest import did_you_mean
 
 UNKNOWN_SETTING = re.compile(r"unknown setting '([^']+)'")
 UNKNOWN_SCENARIO = re.compile(r"^scenario must be one of .* got '([^']+)'$")
@@ -19,15 +19,6 @@ TOML_HINT = (
     "VALUE was not valid TOML, so it was kept as text: write tables as {key=value, ...}, not "
     'JSON\'s {"key": value} (see cascade run --help)'
 )
-
-
-def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
-    """``did you mean 'a' or 'b'?`` for the choices closest to ``word`` (empty when none is
-    close)."""
-    close = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)
-    if not close:
-        return ""
-    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 def setting_keys(scenario: str) -> list[str]:

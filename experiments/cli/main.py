@@ -125,8 +125,8 @@ def common_options() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="override a setting by dotted key; VALUE is TOML: population.max_leverage=20, "
-        "population.weights=[0.5,0.3,0.2], 'index.shocks=[{start=60,duration=30,size=-0.1}]' "
-        "(repeatable; see the end of this help)",
+        "spot.weights=[0.5,0.3,0.2], 'index.shocks=[{start=300, duration=60, change_pct=-10}]' "
+        "(repeatable; more at the end of this help)",
     )
     common.add_argument("--out", default=None, help="output directory")
     return common

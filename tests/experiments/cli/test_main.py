@@ -11,9 +11,9 @@ from importlib import metadata
 
 import pytest
 
-from experiments.cli.hints import did_you_mean
 from experiments.cli.main import DEFERRED_COMMANDS, SET_EXAMPLES, build_parser, main
 from experiments.cli.report import report_modules
+from experiments.run.suggest import did_you_mean
 from model.scenario import load_scenario, parse_overrides
 
 HEAVY = ("pandas", "mesa", "matplotlib", "seaborn", "scipy", "SALib", "pyarrow", "rich", "model")
