@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +39,7 @@ def _build_every_plot(out: Path) -> None:
     result = run_scenario(load_scenario("flash-crash", TINY), 1)
     plot_run(result, out / "run")
     write_run(result, out / "run")
-    common = {"overrides": TINY, "workers": 1}
+    common: dict[str, Any] = {"overrides": TINY, "workers": 1}
     monte_carlo("flash-crash", 4, out / "mc", **common)
     grid = {"population.leverage.median": [5.0, 20.0], "insurance_fund.initial": [2e5, 2e7]}
     sweep("flash-crash", grid, 1, out / "sweep", **common)
