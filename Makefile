@@ -70,7 +70,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks $(LAB_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m experiments.benchmark
+	$(BIN)/python -m experiments.perf.benchmark
 
 clean:
 	rm -rf $(VENV) runs site .pytest_cache .ruff_cache .mypy_cache

@@ -7,7 +7,9 @@
 * `experiments.batch`: many runs: the executor (this process, local processes or Dask), the
   journal, the experiment engine, and the three kinds built on it (Monte Carlo, sweep,
   sensitivity analysis).
-* `experiments.cli`: the ``cascade`` command line, one module per sub-command.
+* `experiments.cli`: the ``cascade`` command line, one module per sub-command (``report``
+  runs the reports' and the benchmark's own command lines).
 * `experiments.perf`: the speed benchmark and the before/after equivalence check (developer
-  tools; ``python -m experiments.benchmark`` and ``python -m experiments.equivalence``).
+  tools; ``cascade bench`` or ``python -m experiments.perf.benchmark``, and
+  ``python -m experiments.perf.equivalence``).
 """

@@ -29,6 +29,7 @@ from experiments.batch.executor import Executor, Job
 from experiments.batch.journal import JOURNAL_FILE, ExperimentError, Journal, prepare, read_journal
 from experiments.run.metrics import SUMMARY_FIELDS
 from experiments.run.provenance import write_provenance
+from experiments.run.suggest import did_you_mean
 from model.scenario import Scenario, ScenarioError, load_scenario
 
 ProgressCallback = Callable[[int, int, int], None]
@@ -156,8 +157,11 @@ def check_summary_outcomes(outcomes: list[str], extra: tuple[str, ...] = ()) -> 
     """Raise `ExperimentError` unless every outcome is a numeric summary field (or in ``extra``)."""
     allowed = [f for f in SUMMARY_FIELDS if f not in NOT_OUTCOMES] + list(extra)
     for outcome in outcomes:
-        if outcome not in allowed:
-            raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
+        if outcome in allowed:
+            continue
+        if guess := did_you_mean(outcome, allowed):  # a typo: the nearest, not all fields
+            raise ExperimentError(f"--outcome {outcome!r} is not a summary field; {guess}")
+        raise ExperimentError(f"--outcome must be one of {allowed}, got {outcome!r}")
 
 
 def run_experiment(

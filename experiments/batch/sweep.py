@@ -44,6 +44,14 @@ from experiments.reports.distributions import (
     outcome_label,
     write_report,
 )
+from experiments.run.axes import (
+    MoneyFormatter,
+    compact_money,
+    money_field,
+    outcome_axis,
+    setting_axis,
+    setting_label,
+)
 from experiments.run.plots import save_figure
 from model.scenario import Scenario, parse_value
 
@@ -257,6 +265,10 @@ def outcome_plot(runs: pd.DataFrame, key: str, outcome: str, keys: list[str], pa
         ax.set_xscale("log")  # e.g. fund sizes or leverage spanning decades
     note = " (pooled over the other settings)" if len(others) > 1 else ""
     ax.set(xlabel=key, ylabel=_label(outcome), title=f"{outcome} vs {key}{note}")
+    if _is_numeric(data[key]):
+        setting_axis(ax.xaxis, data[key])
+    if money_field(outcome):  # a mean over seeds: money in k/M/B, a count no longer whole
+        outcome_axis(ax.yaxis, outcome)
     return save_figure(fig, path)
 
 
@@ -265,8 +277,15 @@ def heatmap_plot(runs: pd.DataFrame, keys: list[str], outcome: str, path: Path) 
     rows, cols = keys
     table = runs.pivot_table(index=rows, columns=cols, values=outcome, aggfunc="mean", sort=False)
     fig, ax = plt.subplots(figsize=(1.2 * len(table.columns) + 3, 0.6 * len(table) + 2))
-    sns.heatmap(table, annot=True, fmt=".3g", cmap="rocket_r", ax=ax, cbar_kws={"shrink": 0.8})
+    bar = {"shrink": 0.8}
+    if money_field(outcome):  # the cells and the colour bar in k/M/B, not 1.2e+07
+        sns.heatmap(table, annot=table.map(compact_money), fmt="", cmap="rocket_r", ax=ax,
+                    cbar_kws={**bar, "format": MoneyFormatter()})  # fmt: skip
+    else:
+        sns.heatmap(table, annot=True, fmt=".3g", cmap="rocket_r", ax=ax, cbar_kws=bar)
     ax.set(title=f"mean {_label(outcome)}")
+    ax.set_xticklabels([setting_label(v) for v in table.columns])
+    ax.set_yticklabels([setting_label(v) for v in table.index])
     return save_figure(fig, path)
 
 

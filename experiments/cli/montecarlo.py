@@ -5,22 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-from rich.console import Console
+from experiments.cli.main import add_command, execution_options
 
-from experiments.batch.montecarlo import TABLE, monte_carlo
-from experiments.cli.console import frame_table, run_progress
-from experiments.cli.main import execution_options
-from experiments.reports.distributions import adl_probability, outcome_quantiles
-from experiments.run.provenance import overrides_tag
-from model.scenario import load_scenario, parse_overrides
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add ``cascade mc``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "mc",
         parents=[common, execution_options()],
         help="Monte Carlo: run a scenario with N seeds and report how its outcomes are spread",
@@ -37,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def default_out(kind: str, scenario: str, overrides: dict[str, Any], seed: int | None) -> Path:
     """``runs/<kind>-<scenario name>-<root seed>``, then ``-set-<hash>`` of any ``--set``
     overrides, so experiments with other settings never share a directory."""
+    from experiments.run.provenance import overrides_tag
+    from model.scenario import load_scenario
+
     base = load_scenario(scenario, overrides)
     name = f"{kind}-{base.name}-{base.seed if seed is None else seed}"
     tag = overrides_tag(overrides)
@@ -73,6 +73,14 @@ def report_failures(frame: pd.DataFrame, out: Path, table: str, limit: int = 20)
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run the experiment; print the quantiles of the key outcomes and P(ADL)."""
+    from rich.console import Console
+
+    from experiments.batch.montecarlo import TABLE, monte_carlo
+    from experiments.cli.console import frame_table, run_progress
+    from experiments.reports.distributions import adl_probability, outcome_quantiles
+    from model.scenario import parse_overrides
+
     overrides = parse_overrides(args.overrides)
     out = Path(args.out) if args.out else default_out("mc", args.scenario, overrides, args.seed)
     console = Console()

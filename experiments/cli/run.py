@@ -1,30 +1,30 @@
-"""``cascade run``: one simulation, its summary table, files and plots."""
+"""``cascade run``: one simulation, its summary, files and plots."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
+from experiments.cli.main import add_command
 
-from experiments.batch.replay import replay_job
-from experiments.run.metrics import FIELD_MEANINGS
-from experiments.run.outdir import check_run_out, clear_run_files
-from experiments.run.plots import PLOTS, plot_run
-from experiments.run.provenance import (
-    PROVENANCE_FILE,
-    SCENARIO_FILE,
-    overrides_tag,
-    seed_record,
-    write_provenance,
-)
-from experiments.run.report import write_summary_md
-from experiments.run.runner import RUN_FILES, run_scenario, write_run
-from model.scenario import Scenario, ScenarioError, load_scenario, parse_overrides
+if TYPE_CHECKING:
+    import numpy as np
+    from rich.console import Console
+
+    from experiments.run.runner import RunResult
+    from model.scenario import Scenario
+
+# The outcomes the default summary shows, with a short label; --table shows every field.
+SHORT_SUMMARY = {
+    "liquidations_notional": "liquidated",
+    "liquidations_count": "liquidations",
+    "largest_cascade_notional": "largest cascade",
+    "insurance_fund_min": "insurance fund min",
+    "adl_notional": "ADL notional",
+    "bad_debt": "bad debt",
+    "max_drawdown_pct": "max drawdown %",
+}
 
 
 def describe_seed(record: dict[str, Any]) -> str:
@@ -34,16 +34,20 @@ def describe_seed(record: dict[str, Any]) -> str:
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = subparsers.add_parser(
+    """Add ``cascade run``."""
+    parser = add_command(
+        subparsers,
         "run",
         parents=[common],
         help="run one scenario and write its summary, time series, events and plots",
         description="Run one scenario. Writes summary.json, summary.md, timeseries.parquet, "
-        "events.parquet, cascades.csv, PNG plots, scenario.toml (every setting resolved) and "
-        "provenance.json (command, version, git commit, seed) to --out (default "
-        "runs/<scenario>-<seed>/, plus -set-<hash> with --set). --out must not hold anything "
-        "yet, unless --force. --from DIR --run I runs run I of the experiment in DIR again "
-        "(its scenario, settings and seed; default --out runs/<DIR name>-run<I>/).",
+        "events.parquet, accounts.parquet, cascades.csv, PNG plots (unless --no-plots), "
+        "scenario.toml (every setting resolved) and provenance.json (command, version, git "
+        "commit, seed) to --out (default runs/<scenario>-<seed>/, plus -set-<hash> with "
+        "--set). --out must not hold anything yet, unless --force. --from DIR --run I runs run "
+        "I of the experiment in DIR again (its scenario, settings and seed; default --out "
+        "runs/<DIR name>-run<I>/). Prints the key outcomes; --table prints every summary "
+        "field, --json prints summary.json, --quiet prints nothing but errors.",
     )
     parser.add_argument("--audit", action="store_true", help="check every invariant every step")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
@@ -62,6 +66,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument(
         "--run", type=int, default=None, metavar="I", help="which run of --from DIR to run again"
     )
+    shown = parser.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--table", action="store_true", help="print every summary field with its meaning"
+    )
+    shown.add_argument(
+        "--json", action="store_true", help="print summary.json on stdout and nothing else"
+    )
+    shown.add_argument("--quiet", action="store_true", help="print nothing but errors")
     parser.set_defaults(func=main)
 
 
@@ -69,6 +81,10 @@ def resolve(
     args: argparse.Namespace,
 ) -> tuple[Scenario, int | np.random.SeedSequence, Path, dict[str, Any]]:
     """The scenario, the seed, the output directory and the seed's record for provenance."""
+    from experiments.batch.replay import replay_job
+    from experiments.run.provenance import overrides_tag, seed_record
+    from model.scenario import ScenarioError, load_scenario, parse_overrides
+
     if args.from_dir is None:
         if args.run is not None:
             raise ScenarioError("--run I needs --from DIR (the experiment to take run I from)")
@@ -95,11 +111,55 @@ def resolve(
     return job.scenario, job.seed, out, record
 
 
+def written(out: Path, plots: list[Path]) -> str:
+    """The last line of `main`: where the files went, and the plots only when there are any."""
+    shown = f", {len(plots)} plots" if plots else "; no plots (--no-plots)"
+    return f"wrote {out}/ (summary, tables, provenance{shown})"
+
+
+def print_summary(console: Console, result: RunResult, out: Path, full: bool) -> None:
+    """The key outcomes (every field with ``full``), numbers in k/M/B."""
+    from rich.table import Table
+
+    from experiments.cli.console import compact
+    from experiments.run.metrics import FIELD_MEANINGS
+
+    if full:
+        table = Table(title=f"summary ({out}/summary.json)")
+        table.add_column("field")
+        table.add_column("value", justify="right")
+        table.add_column("meaning", style="dim")
+        for key, value in result.summary.items():
+            shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
+            table.add_row(key, shown, FIELD_MEANINGS[key])
+        console.print(table)
+        return
+    for key, label in SHORT_SUMMARY.items():
+        console.print(f"  {label:<20} {compact(result.summary[key]):>10}")
+    console.print(f"  (every field: {out}/summary.md, or --table)")
+
+
 def main(args: argparse.Namespace) -> int:
+    """Run, write the files, and print what ``--table``, ``--json`` or ``--quiet`` ask for."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from experiments.run.outdir import check_run_out, clear_run_files
+    from experiments.run.plots import PLOTS, plot_run
+    from experiments.run.provenance import PROVENANCE_FILE, SCENARIO_FILE, write_provenance
+    from experiments.run.report import write_summary_md
+    from experiments.run.runner import RUN_FILES, run_scenario, write_run
+
     scenario, seed, out, seed_info = resolve(args)
     files = [*RUN_FILES, "summary.md", *PLOTS, SCENARIO_FILE, PROVENANCE_FILE]
     check_run_out(out, args.force, files)  # before the run: a finished run is never lost
-    console = Console()
+    console = Console(quiet=args.quiet or args.json)
     console.print(
         f"[bold]{scenario.name}[/bold] (seed {describe_seed(seed_info)}, venue {scenario.venue.name}, "
         f"{scenario.n_steps} steps of {scenario.step:g} s)"
@@ -122,13 +182,9 @@ def main(args: argparse.Namespace) -> int:
     write_provenance(out, scenario, args.command_line, seed_info)
     plots = [] if args.no_plots else plot_run(result, out)
     write_summary_md(result, plots, out)
-    table = Table(title=f"summary ({out}/summary.json)")
-    table.add_column("field")
-    table.add_column("value", justify="right")
-    table.add_column("meaning", style="dim")
-    for key, value in result.summary.items():
-        shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
-        table.add_row(key, shown, FIELD_MEANINGS[key])
-    console.print(table)
-    console.print(f"wrote {out}/ (summary.md, plots, parquet)")
+    if args.json:
+        print((out / "summary.json").read_text(), end="")
+        return 0
+    print_summary(console, result, out, args.table)
+    console.print(written(out, plots), soft_wrap=True)  # a path stays on one line
     return 0

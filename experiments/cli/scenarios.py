@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import argparse
 
-from rich.console import Console
-from rich.table import Table
-
-from model.scenario import available_scenarios, load_scenario, parse_overrides
+from experiments.cli.main import add_command
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    parser = subparsers.add_parser(
+    """Add ``cascade scenarios``."""
+    del common
+    parser = add_command(
+        subparsers,
         "scenarios",
         help="list scenario presets, or --show NAME to print every resolved setting",
+        description="List the scenario presets with their venue and description, or print "
+        "every dotted key of one scenario (with --set applied) and its value.",
     )
     parser.add_argument("--show", metavar="NAME|PATH", help="print one scenario, every dotted key")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --show: override a setting by dotted key (repeatable; syntax below)",
+    )
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    """Print the presets, or one scenario's every setting."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from model.scenario import available_scenarios, load_scenario, parse_overrides
+
     console = Console()
     if args.show:
         scenario = load_scenario(args.show, parse_overrides(args.overrides))

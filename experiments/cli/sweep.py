@@ -5,18 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.console import Console
-
-from experiments.batch.sweep import TABLE, parse_grid, point_summary, sweep
-from experiments.cli.console import frame_table, run_progress
-from experiments.cli.main import execution_options
-from experiments.cli.montecarlo import default_out, interrupted, report_failures
-from model.scenario import parse_overrides
+from experiments.cli.main import add_command, execution_options
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     """Add ``cascade sweep``."""
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         "sweep",
         parents=[common, execution_options()],
         help="sweep a grid of settings, N paired seeds at every point",
@@ -47,6 +42,14 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run the grid; print the mean outcomes per grid point."""
+    from rich.console import Console
+
+    from experiments.batch.sweep import TABLE, parse_grid, point_summary, sweep
+    from experiments.cli.console import frame_table, run_progress
+    from experiments.cli.montecarlo import default_out, interrupted, report_failures
+    from model.scenario import parse_overrides
+
     overrides = parse_overrides(args.overrides)
     grid = parse_grid(args.grid)
     out = Path(args.out) if args.out else default_out("sweep", args.scenario, overrides, args.seed)

@@ -6,16 +6,23 @@ policies into one table (median and 90% band across seeds per policy) and one pl
 (over-utilisation per policy, each seed's policies joined by a line), and checks the paper's
 claim on every paired seed: the minimal policy socialises no more, relative to what was
 needed, than any other.
+
+    python -m experiments.reports.adl_study DIR [--plot PATH]
+
+DIR is a ``cascade sweep`` directory over ``venue.adl.ranking`` alone (its ``sweep.parquet``).
 """
 
 from __future__ import annotations
 
+import argparse
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from experiments.reports.distributions import markdown_table, ok_runs
 from experiments.run.plots import save_figure
 
 POLICY_KEY = "venue.adl.ranking"
@@ -71,6 +78,8 @@ def minimal_is_least(runs: pd.DataFrame, policy: str = "minimal") -> pd.Series:
     what was needed can differ in the last bit (1 + 2.2e-16 against 1.0).
     """
     table = paired_over_utilisation(runs)
+    if policy not in table.columns and policy in set(runs[POLICY_KEY]):
+        return pd.Series(dtype=bool)  # no seed where it is defined: nothing socialised, none needed
     if policy not in table.columns:
         raise ValueError(f"the sweep has no {policy!r} policy; got {list(table.columns)}")
     own = table[policy].dropna()
@@ -98,3 +107,33 @@ def policy_plot(runs: pd.DataFrame, path: Path) -> Path:
     )
     ax.legend(fontsize=8)
     return save_figure(fig, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the policy table and the paired-seed check of a sweep; optionally write the plot."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", type=Path, help="a cascade sweep directory over the policies")
+    parser.add_argument("--plot", type=Path, metavar="PATH", help="also write the plot here")
+    args = parser.parse_args(argv)
+    path = args.directory / "sweep.parquet"
+    if not path.is_file():
+        print(f"error: {str(path)!r} does not exist (a cascade sweep directory?)", file=sys.stderr)
+        return 2
+    runs = ok_runs(pd.read_parquet(path))
+    if POLICY_KEY not in runs:
+        print(f"error: {str(path)!r} is not a sweep over {POLICY_KEY}", file=sys.stderr)
+        return 2
+    print("\n".join(markdown_table(policy_table(runs))))
+    if "minimal" in set(runs[POLICY_KEY]):
+        least = minimal_is_least(runs)
+        print(
+            f"\nMinimal policy's over-utilisation ≤ every other policy's on {int(least.sum())} "
+            f"of {len(least)} paired seeds where it is defined."
+        )
+    if args.plot:
+        print(f"wrote {policy_plot(runs, args.plot)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,6 +21,7 @@ import pandas as pd
 import seaborn as sns
 
 from experiments.reports.distributions import KEY_OUTCOMES, markdown_table, outcome_label
+from experiments.run.axes import money_axis, outcome_axis
 from experiments.run.metrics import SUMMARY_FIELDS
 from experiments.run.plots import money_unit, save_figure
 from model.scenario import ScenarioError
@@ -182,6 +183,7 @@ def series_plot(
         assert ts is not None
         ax.plot(ts["time"], ts[column] / divisor, lw=1.0, label=source.label)
     ax.set(xlabel="time (s)", ylabel=f"{label} ({unit})", title=f"{label}, run by run")
+    money_axis(ax.yaxis)
     ax.legend(fontsize=8)
     return save_figure(fig, path)
 
@@ -199,6 +201,7 @@ def outcome_plot(sources: list[Source], field: str, path: Path) -> Path | None:
         else:
             ax.axvline(float(column.iloc[0]), ls="--", lw=1.2, label=f"{source.label} (run)")
     ax.set(xlabel=outcome_label(field), ylabel="share of runs ≤ x", title=outcome_label(field))
+    outcome_axis(ax.xaxis, field, pd.concat(values))
     ax.legend(fontsize=8)
     return save_figure(fig, path)
 

@@ -16,6 +16,7 @@ import pandas as pd
 import seaborn as sns
 from pandas.api.types import is_numeric_dtype
 
+from experiments.run.axes import count_axis, money_axis, outcome_axis
 from experiments.run.plots import save_figure
 
 KEY_OUTCOMES = {
@@ -85,6 +86,8 @@ def distribution_plot(frame: pd.DataFrame, outcome: str, path: Path) -> Path:
     else:
         ax.text(0.5, 0.5, "no finished runs", ha="center", va="center", transform=ax.transAxes)
     ax.set(xlabel=KEY_OUTCOMES.get(outcome, outcome), ylabel="runs", title=outcome)
+    outcome_axis(ax.xaxis, outcome, values)
+    count_axis(ax.yaxis)
     return save_figure(fig, path)
 
 
@@ -104,6 +107,8 @@ def adl_plot(frame: pd.DataFrame, path: Path) -> Path:
     else:
         right.text(0.5, 0.5, "no run had ADL", ha="center", va="center", transform=right.transAxes)
     right.set(xlabel="ADL notional (USDT)", ylabel="runs", title="ADL notional, runs with ADL")
+    money_axis(right.xaxis)
+    count_axis(right.yaxis)
     return save_figure(fig, path)
 
 

@@ -234,6 +234,7 @@ def horizons_plot(table: pd.DataFrame, by: str, path: Path) -> Path:
     setting ``by``, one colour per horizon (a `grouped_table`)."""
     import matplotlib.pyplot as plt
 
+    from experiments.run.axes import setting_axis
     from experiments.run.plots import save_figure
 
     fig, (tails, kurt) = plt.subplots(1, 2, figsize=(10, 4))
@@ -255,6 +256,9 @@ def horizons_plot(table: pd.DataFrame, by: str, path: Path) -> Path:
     kurt.axhline(0.0, color="0.5", lw=0.8)
     kurt.set(xlabel=by, ylabel="excess kurtosis, returns pooled over runs")
     kurt.set_title("Excess kurtosis")
+    if numeric:
+        for ax in (tails, kurt):
+            setting_axis(ax.xaxis, table[by])
     tails.legend(fontsize=8)
     kurt.legend(fontsize=8)
     return save_figure(fig, path)

@@ -14,8 +14,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import ScalarFormatter
 
 from experiments.reports.distributions import failures_section, markdown_table, write_report
+from experiments.run.axes import outcome_axis
 from experiments.run.plots import save_figure
 
 
@@ -45,6 +47,10 @@ def sobol_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -> Path:
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xticks(x, rows["parameter"], rotation=20, ha="right")
     ax.set(ylabel="Sobol index", title=f"Sobol indices: {outcome}")
+    # plain numbers: a sample too small gives indices in the millions, never an offset
+    plain = ScalarFormatter(useOffset=False)
+    plain.set_scientific(False)
+    ax.yaxis.set_major_formatter(plain)
     ax.legend(fontsize=8)
     return save_figure(fig, path)
 
@@ -64,6 +70,7 @@ def morris_bar_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -> 
         _blank(ax, note)
     ax.set_xticks(x, rows["parameter"], rotation=20, ha="right")
     ax.set(ylabel="μ* (mean |elementary effect|)", title=f"Morris μ*: {outcome}")
+    outcome_axis(ax.yaxis, outcome)  # μ* is in the outcome's unit
     return save_figure(fig, path)
 
 
@@ -87,6 +94,8 @@ def morris_plane_plot(rows: pd.DataFrame, outcome: str, note: str, path: Path) -
         ax.legend(fontsize=8)
         ax.set(xlim=(0, None), ylim=(0, None))
     ax.set(xlabel="μ*", ylabel="σ", title=f"Morris μ*–σ: {outcome}")
+    outcome_axis(ax.xaxis, outcome)  # μ* and σ are in the outcome's unit
+    outcome_axis(ax.yaxis, outcome)
     return save_figure(fig, path)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from experiments.run.axes import money_axis
 from experiments.run.runner import RunResult
 
 BIN_SECONDS = 10.0
@@ -91,6 +92,7 @@ def price_plot(result: RunResult, path: Path) -> Path:
         if len(rows):
             ax.scatter(rows["time"], rows["mark_price"], s=8, color=colour, label=name, zorder=3)
     ax.set(xlabel="time (s)", ylabel="price (USDT)", title="Prices and liquidations")
+    money_axis(ax.yaxis)
     ax.legend(loc="best", fontsize=8)
     return save_figure(fig, path)
 
@@ -120,9 +122,11 @@ def liquidation_plot(result: RunResult, path: Path) -> Path:
     ax.axhline(0, color="black", lw=0.6)
     ax.set(
         xlabel="time (s)",
-        ylabel=f"notional per {BIN_SECONDS:g} s ({unit}; shorts below 0)",
+        # two lines: one would be taller than the axis and cut off at the figure's edges
+        ylabel=f"notional per {BIN_SECONDS:g} s\n({unit}; shorts < 0)",
         title="Liquidations",
     )
+    money_axis(ax.yaxis)
     ax.legend(fontsize=8)
     return save_figure(fig, path)
 
@@ -140,6 +144,7 @@ def insurance_plot(result: RunResult, path: Path) -> Path:
         level = np.interp(times, ts["time"], balance)
         ax.scatter(times, level, color="tab:red", marker="v", s=25, label="ADL", zorder=3)
     ax.set(xlabel="time (s)", ylabel=f"balance ({unit})", title="Insurance fund and ADL")
+    money_axis(ax.yaxis)
     ax.legend(fontsize=8)
     return save_figure(fig, path)
 
@@ -172,6 +177,7 @@ def spread_depth_plot(result: RunResult, path: Path) -> Path:
     bottom.plot(ts["time"], ts["depth_bid"] / divisor, color="tab:green", lw=0.8, label="bids")
     bottom.plot(ts["time"], ts["depth_ask"] / divisor, color="tab:red", lw=0.8, label="asks")
     bottom.set(xlabel="time (s)", ylabel=f"depth ±1% ({unit})")
+    money_axis(bottom.yaxis)
     bottom.legend(fontsize=8)
     return save_figure(fig, path)
 
@@ -220,6 +226,7 @@ def cascade_plot(result: RunResult, path: Path) -> Path:
         ylabel=f"cascade notional so far ({unit})",
         title=f"Cascades: {len(cas)} in this run, how each grew",
     )
+    money_axis(ax.yaxis)
     return save_figure(fig, path)
 
 

@@ -69,3 +69,39 @@ def test_minimal_is_least_flags_a_seed_where_another_policy_did_better():
     assert minimal_is_least(runs).tolist() == [True, False, True]
     rounding = runs.assign(adl_over_utilisation=[9.0, 1.0 + 2.2e-16, 1.0, 1.0, 1.0, 1.0 + 1e-9])
     assert minimal_is_least(rounding).tolist() == [True, True, False]
+
+
+def test_a_policy_sweep_without_any_adl_reports_no_seed_instead_of_failing():
+    runs = pd.DataFrame(
+        {
+            "seed_index": [0, 0, 1, 1],
+            POLICY_KEY: ["binance", "minimal"] * 2,
+            "adl_over_utilisation": [np.nan] * 4,  # nothing needed, nothing socialised
+        }
+    )
+    assert minimal_is_least(runs).empty
+    with pytest.raises(ValueError, match="no 'haircut' policy"):
+        minimal_is_least(runs, "haircut")
+
+
+def test_the_report_command_prints_the_table_and_writes_the_plot(tmp_path, capsys):
+    from experiments.cli.main import main
+    from experiments.reports.adl_study import STUDY_FIELDS
+
+    runs = pd.DataFrame(
+        {
+            "status": "ok",
+            "seed_index": [0, 0, 1, 1],
+            POLICY_KEY: ["binance", "minimal"] * 2,
+            **{field: [2.0, 1.0, 3.0, 1.0] for field in STUDY_FIELDS},
+        }
+    )
+    runs.to_parquet(tmp_path / "sweep.parquet")
+    plot = tmp_path / "policies.png"
+    assert main(["report", "adl-study", str(tmp_path), "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "| binance | 2 |" in out and "| minimal | 2 |" in out
+    assert "on 2 of 2 paired seeds" in out
+    assert plot.is_file()
+    assert main(["report", "adl-study", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
