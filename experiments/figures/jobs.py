@@ -226,7 +226,7 @@ def benchmark_default(out: Path, size: Size, stamp: Stamp, workers: int) -> list
         f"| agents, steps | {fmt(best['agents'])}, {fmt(best['steps'])} |",
     ]
     body = (
-        f"`python -m experiments.benchmark --cases default --repeats {size.bench_repeats}` "
+        f"`python -m experiments.perf.benchmark --cases default --repeats {size.bench_repeats}` "
         "on the machine that generated the figures (times move with the machine and its load):"
         "\n\n" + "\n".join(rows)
     )
