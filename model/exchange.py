@@ -16,14 +16,8 @@ import numpy as np
 
 from model.ledger import Ledger
 from model.margin import TierTable
-from model.orderbook import (
-    InvalidOrder,
-    OrderBook,
-    OrderResult,
-    OrderStatus,
-    TimeInForce,
-    tick_rounder,
-)
+from model.orderbook import OrderBook
+from model.orders import InvalidOrder, OrderResult, OrderStatus, TimeInForce, tick_rounder
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +90,7 @@ class Exchange:
         return max(1, round(price / self._tick_size[contract]))
 
     def tick_rounder(self, contract: int) -> Callable[[float], int]:
-        """`to_ticks` of one contract without its checks (`model.orderbook.tick_rounder`)."""
+        """`to_ticks` of one contract without its checks (`model.orders.tick_rounder`)."""
         self._check_contract(contract)
         return tick_rounder(self._tick_size[contract])
 

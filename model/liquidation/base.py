@@ -18,7 +18,8 @@ import numpy as np
 
 from model.ledger import Ledger
 from model.margin import TierTable
-from model.orderbook import OrderBook, TimeInForce
+from model.orderbook import OrderBook
+from model.orders import TimeInForce
 from model.venue import LiquidationRules
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from model.liquidation.base import LiquidationOps, Moment, Position
-from model.orderbook import TimeInForce
+from model.orders import TimeInForce
 
 
 def compliant_reduction(ops: LiquidationOps, position: Position, mark: np.ndarray) -> int | None:

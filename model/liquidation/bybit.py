@@ -11,7 +11,7 @@ whole position at the bankruptcy price.
 from __future__ import annotations
 
 from model.liquidation.base import LiquidationOps, Moment, Position
-from model.orderbook import TimeInForce
+from model.orders import TimeInForce
 
 
 def liquidate(ops: LiquidationOps, position: Position, now: Moment) -> None:

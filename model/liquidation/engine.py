@@ -20,7 +20,8 @@ from model.exchange import Exchange
 from model.insurance import InsuranceFunds
 from model.liquidation.base import LiquidationOps, Moment, Position, Style
 from model.liquidation.styles import make_style
-from model.orderbook import OrderBook, TimeInForce
+from model.orderbook import OrderBook
+from model.orders import TimeInForce
 from model.risk import RiskSnapshot
 from model.venue import LiquidationRules, Venue
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from model.liquidation.base import LiquidationOps, Moment, Position, Style
-from model.orderbook import TimeInForce
+from model.orders import TimeInForce
 from model.venue import LiquidationRules
 
 

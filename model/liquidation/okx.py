@@ -6,7 +6,7 @@ engine has cancelled the account's orders before this runs."""
 from __future__ import annotations
 
 from model.liquidation.base import LiquidationOps, Moment, Position
-from model.orderbook import TimeInForce
+from model.orders import TimeInForce
 
 MAX_ROUNDS = 20
 
