@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.ledger import Ledger
-from model.margin import TierTable
 from model.orderbook import OrderBook
 from model.orders import InvalidOrder, OrderResult, OrderStatus, TimeInForce, tick_rounder
+from model.tiers import TierTable
 
 
 @dataclass(frozen=True, slots=True)

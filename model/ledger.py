@@ -25,7 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from model import pools
-from model.margin import TierTable, bankruptcy_price
+from model.margin import bankruptcy_price
+from model.tiers import TierTable
 
 CONSERVATION_TOLERANCE = 1e-9  # relative to deposits
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from model.margin import TierTable
+from model.tiers import TierTable
 
 
 class ScenarioError(ValueError):

@@ -17,9 +17,9 @@ from typing import Protocol
 import numpy as np
 
 from model.ledger import Ledger
-from model.margin import TierTable
 from model.orderbook import OrderBook
 from model.orders import TimeInForce
+from model.tiers import TierTable
 from model.venue import LiquidationRules
 
 
