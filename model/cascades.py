@@ -12,14 +12,22 @@ so each has a direction. A liquidation ``j`` is linked to an earlier liquidation
 and ``i`` is the most recent liquidation satisfying this (one parent per liquidation, so the
 graph stays sparse at thousands of events). A cascade is a weakly connected component with at
 least two liquidations. Its depth is the number of generations on its longest chain.
+
+Everything here is a pure function of an events frame: finding cascades never changes the event
+log, so callers may build frames in any order.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import networkx as nx
+import numpy as np
 import pandas as pd
+
+from model.events import CASCADE_COLUMN, FRAME_COLUMNS
 
 CASCADE_COLUMNS = [
     "cascade_id",
@@ -95,3 +103,33 @@ def cascades_frame(graph: nx.DiGraph, liquidations: pd.DataFrame) -> pd.DataFram
             }
         )
     return pd.DataFrame(rows, columns=CASCADE_COLUMNS)
+
+
+class Cascades(NamedTuple):
+    """What `find_cascades` finds: the events tagged with their cascade, and the cascades."""
+
+    events: pd.DataFrame  # the events frame with ``cascade_id`` (−1: in no cascade)
+    table: pd.DataFrame  # one row per cascade (`cascades_frame`)
+
+
+def find_cascades(events: pd.DataFrame, window: float) -> Cascades:
+    """Link the liquidations of an events frame (`EventLog.to_frame`) into cascades.
+
+    Args:
+        events: the event log's frame, indexed by log position; it is not changed.
+        window: seconds within which a liquidation links to an earlier one.
+    """
+    liquidations = events[events["kind"] == "liquidation"]
+    graph = build_cascade_graph(liquidations, window)
+    tagged = with_cascade_ids(events, node_cascade_ids(graph))
+    return Cascades(tagged, cascades_frame(graph, liquidations))
+
+
+def with_cascade_ids(events: pd.DataFrame, cascade_of: Mapping[int, int]) -> pd.DataFrame:
+    """A copy of ``events`` with the ``cascade_id`` column (``FRAME_COLUMNS`` order): the
+    cascade of each event by its log position in ``cascade_of``, else −1."""
+    ids = np.full(len(events), -1, dtype=np.int64)
+    if cascade_of:
+        positions = events.index.get_indexer(list(cascade_of))
+        ids[positions] = list(cascade_of.values())
+    return events.assign(**{CASCADE_COLUMN: ids})[FRAME_COLUMNS]

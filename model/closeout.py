@@ -20,7 +20,7 @@ import numpy as np
 
 from model.events import EventLog
 from model.exchange import Exchange
-from model.orderbook import TimeInForce
+from model.orders import TimeInForce
 
 
 @dataclass(frozen=True, slots=True)

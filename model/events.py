@@ -21,7 +21,7 @@ the run (columns in docs/CONTRACTS.md). Kinds:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
@@ -58,7 +58,6 @@ class Event:
     style_step: str = ""
     counterparty: int = -1
     rank: float = float("nan")
-    cascade_id: int = -1
     socialised: float = 0.0  # adl/haircut: winner's profit closed or haircut
     covered: float = 0.0  # adl/haircut: what the winner paid against the mark
     closed_by: str = ""  # liquidation: "book" (its order filled), "fund" (taken over), "outside"
@@ -67,6 +66,16 @@ class Event:
 
 
 COLUMNS = [f.name for f in fields(Event)]
+
+# The events frame a run returns and writes (events.parquet): the log's columns with each
+# liquidation's cascade after ``rank``. `model.cascades.find_cascades` adds it to a copy of the
+# log's frame, since a cascade is only known once the run is over.
+CASCADE_COLUMN = "cascade_id"
+FRAME_COLUMNS = [
+    *COLUMNS[: COLUMNS.index("rank") + 1],
+    CASCADE_COLUMN,
+    *COLUMNS[COLUMNS.index("rank") + 1 :],
+]
 
 
 class EventLog:
@@ -94,13 +103,9 @@ class EventLog:
         """Every event of one kind."""
         return [e for e in self.rows if e.kind == kind]
 
-    def assign_cascades(self, cascade_of: Mapping[int, int]) -> None:
-        """Set ``cascade_id`` from a map of event index → cascade id."""
-        for index, cascade in cascade_of.items():
-            self.rows[index].cascade_id = cascade
-
     def to_frame(self) -> pd.DataFrame:
-        """The log as a frame; the index is the event's position in the log."""
+        """The log as a frame (columns ``COLUMNS``, without the cascades, which
+        `model.cascades.find_cascades` adds); the index is the event's position in the log."""
         if not self.rows:
             return pd.DataFrame({name: pd.Series(dtype=_dtype(name)) for name in COLUMNS})
         return pd.DataFrame([asdict(e) for e in self.rows], columns=COLUMNS)
@@ -109,7 +114,7 @@ class EventLog:
 def _dtype(name: str) -> str:
     if name in ("kind", "style_step", "closed_by"):
         return "object"
-    if name in ("account", "contract", "side", "counterparty", "cascade_id"):
+    if name in ("account", "contract", "side", "counterparty"):
         return "int64"
     if name == "partial":
         return "bool"

@@ -15,15 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.ledger import Ledger
-from model.margin import TierTable
-from model.orderbook import (
-    InvalidOrder,
-    OrderBook,
-    OrderResult,
-    OrderStatus,
-    TimeInForce,
-    tick_rounder,
-)
+from model.orderbook import OrderBook
+from model.orders import InvalidOrder, OrderResult, OrderStatus, TimeInForce, tick_rounder
+from model.tiers import TierTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +92,7 @@ class Exchange:
         return max(1, round(price / self._tick_size[contract]))
 
     def tick_rounder(self, contract: int) -> Callable[[float], int]:
-        """`to_ticks` of one contract without its checks (`model.orderbook.tick_rounder`)."""
+        """`to_ticks` of one contract without its checks (`model.orders.tick_rounder`)."""
         self._check_contract(contract)
         return tick_rounder(self._tick_size[contract])
 

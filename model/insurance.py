@@ -27,7 +27,7 @@ from model.closeout import close_at_bankruptcy, log_closeout
 from model.events import EventLog
 from model.exchange import Exchange
 from model.ledger import Ledger
-from model.orderbook import TimeInForce
+from model.orders import TimeInForce
 from model.venue import InsuranceRules
 
 ROUNDING = 1e-6  # USDT: a negative balance this close to zero is float residue, not a loss

@@ -17,152 +17,44 @@ which would otherwise cost more than the matching itself. Every message is count
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import Enum, IntEnum
-from functools import partial
-from operator import itemgetter
-from typing import Any, NamedTuple
 
-import numpy as np
+from model.book_queries import BookQueries
+from model.orders import (
+    Fill,
+    InvalidOrder,
+    Order,
+    OrderResult,
+    OrderStatus,
+    TimeInForce,
+    check_order_fields,
+    check_order_kind,
+    is_integer,
+    tick_rounder,
+)
+from model.price_levels import PriceLevels
 
-
-class InvalidOrder(ValueError):
-    """An order that cannot be entered; the book is left unchanged."""
-
-
-class TimeInForce(IntEnum):
-    """How long an order may rest: good-till-cancel, immediate-or-cancel, fill-or-kill."""
-
-    GTC = 0
-    IOC = 1
-    FOK = 2
-
-
-class OrderStatus(Enum):
-    """What happened to an order on entry."""
-
-    FILLED = "filled"
-    PARTIAL_RESTING = "partial_resting"
-    RESTING = "resting"
-    CANCELLED = "cancelled"  # an IOC or market remainder
-    REJECTED = "rejected"  # FOK not fillable, post-only would take, reduce-only would increase
-
-
-class Fill(NamedTuple):
-    """One match between a resting (maker) order and an incoming (taker) order (a named
-    tuple: immutable, and several times cheaper to build than a frozen dataclass, which sets
-    each field through ``object.__setattr__``; every fill builds one)."""
-
-    maker_owner: int
-    taker_owner: int
-    maker_order_id: int
-    taker_order_id: int
-    price: int
-    qty: int
-    taker_side: int
-
-
-@dataclass(slots=True)
-class OrderResult:
-    """The outcome of `OrderBook.submit`: filled + resting + cancelled == submitted qty."""
-
-    order_id: int
-    status: OrderStatus
-    fills: list[Fill] = field(default_factory=list)
-    filled_qty: int = 0
-    resting_qty: int = 0
-    cancelled_qty: int = 0
-    reason: str = ""
-    self_trade_cancels: list[int] = field(default_factory=list)
-
-    @classmethod
-    def rejected(cls, qty: int, reason: str) -> OrderResult:
-        """A rejection that never reached the book (order id -1)."""
-        return cls(-1, OrderStatus.REJECTED, cancelled_qty=qty, reason=reason)
-
-
-class Order:
-    """A resting order (``indexed``: listed in the book's index of each owner's orders, which
-    the quoters' posts skip)."""
-
-    __slots__ = ("indexed", "order_id", "owner", "price", "qty", "reduce_only", "side")
-
-    def __init__(
-        self, order_id: int, owner: int, side: int, price: int, qty: int, reduce_only: bool
-    ) -> None:
-        self.order_id = order_id
-        self.owner = owner
-        self.side = side
-        self.price = price
-        self.qty = qty
-        self.reduce_only = reduce_only
-        self.indexed = True
-
-    def __repr__(self) -> str:
-        return (
-            f"Order(id={self.order_id}, owner={self.owner}, side={self.side}, "
-            f"price={self.price}, qty={self.qty}, reduce_only={self.reduce_only})"
-        )
+# The order types keep their old import path (model.orderbook).
+__all__ = [
+    "Fill",
+    "InvalidOrder",
+    "Order",
+    "OrderBook",
+    "OrderResult",
+    "OrderStatus",
+    "TimeInForce",
+    "tick_rounder",
+]
 
 
 _new_order = object.__new__
 _new_tuple = tuple.__new__
-_first = itemgetter(0)  # a level's total lots
 _GTC, _FOK = TimeInForce.GTC, TimeInForce.FOK
 _FILLED = OrderStatus.FILLED
 
 
-class _Side:
-    """The resting orders of one side: at each tick a level, one list holding the level's
-    total lots and then its orders, oldest first (FIFO priority); and the ticks of the
-    non-empty levels in ascending order (so the best bid is the last tick and the best ask the
-    first, and a level that empties leaves nothing behind). Most levels hold one order (each
-    quoter's grid has its own phase): a list costs less to build and to drop than a dict of
-    orders plus an entry in a dict of sizes, and a cancel finds its order in a short list."""
-
-    __slots__ = ("buy", "edits", "levels", "ticks")
-
-    def __init__(self, buy: bool) -> None:
-        self.buy = buy
-        # tick -> [total lots, order, order, ...]
-        self.levels: dict[int, list[Any]] = {}
-        self.ticks: list[int] = []
-        # per owner, how many times one of its resting orders was filled, cancelled or shrunk
-        self.edits: defaultdict[int, int] = defaultdict(int)
-
-    def best(self) -> int | None:
-        """Best tick, or None when the side is empty."""
-        ticks = self.ticks
-        if not ticks:
-            return None
-        return ticks[-1] if self.buy else ticks[0]
-
-    def best_first(self) -> list[int]:
-        """Ticks of every level, best first."""
-        return self.ticks[::-1] if self.buy else list(self.ticks)
-
-
-def _round_to_tick(tick_size: float, price: float) -> int:
-    return max(1, round(price / tick_size))
-
-
-def tick_rounder(tick_size: float) -> Callable[[float], int]:
-    """A function from a USDT price to its nearest tick (at least one), with no checks: the
-    arithmetic of `Exchange.to_ticks` and `SpotMarkets.to_ticks`, for a quoter whose prices are
-    finite and positive by construction and that converts several every step (a ``partial``,
-    so it pickles)."""
-    return partial(_round_to_tick, tick_size)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
-class OrderBook:
+class OrderBook(BookQueries):
     """Price-time priority book of one contract.
 
     Args:
@@ -175,8 +67,8 @@ class OrderBook:
             raise ValueError("tick_size and lot_size must be positive")
         self.tick_size = tick_size
         self.lot_size = lot_size
-        self._bids = _Side(True)
-        self._asks = _Side(False)
+        self._bids = PriceLevels(True)
+        self._asks = PriceLevels(False)
         self._orders: dict[int, Order] = {}
         # per owner, the ids of its resting orders entered through `enter` (oldest first; an
         # owner's dict stays once made), and the owners that ever posted (`post`)
@@ -223,7 +115,7 @@ class OrderBook:
         Raises:
             InvalidOrder: on any invalid field; the book is unchanged.
         """
-        self._validate(owner, side, qty, price, tif, post_only, reduce_only, position)
+        check_order_fields(owner, side, qty, price, tif, post_only, reduce_only, position)
         return self.enter(
             int(owner),
             int(side),
@@ -262,14 +154,14 @@ class OrderBook:
             clipped = max(0, qty - abs(position))
             qty -= clipped
         opposite = self._asks if side > 0 else self._bids
-        if post_only and self._crosses(opposite, side, price):
+        if post_only and opposite.crosses(side, price):
             return OrderResult(
                 order_id,
                 OrderStatus.REJECTED,
                 cancelled_qty=qty + clipped,
                 reason="post-only order would take liquidity",
             )
-        if tif == _FOK and self._fillable(opposite, side, price, owner) < qty:
+        if tif == _FOK and opposite.fillable(side, price, owner) < qty:
             return OrderResult(
                 order_id,
                 OrderStatus.REJECTED,
@@ -336,63 +228,15 @@ class OrderBook:
             self._posters.add(owner)
         return order_id
 
-    def _validate(
-        self,
-        owner: object,
-        side: object,
-        qty: object,
-        price: object,
-        tif: object,
-        post_only: bool,
-        reduce_only: bool,
-        position: object,
-    ) -> None:
-        if not _is_int(owner) or owner < 0:  # type: ignore[operator]
-            raise InvalidOrder(f"owner must be an integer ≥ 0, got {owner!r}")
-        if side not in (1, -1) or isinstance(side, bool):
-            raise InvalidOrder(f"side must be +1 (buy) or -1 (sell), got {side!r}")
-        if not _is_int(qty) or qty <= 0:  # type: ignore[operator]
-            raise InvalidOrder(f"qty must be an integer number of lots > 0, got {qty!r}")
-        if price is not None:
-            if not _is_int(price):
-                raise InvalidOrder(f"price must be an integer number of ticks, got {price!r}")
-            if price <= 0:  # type: ignore[operator]
-                raise InvalidOrder(f"price must be > 0 ticks, got {price!r}")
-        self.validate_kind(price, tif, post_only)
-        if reduce_only and (position is None or not _is_int(position)):
-            raise InvalidOrder("position (signed lots) is required for a reduce-only order")
-
     @staticmethod
     def validate_kind(price: object, tif: object, post_only: bool) -> None:
         """Check the time in force and post-only flag against the price; the exchange calls
         this after checking the other fields itself (and knows every position)."""
-        if tif not in (TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK):
-            raise InvalidOrder(f"tif must be GTC, IOC or FOK, got {tif!r}")
-        if price is None and tif == TimeInForce.GTC:
-            raise InvalidOrder("price is required for a GTC order (market orders are IOC or FOK)")
-        if price is None and post_only:
-            raise InvalidOrder("price is required for a post-only order")
-
-    @staticmethod
-    def _crosses(opposite: _Side, side: int, price: int | None) -> bool:
-        best = opposite.best()
-        if best is None:
-            return False
-        return price is None or (price >= best if side > 0 else price <= best)
-
-    def _fillable(self, opposite: _Side, side: int, price: int | None, owner: int) -> int:
-        """Quantity an order could take now, not counting the owner's own orders."""
-        total = 0
-        for tick in opposite.best_first():
-            if price is not None and (tick > price if side > 0 else tick < price):
-                break
-            level = opposite.levels[tick]
-            total += level[0] - sum(o.qty for o in level[1:] if o.owner == owner)
-        return total
+        check_order_kind(price, tif, post_only)
 
     def _match(
         self,
-        opposite: _Side,
+        opposite: PriceLevels,
         owner: int,
         side: int,
         qty: int,
@@ -446,32 +290,15 @@ class OrderBook:
                 ticks.pop(0 if buy else -1)
         return qty
 
-    def _rest(self, book: _Side, order: Order) -> None:
+    def _rest(self, book: PriceLevels, order: Order) -> None:
         """Queue ``order`` last at its price on ``book`` (its own side)."""
-        price, order_id = order.price, order.order_id
-        level = book.levels.get(price)
-        if level is None:
-            book.levels[price] = [order.qty, order]
-            insort(book.ticks, price)
-        else:
-            level.append(order)
-            level[0] += order.qty
-        self._orders[order_id] = order
-        self._by_owner[order.owner][order_id] = None
+        book.queue(order)
+        self._orders[order.order_id] = order
+        self._by_owner[order.owner][order.order_id] = None
 
     def _remove(self, order: Order) -> None:
         """Take a resting order off its level (and the level off the side when it empties)."""
-        book = self._bids if order.side > 0 else self._asks
-        price = order.price
-        level = book.levels[price]
-        book.edits[order.owner] += 1
-        if len(level) > 2:
-            del level[level.index(order, 1)]
-            level[0] -= order.qty
-        else:
-            del book.levels[price]
-            ticks = book.ticks
-            del ticks[bisect_left(ticks, price)]
+        (self._bids if order.side > 0 else self._asks).unqueue(order)
         del self._orders[order.order_id]
         self._forget_owner(order)
 
@@ -516,7 +343,7 @@ class OrderBook:
         order = self._orders.get(order_id)
         if order is None:
             raise InvalidOrder(f"order {order_id} is not resting on the book")
-        if not _is_int(new_qty) or not 0 < new_qty <= order.qty:
+        if not is_integer(new_qty) or not 0 < new_qty <= order.qty:
             raise InvalidOrder(f"new_qty must be in 1..{order.qty}, got {new_qty!r}")
         self.reduce(order, int(new_qty))
 
@@ -527,101 +354,3 @@ class OrderBook:
         book.levels[order.price][0] -= order.qty - new_qty
         book.edits[order.owner] += 1
         order.qty = new_qty
-
-    # ---- queries ---------------------------------------------------------------------------
-    @property
-    def messages(self) -> int:
-        """Messages so far: entries (submits and posts, accepted or not: each took an id),
-        cancels and amends."""
-        return self._next_id - 1 + self._edits_sent
-
-    def edits(self, owner: int, side: int) -> int:
-        """How many times the owner's resting orders on one side were filled, cancelled or
-        shrunk so far: a quoter that finds the count where it left it knows its orders stand as
-        it left them, without looking at each."""
-        return self.edit_counts(side).get(owner, 0)
-
-    def edit_counts(self, side: int) -> dict[int, int]:
-        """`edits` of every owner on one side: the live dict, owner → count (read only)."""
-        return self._bids.edits if side > 0 else self._asks.edits
-
-    def orders_of(self, owner: int) -> list[int]:
-        """Ids of an owner's resting orders, oldest first."""
-        ids = list(self._by_owner.get(owner, ()))
-        if owner in self._posters:  # and its posted orders; ids grow with time
-            orders = self._orders.values()
-            ids += [o.order_id for o in orders if o.owner == owner and not o.indexed]
-            ids.sort()
-        return ids
-
-    def get(self, order_id: int) -> Order | None:
-        """The resting order with that id, or None."""
-        return self._orders.get(order_id)
-
-    def best_bid(self) -> int | None:
-        """Highest bid in ticks."""
-        return self._bids.best()
-
-    def best_ask(self) -> int | None:
-        """Lowest ask in ticks."""
-        return self._asks.best()
-
-    def mid(self) -> float | None:
-        """Mid price in ticks (may end in .5); None if a side is empty."""
-        bid, ask = self._bids.best(), self._asks.best()
-        if bid is None or ask is None:
-            return None
-        return (bid + ask) / 2.0
-
-    def spread(self) -> int | None:
-        """Best ask − best bid in ticks; None if a side is empty."""
-        bid, ask = self._bids.best(), self._asks.best()
-        if bid is None or ask is None:
-            return None
-        return int(ask - bid)
-
-    def depth(self, side: int, levels: int) -> list[tuple[int, int]]:
-        """Aggregated (price, qty) of the best ``levels`` levels of one side, best first."""
-        book = self._bids if side > 0 else self._asks
-        return [(int(t), book.levels[t][0]) for t in book.best_first()[: max(0, levels)]]
-
-    def depth_within(self, ticks: int) -> tuple[int, int]:
-        """Bid qty and ask qty (lots) within ``ticks`` of the mid."""
-        mid = self.mid()
-        if mid is None:
-            return (0, 0)
-        lo, hi = math.ceil(mid - ticks), math.floor(mid + ticks)
-        bids, asks = self._bids, self._asks
-        # each level's lots through C-level maps: the band can hold thousands of levels
-        in_bids = map(bids.levels.__getitem__, bids.ticks[bisect_left(bids.ticks, lo) :])
-        in_asks = map(asks.levels.__getitem__, asks.ticks[: bisect_left(asks.ticks, hi + 1)])
-        return sum(map(_first, in_bids)), sum(map(_first, in_asks))
-
-    def impact_price(self, side: int, notional: float) -> float | None:
-        """Average USDT fill price of a market order of ``notional`` USDT (book unchanged).
-
-        side +1 walks the asks (a buy), -1 the bids. None if the book cannot fill it.
-        """
-        book = self._asks if side > 0 else self._bids
-        levels, tick_size, lot_size = book.levels, self.tick_size, self.lot_size
-        need, cost, qty = notional, 0.0, 0.0
-        # best first, without copying every tick of the side (the walk stops early)
-        for tick in reversed(book.ticks) if book.buy else book.ticks:
-            price = tick * tick_size
-            level_qty = levels[tick][0] * lot_size
-            level_notional = price * level_qty
-            if level_notional >= need:
-                q = need / price
-                return (cost + need) / (qty + q)
-            cost += level_notional
-            qty += level_qty
-            need -= level_notional
-        return None
-
-    def volume_resting(self, side: int) -> int:
-        """Total resting lots on one side."""
-        book = self._bids if side > 0 else self._asks
-        return sum([level[0] for level in book.levels.values()])
-
-    def __len__(self) -> int:
-        return len(self._orders)

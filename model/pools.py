@@ -8,23 +8,40 @@ on the account's wallet shared with every other cross position of the account (s
 
 Unrealised PnL and tiered maintenance margin come from `Ledger.upnl` and `Ledger.maintenance`;
 everything else that needs a margin balance (the risk check, the liquidation engine, bankruptcy
-prices, ADL ranks, the insurance fund's equity, the available balance for new orders) reads it
-from here, so the arithmetic exists once.
+prices, ADL ranks, the insurance fund's equity) reads it from here, so the arithmetic exists
+once. The available balance for new orders, on order entry's hot path, is `Ledger`'s own.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from model.ledger import Ledger
-
 Rows = np.ndarray | slice
+
+
+class Ledger(Protocol):
+    """What pools read of the ledger: its public position and balance arrays ([accounts] or
+    [accounts, contracts]) and its two valuations. `model.ledger.Ledger` satisfies it; pools
+    name it structurally rather than import it because the ledger computes its own margins
+    through this module."""
+
+    lots: np.ndarray
+    lot: np.ndarray
+    entry: np.ndarray
+    wallet: np.ndarray
+    iso_margin: np.ndarray
+    isolated: np.ndarray
+
+    def upnl(self, mark: np.ndarray, rows: Rows | None = None) -> np.ndarray:
+        """Unrealised PnL of every position of ``rows``."""
+        ...
+
+    def maintenance_of(self, notional: np.ndarray, mark: np.ndarray) -> np.ndarray:
+        """Maintenance margin of positions of the given absolute notionals."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,27 +153,3 @@ def backing_margins(
         ledger.iso_margin[accounts, contract],
         cross_equity - own,
     )
-
-
-def available_balance(ledger: Ledger, account: int, prices: Sequence[float] | np.ndarray) -> float:
-    """Wallet + cross UPNL − cross initial margin at ``prices`` (contracts without a price
-    count for nothing): what new positions can draw on.
-
-    Order entry asks this for every order that adds risk, so this one is worked out over the
-    account's few contracts in plain floats (NumPy calls on a one-row slice cost ten times
-    more): the same ``side·Q·(M − E)`` as `Ledger.upnl`, and ``N / leverage``, summed in
-    contract order."""
-    lots = ledger.lots[account].tolist()
-    isolated = ledger.isolated[account].tolist()
-    lot = ledger._lot
-    upnl = im = 0.0
-    for c, q in enumerate(lots):
-        if q == 0 or isolated[c]:
-            continue
-        price = float(prices[c])
-        if math.isnan(price):
-            continue
-        base = q * lot[c]
-        upnl += base * (price - ledger.entry.item(account, c))
-        im += abs(base) * price / ledger.leverage.item(account, c)
-    return ledger.wallet.item(account) + upnl - im

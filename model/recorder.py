@@ -15,7 +15,7 @@ ratio (what venues show users, spec §2) and its ADL lights (the 1–5 queue qui
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -24,7 +24,36 @@ from mesa import DataCollector
 from model.risk import assess, ratio_of
 
 if TYPE_CHECKING:
-    from model.simulation import CascadeModel
+    from model.market import Market
+
+
+class Measured(Protocol):
+    """What the recorder asks of the population: named measures and who owns each account."""
+
+    def measures(self) -> dict[str, Any]: ...
+
+    def account_kinds(self) -> dict[int, str]: ...
+
+
+class Recorded(Protocol):
+    """What the recorder reads of the model: the market, the population's measures, the
+    clock and the value signal (never an agent's internals)."""
+
+    @property
+    def market(self) -> Market: ...
+
+    @property
+    def population(self) -> Measured: ...
+
+    @property
+    def clock(self) -> float: ...
+
+    @property
+    def fundamental(self) -> np.ndarray: ...
+
+    @property
+    def time(self) -> float: ...
+
 
 AT_RISK_RATIO = 0.8  # Binance warns at an 80% margin ratio (spec §2)
 DEPTH_BAND = 0.01  # depth counted within 1% of the mid
@@ -62,7 +91,7 @@ MARKET_WIDE = (
 )
 
 
-def _read(model: CascadeModel, key: str) -> Any:
+def _read(model: Any, key: str) -> Any:
     """Model reporter: one measure of the current row (a module-level function, so that the
     ``partial`` wrapping it pickles for process pools)."""
     return model.recorder.row[key]
@@ -92,13 +121,13 @@ class RowCollector(DataCollector):
 class Recorder:
     """Measures the market after each step and feeds the DataCollector."""
 
-    def __init__(self, model: CascadeModel) -> None:
+    def __init__(self, model: Recorded) -> None:
         self.model = model
         self.columns = list(MARKET_WIDE)
         # each contract's column names, formatted once rather than every step
         self._keys: list[dict[str, str]] = []
-        self.spot_venues = 0 if model.spot is None else model.spot.n_venues
-        for c in range(model.n_contracts):
+        self.spot_venues = 0 if model.market.spot is None else model.market.spot.n_venues
+        for c in range(model.market.n_contracts):
             suffix = "" if c == 0 else f"_{c}"
             keys = {name: f"{name}{suffix}" for name in PER_CONTRACT}
             # the spot makers' estimate of value, then each index source's price and weight
@@ -121,19 +150,19 @@ class Recorder:
         row = self.row
         row["time"] = m.clock
         measures = m.population.measures()
-        for c, book in enumerate(m.exchange.books):
+        for c, book in enumerate(m.market.exchange.books):
             key = self._keys[c]
-            tick = m.exchange.contracts[c].tick_size
-            lot = m.exchange.contracts[c].lot_size
+            tick = m.market.exchange.contracts[c].tick_size
+            lot = m.market.exchange.contracts[c].lot_size
             bid, ask, last = book.best_bid(), book.best_ask(), book.last_price
             row[key["fundamental"]] = float(m.fundamental[c])
-            row[key["index"]] = float(m.index_price[c])
-            if m.spot is not None:
+            row[key["index"]] = float(m.market.index_price[c])
+            if m.market.spot is not None:
                 row[key["maker_value"]] = measures["maker_value"][c]
-                for v, price in enumerate(m.index_sources[c]):
+                for v, price in enumerate(m.market.index_sources[c]):
                     row[key[f"spot{v}"]] = np.nan if price is None else price
-                    row[key[f"spot{v}_weight"]] = float(m.index_weights[c, v])
-            row[key["mark"]] = float(m.mark[c])
+                    row[key[f"spot{v}_weight"]] = float(m.market.index_weights[c, v])
+            row[key["mark"]] = float(m.market.mark[c])
             row[key["last"]] = np.nan if last is None else last * tick
             row[key["best_bid"]] = np.nan if bid is None else bid * tick
             row[key["best_ask"]] = np.nan if ask is None else ask * tick
@@ -148,11 +177,11 @@ class Recorder:
                 row[key["spread_bps"]] = np.nan
                 row[key["depth_bid"]] = 0.0 if bid is None else np.nan
                 row[key["depth_ask"]] = 0.0 if ask is None else np.nan
-            row[key["open_interest"]] = m.ledger.open_interest(c)
-            row[key["funding_rate"]] = float(m.funding_rate[c])
-        row["insurance_fund"] = m.funds.total_balance()
+            row[key["open_interest"]] = m.market.ledger.open_interest(c)
+            row[key["funding_rate"]] = float(m.market.funding_rate[c])
+        row["insurance_fund"] = m.market.funds.total_balance()
         self._count_events(n_events_before)
-        ratio = m.risk.margin_ratio
+        ratio = m.market.risk.margin_ratio
         row["accounts_at_risk"] = int(np.count_nonzero(ratio >= AT_RISK_RATIO))
         row["panics"] = measures["panics"]
         row["funds_at_cap"], row["funds_equity"] = (
@@ -178,7 +207,7 @@ class Recorder:
             ),
             0.0,
         )
-        for ev in self.model.events.rows_since(since):
+        for ev in self.model.market.events.rows_since(since):
             kind = ev.kind
             if kind == "liquidation":
                 tag = "long" if ev.side > 0 else "short"
@@ -196,7 +225,7 @@ class Recorder:
 
     def _conservation_error(self) -> float:
         """Relative gap between money held (with unrealised PnL) and money deposited."""
-        return abs(self.model.ledger.conservation_error(self.model.mark))
+        return abs(self.model.market.ledger.conservation_error(self.model.market.mark))
 
 
 ACCOUNT_COLUMNS = [
@@ -222,7 +251,7 @@ class AccountSnapshots:
     (insurance funds) are kept, with kind ``insurance_fund``, ratio 0 and no lights.
     """
 
-    def __init__(self, model: CascadeModel, every: float) -> None:
+    def __init__(self, model: Recorded, every: float) -> None:
         self.model = model
         self.every = every
         self.next_time = every
@@ -239,15 +268,15 @@ class AccountSnapshots:
     def record(self, t: float) -> None:
         """Snapshot every open position now (after this step's liquidations)."""
         m = self.model
-        ledger = m.ledger
+        ledger = m.market.ledger
         rows, cols = np.nonzero(ledger.lots)
         if rows.size == 0:
             return
-        risk = assess(ledger, m.mark)
+        risk = assess(ledger, m.market.mark)
         lights = np.zeros(ledger.lots.shape, dtype=np.int64)
-        for c in range(m.n_contracts):
+        for c in range(m.market.n_contracts):
             for side in (1, -1):
-                accounts, lit = m.liquidator.adl.lights(c, side, m.mark)
+                accounts, lit = m.market.liquidator.adl.lights(c, side, m.market.mark)
                 lights[accounts, c] = lit
         lots = ledger.lots[rows, cols]
         iso = ledger.isolated[rows, cols]
@@ -279,8 +308,8 @@ class AccountSnapshots:
 
     def _kinds(self) -> np.ndarray:
         m = self.model
-        kinds = np.full(m.ledger.n_accounts, "exchange", dtype=object)
-        kinds[m.funds.unique_accounts] = "insurance_fund"
+        kinds = np.full(m.market.ledger.n_accounts, "exchange", dtype=object)
+        kinds[m.market.funds.unique_accounts] = "insurance_fund"
         for account, kind in m.population.account_kinds().items():
             kinds[account] = kind
         return kinds

@@ -27,7 +27,7 @@ import pandas as pd
 from mesa.experimental.scenarios import Scenario as MesaScenario
 
 from agents.population import Population
-from model.cascades import build_cascade_graph, cascades_frame, node_cascade_ids
+from model.cascades import find_cascades
 from model.events import EventLog
 from model.fundamental import FundamentalValue, Shock
 from model.gateway import MarketAccess
@@ -209,9 +209,7 @@ class CascadeModel(mesa.Model):
         return self.snapshots.frame()
 
     def cascades_frame(self) -> pd.DataFrame:
-        """One row per cascade of linked liquidations (see `model.cascades`)."""
-        events = self.events.to_frame()
-        liquidations = events[events["kind"] == "liquidation"]
-        graph = build_cascade_graph(liquidations, self.config.cascade_window)
-        self.events.assign_cascades(node_cascade_ids(graph))
-        return cascades_frame(graph, liquidations)
+        """One row per cascade of linked liquidations (see `model.cascades`). The event log is
+        left as it is: `model.cascades.find_cascades` gives the events tagged with their
+        cascade as well."""
+        return find_cascades(self.events.to_frame(), self.config.cascade_window).table

@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.orderbook import OrderBook, OrderResult, TimeInForce, tick_rounder
+from model.orderbook import OrderBook
+from model.orders import OrderResult, TimeInForce, tick_rounder
 
 CONSERVATION_TOLERANCE = 1e-6  # relative
 
@@ -100,7 +101,7 @@ class SpotMarkets:
 
     def tick_rounder(self, contract: int) -> Callable[[float], int]:
         """`to_ticks` of one underlying as a function of the price alone, without a call
-        through this object (`model.orderbook.tick_rounder`)."""
+        through this object (`model.orders.tick_rounder`)."""
         return tick_rounder(self.tick[contract])
 
     def post(self, account: int, contract: int, venue: int, side: int, lots: int, tick: int) -> int:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from model.margin import TierTable
+from model.tiers import TierTable
 
 PRESET_DIR = Path(__file__).parent / "presets" / "venues"
 

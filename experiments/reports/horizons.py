@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.reports.distributions import markdown_table
-from experiments.run.metrics import perp_mid
+from experiments.run.measures import perp_mid
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index, log_returns
 
 HORIZONS = (1, 60)

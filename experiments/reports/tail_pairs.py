@@ -28,7 +28,7 @@ import pandas as pd
 
 from experiments.reports.amplification import IMPACT_KEY
 from experiments.reports.distributions import markdown_table
-from experiments.run.metrics import near
+from experiments.run.measures import near
 from experiments.run.stylized_facts import hill_tail_index, log_returns
 
 FRACTION = 0.025

@@ -1,20 +1,62 @@
-"""The summary of one run, computed from the model's three frames (docs/CONTRACTS.md)."""
+"""The summary of one run, computed from the model's three frames (docs/CONTRACTS.md): its
+fields and what they mean, why a field may be null in ``summary.json``, and `summarize`, which
+assembles the measures of `experiments.run.measures`."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from experiments.run.stylized_facts import (
-    autocorrelation,
-    excess_kurtosis,
-    hill_tail_index,
-    log_returns,
-    skewness,
+from experiments.run.measures import (
+    ADL_RATIO_FIELDS,
+    BASIS_BAND,
+    EVENT_FIELDS,
+    LARGEST_DROPS,
+    RECOVERY_BANDS,
+    RETURN_FIELDS,
+    adl_against_event,
+    adl_study,
+    basis_recovery_seconds,
+    book_share,
+    drops_with_liquidation,
+    gini,
+    index_feedback,
+    max_drawdown_pct,
+    max_runup_pct,
+    near,
+    perp_mid,
+    return_statistics,
 )
+
+# The measures keep their old import path (experiments.run.metrics).
+__all__ = [
+    "ADL_RATIO_FIELDS",
+    "BASIS_BAND",
+    "EVENT_FIELDS",
+    "FIELD_MEANINGS",
+    "LARGEST_DROPS",
+    "RECOVERY_BANDS",
+    "RETURN_FIELDS",
+    "SPREAD_FIELDS",
+    "SUMMARY_FIELDS",
+    "adl_against_event",
+    "adl_study",
+    "basis_recovery_seconds",
+    "book_share",
+    "drops_with_liquidation",
+    "gini",
+    "index_feedback",
+    "json_summary",
+    "max_drawdown_pct",
+    "max_runup_pct",
+    "near",
+    "null_reasons",
+    "perp_mid",
+    "return_statistics",
+    "summarize",
+]
 
 SUMMARY_FIELDS = [
     "scenario",
@@ -138,16 +180,6 @@ FIELD_MEANINGS = {
 
 
 SPREAD_FIELDS = ("max_spread_bps", "median_spread_bps")
-BASIS_BAND = 0.005  # the basis counts as recovered within 0.5% (spec validation, recovery)
-LARGEST_DROPS = 10
-ADL_RATIO_FIELDS = ("adl_over_utilisation", "adl_largest_share", "adl_gini")
-EVENT_FIELDS = (
-    "first_adl_delay_seconds",
-    "liquidations_before_first_adl_share",
-    "adl_in_profit_share",
-    "adl_median_leverage",
-)
-RECOVERY_BANDS = {"basis_recovery_seconds": BASIS_BAND, "basis_within_1pct_seconds": 0.01}
 
 
 def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str, str]:
@@ -196,207 +228,6 @@ def json_summary(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
     out: dict[str, Any] = {k: (None if k in reasons else v) for k, v in summary.items()}
     if reasons:
         out["null_reasons"] = reasons
-    return out
-
-
-def max_drawdown_pct(prices: pd.Series) -> float:
-    """Largest peak-to-trough fall, in percent."""
-    values = prices.to_numpy(dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return 0.0
-    peak = np.maximum.accumulate(values)
-    return float(((peak - values) / peak).max() * 100.0)
-
-
-def return_statistics(timeseries: pd.DataFrame) -> dict[str, float]:
-    """Tail and clustering statistics of the mid price's one-step log returns, measured as
-    shared/spec/validation.md prescribes (first 10% of steps dropped as burn-in; see
-    `experiments.run.stylized_facts`). NaN when the book never had both sides."""
-    mid = ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).to_numpy(dtype=float)
-    if not np.isfinite(mid).any():
-        return dict.fromkeys(RETURN_FIELDS, float("nan"))
-    r = log_returns(mid)
-    return {
-        "return_hill_2_5pct": hill_tail_index(r, 0.025),
-        "return_excess_kurtosis": excess_kurtosis(r),
-        "return_skewness": skewness(r),
-        "abs_return_acf_lag1": float(autocorrelation(np.abs(r), [1])[0]),
-    }
-
-
-RETURN_FIELDS = (
-    "return_hill_2_5pct",
-    "return_excess_kurtosis",
-    "return_skewness",
-    "abs_return_acf_lag1",
-)
-
-
-def _drawdown_window(prices: pd.Series) -> tuple[float, int, int]:
-    """Largest peak-to-trough fall (%) and the positions of its peak and trough."""
-    values = prices.to_numpy(dtype=float)
-    if not len(values) or not np.isfinite(values).any():
-        return 0.0, 0, 0
-    peaks = np.fmax.accumulate(values)
-    falls = 1.0 - values / peaks
-    trough = int(np.nanargmax(falls))
-    peak = int(np.flatnonzero(values[: trough + 1] == peaks[trough])[0])
-    return float(falls[trough] * 100.0), peak, trough
-
-
-def _runup_window(prices: pd.Series) -> tuple[float, int, int]:
-    """Largest trough-to-peak rise (%) and the positions of its trough and peak."""
-    values = prices.to_numpy(dtype=float)
-    if not len(values) or not np.isfinite(values).any():
-        return 0.0, 0, 0
-    troughs = np.fmin.accumulate(values)
-    rises = values / troughs - 1.0
-    peak = int(np.nanargmax(rises))
-    trough = int(np.flatnonzero(values[: peak + 1] == troughs[peak])[0])
-    return float(rises[peak] * 100.0), trough, peak
-
-
-def index_feedback(timeseries: pd.DataFrame) -> dict[str, float]:
-    """How far the index fell (and rose) beyond the fundamental value over the same window, and
-    where it ended against it."""
-    index, fundamental = timeseries["index"], timeseries.get("fundamental", timeseries["index"])
-    drawdown, peak, trough = _drawdown_window(index)
-    runup, low, high = _runup_window(index)
-    f = fundamental.to_numpy(dtype=float)
-    fundamental_fall = (1.0 - f[trough] / f[peak]) * 100.0 if len(f) else 0.0
-    fundamental_rise = (f[high] / f[low] - 1.0) * 100.0 if len(f) else 0.0
-    end = float((index.iloc[-1] / fundamental.iloc[-1] - 1.0) * 100.0) if len(f) else 0.0
-    return {
-        "index_drawdown_pct": drawdown,
-        "index_overshoot_pct": drawdown - fundamental_fall,
-        "index_gap_end_pct": end,
-        "index_runup_pct": runup,
-        "index_runup_overshoot_pct": runup - fundamental_rise,
-    }
-
-
-def max_runup_pct(prices: pd.Series) -> float:
-    """Largest trough-to-peak rise, in percent (0 for a price that never rises; NaN skipped)."""
-    return _runup_window(prices)[0]
-
-
-def perp_mid(timeseries: pd.DataFrame) -> pd.Series:
-    """The perpetual's mid per step, else its last trade (one side of the book empty)."""
-    return ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).fillna(timeseries["last"])
-
-
-def basis_recovery_seconds(
-    timeseries: pd.DataFrame, shock_end: float | None, band: float = BASIS_BAND
-) -> float:
-    """Seconds from ``shock_end`` until the perpetual's mid (else last) is back within ``band``
-    (0.5% unless given) of the index; 0 if it was within then, NaN with no shock or if it never
-    comes back."""
-    if shock_end is None or not len(timeseries):
-        return float("nan")
-    gap = (perp_mid(timeseries) / timeseries["index"] - 1.0).abs()
-    after = timeseries["time"] >= shock_end
-    inside = after & (gap < band)
-    if not inside.any():
-        return float("nan")
-    return float(max(0.0, timeseries.loc[inside, "time"].iloc[0] - shock_end))
-
-
-def drops_with_liquidation(timeseries: pd.DataFrame, liquidations: pd.DataFrame) -> float:
-    """Share of the largest one-step mark drops with a liquidation within one second (TFG:
-    large drops coincide with margin calls; spec validation, attribution)."""
-    mark = timeseries["mark"].to_numpy(dtype=float)
-    if len(mark) < 2:
-        return float("nan")
-    change = np.diff(np.log(mark))
-    order = np.argsort(change, kind="stable")[:LARGEST_DROPS]
-    drops = order[change[order] < 0]
-    if not len(drops):
-        return float("nan")
-    times = timeseries["time"].to_numpy(dtype=float)[drops + 1]
-    liq_times = np.sort(liquidations["time"].to_numpy(dtype=float))
-    return float(np.mean(near(times, liq_times, 1.0)))
-
-
-def near(times: np.ndarray, events: np.ndarray, window: float) -> np.ndarray:
-    """For each time, whether some event lies within ``window`` of it (``events`` sorted)."""
-    if not events.size or not times.size:
-        return np.zeros(times.size, dtype=bool)
-    i = np.searchsorted(events, times)
-    before = events[np.clip(i - 1, 0, events.size - 1)]
-    after = events[np.clip(i, 0, events.size - 1)]
-    return np.minimum(np.abs(times - before), np.abs(after - times)) <= window
-
-
-def book_share(liquidations: pd.DataFrame) -> dict[str, float]:
-    """How much liquidated notional the book absorbed (its orders filled) and how much was taken
-    over at the bankruptcy price instead."""
-    by = liquidations.groupby("closed_by")["notional"].sum() if len(liquidations) else pd.Series()
-    book = float(by.get("book", 0.0))
-    total = float(liquidations["notional"].sum()) if len(liquidations) else 0.0
-    return {
-        "liquidations_book_notional": book,
-        "liquidations_book_share": book / total if total > 0 else float("nan"),
-        "takeover_notional": float(by.get("fund", 0.0)),
-    }
-
-
-def gini(values: np.ndarray) -> float:
-    """Gini coefficient of non-negative amounts (0: all equal; near 1: one takes all)."""
-    x = np.sort(np.asarray(values, dtype=float))
-    n = x.size
-    if n == 0 or x.sum() <= 0:
-        return float("nan")
-    ranks = np.arange(1, n + 1)
-    return float((2.0 * (ranks * x).sum()) / (n * x.sum()) - (n + 1.0) / n)
-
-
-def adl_study(events: pd.DataFrame) -> dict[str, float]:
-    """How much loss ADL socialised, against how much was needed, and who paid (Chitra, arXiv
-    2512.01112): ``shortfall`` events carry what the venue could not cover itself; ``adl``
-    fills and ``haircut`` events carry the winner's profit taken (``socialised``) and what the
-    winner paid against the mark (``covered``)."""
-    hits = events[events["kind"].isin(["adl", "haircut"])]
-    needed = float(events.loc[events["kind"] == "shortfall", "notional"].sum())
-    socialised = float(hits["socialised"].sum())
-    over = float("inf") if socialised > 0 else float("nan")  # when nothing was needed
-    if needed > 0:
-        over = socialised / needed
-    per_account = hits.groupby("counterparty")["socialised"].sum()
-    total = float(per_account.sum())
-    return {
-        "adl_loss_socialised": socialised,
-        "adl_shortfall_needed": needed,
-        "adl_shortfall_covered": float(hits["covered"].sum()),
-        "adl_over_utilisation": over,
-        "adl_accounts_hit": int(hits["counterparty"].nunique()),
-        "adl_largest_share": float(per_account.max() / total) if total > 0 else float("nan"),
-        "adl_gini": gini(per_account.to_numpy()),
-    }
-
-
-def adl_against_event(events: pd.DataFrame) -> dict[str, float]:
-    """The measures the 2025-10-10 reconstruction compares with the event (spec §7: ADL /
-    liquidated notional, the first ADL 61.7 s after the first liquidation, 710 of 63,637
-    liquidations before it, 99.4% of ADL'd positions in profit, their median leverage ≈ 0.2x).
-    Liquidations count before the first ADL when they came in an earlier step."""
-    liq = events[events["kind"] == "liquidation"]
-    adl = events[events["kind"] == "adl"]
-    liquidated = float(liq["notional"].sum())
-    out = {
-        "adl_liquidation_ratio": float(adl["notional"].sum()) / liquidated
-        if liquidated > 0
-        else float("nan"),
-        **dict.fromkeys(EVENT_FIELDS, float("nan")),
-    }
-    if adl.empty:
-        return out
-    first = float(adl["time"].min())
-    if len(liq):
-        out["first_adl_delay_seconds"] = first - float(liq["time"].min())
-        out["liquidations_before_first_adl_share"] = float((liq["time"] < first).mean())
-    out["adl_in_profit_share"] = float((adl["counterparty_upnl"] > 0).mean())
-    out["adl_median_leverage"] = float(adl["counterparty_leverage"].median())
     return out
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.run.metrics import json_summary, summarize
+from model.cascades import find_cascades
 from model.scenario import Scenario
 from model.simulation import CascadeModel
 
@@ -51,8 +52,7 @@ def run_scenario(
     model = CascadeModel(scenario, rng=seed, audit=audit)
     model.run(progress)
     timeseries = model.datacollector.get_model_vars_dataframe()
-    cascades = model.cascades_frame()  # also tags the events with their cascade
-    events = model.events.to_frame()
+    events, cascades = find_cascades(model.events.to_frame(), scenario.cascade_window)
     wall = time.perf_counter() - started
     seed_value = scenario.seed if seed is None else seed
     if isinstance(seed_value, np.random.SeedSequence):

@@ -10,10 +10,6 @@ goes to ADL.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
 from model import pools
@@ -22,42 +18,59 @@ from model.closeout import close_at_bankruptcy, log_closeout
 from model.events import EventLog
 from model.exchange import Exchange
 from model.insurance import InsuranceFunds
-from model.orderbook import TimeInForce
+from model.liquidation.base import LiquidationOps, Moment, Position, Style
+from model.liquidation.styles import make_style
+from model.orderbook import OrderBook
+from model.orders import TimeInForce
 from model.risk import RiskSnapshot
-from model.venue import Venue
+from model.venue import LiquidationRules, Venue
 
 
-@dataclass(frozen=True, slots=True)
-class Moment:
-    """What a liquidation needs to know about now: the time, this step's mark prices and the
-    previous index (oracle) prices, Hyperliquid's ADL price."""
+class StyleGateway:
+    """The engine as a liquidation style sees it (`LiquidationOps`): the few actions and
+    queries a style needs, each on a `Position`, and nothing else of the exchange or ledger.
 
-    t: float
-    mark: np.ndarray
-    prev_index: np.ndarray
+    Args:
+        engine: the engine whose actions the gateway forwards.
+    """
 
+    __slots__ = ("_engine",)
 
-class Style:
-    """A venue's liquidation sequence for one breached position (`model.liquidation.styles`).
-    Styles that remember something between steps (Hyperliquid's cooldown) keep it themselves."""
+    def __init__(self, engine: LiquidationEngine) -> None:
+        self._engine = engine
 
-    def liquidate(
-        self, engine: LiquidationEngine, account: int, contract: int, now: Moment
+    @property
+    def rules(self) -> LiquidationRules:
+        return self._engine.rules
+
+    def pool_state(self, position: Position, mark: np.ndarray) -> tuple[float, float]:
+        return self._engine.pool_state(position.account, position.contract, mark)
+
+    def breached(self, position: Position, mark: np.ndarray) -> bool:
+        return self._engine.breached(position.account, position.contract, mark)
+
+    def book(self, contract: int) -> OrderBook:
+        return self._engine.exchange.books[contract]
+
+    def tick_size(self, contract: int) -> float:
+        return self._engine.exchange.contracts[contract].tick_size
+
+    def reduce_at_market(
+        self, position: Position, lots: int, tif: TimeInForce, step: str, now: Moment
+    ) -> int:
+        return self._engine.reduce_at_market(
+            position.account, position.contract, lots, tif, step, now
+        )
+
+    def close_out(
+        self, position: Position, order_step: str, takeover_step: str, now: Moment, *, fee: bool
     ) -> None:
-        """Liquidate one position."""
-        raise NotImplementedError
+        self._engine.close_out(
+            position.account, position.contract, order_step, takeover_step, now, fee=fee
+        )
 
-
-class FunctionStyle(Style):
-    """A stateless style given as a function."""
-
-    def __init__(self, function: Callable[[LiquidationEngine, int, int, Moment], None]) -> None:
-        self.function = function
-
-    def liquidate(
-        self, engine: LiquidationEngine, account: int, contract: int, now: Moment
-    ) -> None:
-        self.function(engine, account, contract, now)
+    def takeover(self, position: Position, step: str, now: Moment, *, fee: bool) -> None:
+        self._engine.takeover(position.account, position.contract, step, now, fee=fee)
 
 
 class LiquidationEngine:
@@ -73,8 +86,6 @@ class LiquidationEngine:
     def __init__(
         self, venue: Venue, exchange: Exchange, funds: InsuranceFunds, events: EventLog
     ) -> None:
-        from model.liquidation.styles import make_style
-
         self.venue = venue
         self.rules = venue.liquidation
         self.exchange = exchange
@@ -83,6 +94,7 @@ class LiquidationEngine:
         self.events = events
         self.adl = AutoDeleverager(exchange, venue.adl, events)
         self.style: Style = make_style(self.rules)
+        self.gateway: LiquidationOps = StyleGateway(self)
         self.bad_debt = 0.0
         # the impact-free ablation closes against an outside party instead of the book
         self.outside: int | None = None
@@ -101,7 +113,7 @@ class LiquidationEngine:
         """Liquidate every position the risk check found at or below maintenance margin."""
         now = Moment(t, mark, prev_index)
         for account, contract in risk.isolated_breaches:
-            self.style.liquidate(self, int(account), int(contract), now)
+            self.liquidate(int(account), int(contract), now)
         ledger = self.ledger
         for account in risk.cross_breaches:
             account = int(account)
@@ -110,7 +122,14 @@ class LiquidationEngine:
             for contract in cross[np.argsort(-notional, kind="stable")]:
                 if not self.breached(account, int(contract), mark):
                     break
-                self.style.liquidate(self, account, int(contract), now)
+                self.liquidate(account, int(contract), now)
+
+    def liquidate(self, account: int, contract: int, now: Moment) -> None:
+        """Liquidate one breached position by the venue's style. The account's resting orders
+        are cancelled first, here and once for every style (each venue does so before it
+        liquidates, spec §3), so no style has to reach the exchange for it."""
+        self.exchange.cancel_all(account)
+        self.style.liquidate(self.gateway, Position(self.ledger, account, contract), now)
 
     def settle(self, t: float, mark: np.ndarray, prev_index: np.ndarray | None = None) -> None:
         """After liquidations: offload fund holdings, keep funds solvent, settle deficits."""
@@ -131,16 +150,6 @@ class LiquidationEngine:
             return False
         equity, mm = self.pool_state(account, contract, mark)
         return equity <= mm
-
-    def tier_index(self, account: int, contract: int, mark: np.ndarray) -> int:
-        """Index of the tier holding the position's notional at the mark."""
-        notional = self.ledger.notional(mark, np.array([account]))[0, contract]
-        return int(self.ledger.tiers[contract].index_of(notional))
-
-    def lots_within(self, contract: int, notional: float, mark: np.ndarray) -> int:
-        """Most lots whose notional at the mark stays within ``notional``."""
-        lot_value = self.ledger.lot[contract] * mark[contract]
-        return max(0, math.floor(notional / lot_value + 1e-9))
 
     def adl_price(self, contract: int, bankruptcy: float, now: Moment) -> float:
         """The price ADL closes at on this venue (spec §5): the bankruptcy price of the

@@ -9,14 +9,10 @@ book cannot take waits for the next step or the backstop."""
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-from model.liquidation.engine import Moment, Style
-from model.orderbook import TimeInForce
+from model.liquidation.base import LiquidationOps, Moment, Position, Style
+from model.orders import TimeInForce
 from model.venue import LiquidationRules
-
-if TYPE_CHECKING:
-    from model.liquidation.engine import LiquidationEngine
 
 
 class HyperliquidStyle(Style):
@@ -35,24 +31,20 @@ class HyperliquidStyle(Style):
         last = self.last_partial.get(account)
         return last is not None and t - last < self.rules.cooldown_seconds
 
-    def liquidate(
-        self, engine: LiquidationEngine, account: int, contract: int, now: Moment
-    ) -> None:
-        """One Hyperliquid liquidation step of one position."""
+    def liquidate(self, ops: LiquidationOps, position: Position, now: Moment) -> None:
+        """One Hyperliquid liquidation step of one position (its orders already cancelled)."""
         rules = self.rules
-        equity, mm = engine.pool_state(account, contract, now.mark)
+        account = position.account
+        equity, mm = ops.pool_state(position, now.mark)
         if equity < rules.backstop_fraction * mm:
-            engine.exchange.cancel_all(account)
-            engine.takeover(account, contract, "hyperliquid:backstop", now, fee=False)
+            ops.takeover(position, "hyperliquid:backstop", now, fee=False)
             return
-        engine.exchange.cancel_all(account)
-        ledger = engine.ledger
-        held = abs(int(ledger.lots[account, contract]))
-        notional = held * ledger.lot[contract] * now.mark[contract]
+        held = abs(position.held)
+        notional = held * position.lot * now.mark[position.contract]
         lots = held
         if notional > rules.partial_threshold and not self.in_cooldown(account, now.t):
             lots = max(1, math.ceil(held * rules.partial_fraction))
         step = "hyperliquid:market" if lots == held else "hyperliquid:partial"
-        filled = engine.reduce_at_market(account, contract, lots, TimeInForce.IOC, step, now)
-        if filled and ledger.lots[account, contract] != 0 and lots < held:
+        filled = ops.reduce_at_market(position, lots, TimeInForce.IOC, step, now)
+        if filled and position.held != 0 and lots < held:
             self.last_partial[account] = now.t

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from model.liquidation import binance, bybit, okx
-from model.liquidation.engine import FunctionStyle, Style
+from model.liquidation.base import FunctionStyle, Style
 from model.liquidation.hyperliquid import HyperliquidStyle
 from model.venue import LiquidationRules
 

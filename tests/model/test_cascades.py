@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from model.cascades import build_cascade_graph, cascades_frame, node_cascade_ids
+from model.cascades import build_cascade_graph, cascades_frame, find_cascades, node_cascade_ids
+from model.events import FRAME_COLUMNS, EventLog
 
 
 def frame(rows):
@@ -48,3 +49,25 @@ def test_short_squeeze_cascade_goes_up_and_empty_input():
     assert row["direction"] == "up"
     empty = frame([])
     assert cascades_frame(build_cascade_graph(empty, 30.0), empty).empty
+
+
+def test_find_cascades_tags_a_copy_and_leaves_the_log_alone():
+    log = EventLog()
+    for t, mark in [(0.0, 100.0), (2.0, 99.0), (4.0, 98.0)]:
+        log.add("liquidation", t, 1, 0, side=1, notional=10.0, mark_price=mark)
+    log.add("takeover", 4.0, 9, 0, side=1)
+    before = log.to_frame()
+    found = find_cascades(before, window=30.0)
+    assert list(found.events.columns) == FRAME_COLUMNS
+    assert found.events["cascade_id"].tolist() == [0, 0, 0, -1]
+    assert found.events["cascade_id"].dtype == "int64"
+    assert len(found.table) == 1
+    pd.testing.assert_frame_equal(log.to_frame(), before)  # the log is not tagged behind anyone
+    assert "cascade_id" not in before.columns
+
+
+def test_find_cascades_of_an_empty_log():
+    found = find_cascades(EventLog().to_frame(), window=30.0)
+    assert found.events.empty and found.table.empty
+    assert list(found.events.columns) == FRAME_COLUMNS
+    assert found.events["cascade_id"].dtype == "int64"

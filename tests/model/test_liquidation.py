@@ -297,13 +297,15 @@ def test_invariants_hold_through_random_liquidations(market, venue, traders, mov
 @pytest.mark.parametrize("venue", ["binance", "bybit", "okx", "hyperliquid"])
 def test_styles_take_time_and_mark_as_arguments(market, venue):
     """A style reads the mark it is given, not one stored on the engine by the last run."""
-    from model.liquidation.engine import Moment
+    from model.liquidation.base import Moment, Position
 
     m = market(venue)
     trader = m.trader(6_000.0, 1_000)
     bids(m, 53_000.0, 52_000.0)
     mark = np.array([53_500.0])  # equity 6,000 − 6,500 < 0 at this mark only
-    m.engine.style.liquidate(m.engine, trader, 0, Moment(5.0, mark, mark))
+    m.engine.style.liquidate(
+        m.engine.gateway, Position(m.ledger, trader, 0), Moment(5.0, mark, mark)
+    )
     assert m.ledger.lots[trader, 0] == 0
     assert {e.time for e in m.kinds("liquidation")} == {5.0}
     assert {e.mark_price for e in m.kinds("liquidation")} == {53_500.0}
