@@ -205,6 +205,18 @@ class Scenario(StrictSettings):
         return max(ends) if ends else None
 
     @property
+    def shock_start(self) -> float | None:
+        """When the first scheduled shock (of the fundamental value or of order flow) starts;
+        None when there is none."""
+        starts = [s.start for s in self.index.shocks] + [f.start for f in self.flow_shocks]
+        return min(starts) if starts else None
+
+    @property
+    def trigger_notional(self) -> float:
+        """USDT of order-flow triggers (``flow_shocks``, sells and buys alike); 0 without."""
+        return float(sum(abs(f.notional) for f in self.flow_shocks))
+
+    @property
     def n_steps(self) -> int:
         """Number of model steps in ``duration``."""
         return round(self.duration / self.step)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.run.crash import CRASH_FIELDS, CRASH_MEANINGS, CRASH_NULL_REASONS, crash_measures
 from experiments.run.measures import (
     ADL_RATIO_FIELDS,
     BASIS_BAND,
@@ -86,6 +87,7 @@ SUMMARY_FIELDS = [
     "index_runup_overshoot_pct",
     "basis_recovery_seconds",
     "basis_within_1pct_seconds",
+    *CRASH_FIELDS,
     "mark_drops_with_liquidation",
     "max_mark_index_gap_pct",
     "max_spread_bps",
@@ -176,6 +178,7 @@ FIELD_MEANINGS = {
     "its pool) of the counterparties of ADL fills (NaN: no ADL fill)",
     "conservation_error": "largest relative money-conservation error over the run",
     "wall_seconds": "wall-clock seconds the run took",
+    **CRASH_MEANINGS,
 }
 
 
@@ -200,6 +203,8 @@ def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
                 "the scenario has no shock (index.shocks or flow_shocks), or the perpetual never "
                 f"came back within {RECOVERY_BANDS[key]:.1%} of the index after the last one ended"
             )
+        elif key in CRASH_NULL_REASONS:
+            reasons[key] = CRASH_NULL_REASONS[key]
         elif key == "mark_drops_with_liquidation":
             reasons[key] = "the mark never fell from one step to the next"
         elif key == "liquidations_book_share":
@@ -242,8 +247,12 @@ def summarize(
     conservation_error: float,
     wall_seconds: float,
     shock_end: float | None = None,
+    shock_start: float | None = None,
+    trigger_notional: float = 0.0,
 ) -> dict[str, Any]:
-    """Every summary field of one run (``SUMMARY_FIELDS``)."""
+    """Every summary field of one run (``SUMMARY_FIELDS``); ``shock_start`` and ``shock_end``:
+    when the first trigger starts and the last ends, ``trigger_notional``: USDT of order-flow
+    triggers (`experiments.run.crash`)."""
     liq = events[events["kind"] == "liquidation"]
     adl = events[events["kind"] == "adl"]
     bad = events[events["kind"] == "bad_debt"]
@@ -275,6 +284,7 @@ def summarize(
             field: basis_recovery_seconds(timeseries, shock_end, band)
             for field, band in RECOVERY_BANDS.items()
         },
+        **crash_measures(timeseries, liq, shock_start, trigger_notional),
         "mark_drops_with_liquidation": drops_with_liquidation(timeseries, liq),
         "max_mark_index_gap_pct": float(gap.max()) if len(gap) else 0.0,
         "max_spread_bps": float(spread.max()) if len(spread) else float("nan"),

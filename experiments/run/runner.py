@@ -67,6 +67,8 @@ def run_scenario(
         conservation_error=model.conservation_error_max,
         wall_seconds=wall,
         shock_end=scenario.shock_end,
+        shock_start=scenario.shock_start,
+        trigger_notional=scenario.trigger_notional,
     )
 
     return RunResult(summary, timeseries, events, cascades, model.accounts_frame())

@@ -11,6 +11,7 @@ import pytest
 
 from experiments.cli import main
 from experiments.run import runner
+from experiments.run.crash import CRASH_FIELDS
 from experiments.run.metrics import ADL_RATIO_FIELDS, EVENT_FIELDS, RECOVERY_BANDS, SUMMARY_FIELDS
 from experiments.run.runner import run_scenario, write_run
 from model.scenario import load_scenario
@@ -49,8 +50,8 @@ def test_summary_json_is_valid_json_with_null_and_a_reason_for_what_cannot_be_co
 def test_summary_json_has_null_reasons_only_for_what_the_run_could_not_compute(tmp_path):
     # a calm run computes every market field; only the ratios of a socialised loss and the
     # measures of ADL fills are undefined without ADL, the book's share of liquidations and ADL /
-    # liquidated without any liquidation, and the basis's recovery (0.5% and 1%) without a
-    # shock, and say so
+    # liquidated without any liquidation, and the basis's recovery (0.5% and 1%) and the
+    # crash's measures without a shock, and say so
     result = run_scenario(load_scenario("calm", {"population.leveraged": 20, "duration": 600.0}))
     write_run(result, tmp_path)
     summary = _strict_json((tmp_path / "summary.json").read_text())
@@ -63,6 +64,7 @@ def test_summary_json_has_null_reasons_only_for_what_the_run_could_not_compute(t
         "liquidations_book_share",
         "adl_liquidation_ratio",
         *RECOVERY_BANDS,
+        *CRASH_FIELDS,
     }
     assert set(summary["null_reasons"]) == nulls
     reasons = summary["null_reasons"]
@@ -71,6 +73,8 @@ def test_summary_json_has_null_reasons_only_for_what_the_run_could_not_compute(t
     assert "no position was liquidated" in reasons["adl_liquidation_ratio"]
     assert "no shock" in reasons["basis_recovery_seconds"]
     assert "within 1.0% of the index" in reasons["basis_within_1pct_seconds"]
+    assert "no order-flow trigger" in reasons["trigger_notional"]
+    assert "no trigger" in reasons["trigger_drawdown_pct"]
 
 
 SMALL_RUN = ["--set", "population.leveraged=5", "--set", "duration=10", "--set", "index.shocks=[]"]

@@ -1,0 +1,281 @@
+"""Is a cascade's size a result? The price-formation targets, on pre-registered paired seeds.
+
+    python -m experiments.batch.price_targets                 # the 20 target seeds
+    python -m experiments.batch.price_targets --seeds held-out
+    python -m experiments.batch.price_targets --seeds 1,2,3 --duration 600 --out DIR
+
+No scheduled move of the value signal: a perpetual sell program of a share of the starting open
+interest, over 60 s, into a long-heavy crowd (80% long), in the calm market. Each seed runs:
+
+* the same trigger at median leverage 2x and 25x (everything else equal): the ratio of the
+  mark's fall (25x over 2x, per seed) and how often the 25x crowd's liquidations exceed the
+  trigger (target 1);
+* trigger sizes of 5, 10, 20 and 40% of open interest at both leverages: the log–log slope of
+  the median fall against the size between neighbouring sizes (target 2: steeper than 1
+  somewhere at 25x, never at 2x);
+* at 25x, liquidation orders in the book against impact-free close-outs at the mark
+  (``venue.liquidation.impact = off_book``): the ratio of the falls (target 3).
+
+The trigger's notional is the share of the 25x crowd's starting open interest on that seed, so
+both leverages get the same sell program. Bands are 90% bootstrap intervals over seeds (a
+cluster bootstrap: a resample draws whole seeds, all their arms together). Seeds were fixed
+before any run of them (``TARGET_SEEDS``, ``HELD_OUT_SEEDS``); development used others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments.batch.executor import Executor, Job
+from experiments.reports.distributions import markdown_table
+from model.scenario import Scenario, load_scenario
+
+# fixed on 2026-12-06, before any run of these seeds (issue 25's pre-registration)
+TARGET_SEEDS = tuple(range(2501, 2521))
+HELD_OUT_SEEDS = tuple(range(7301, 7321))
+SHARES = (0.05, 0.10, 0.20, 0.40)  # trigger: share of the 25x crowd's starting open interest
+LOW, HIGH = 2.0, 25.0  # median leverage of the crowd
+TRIGGER_START, TRIGGER_SECONDS = 300.0, 60.0
+LONG_BIAS = 0.8
+BANDS = (0.05, 0.95)
+RESAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One configuration run on every seed."""
+
+    leverage: float
+    share: float
+    impact: str = "book"
+
+    @property
+    def name(self) -> str:
+        return f"{self.leverage:g}x {self.share:.0%}" + ("" if self.impact == "book" else " off")
+
+
+ARMS = (
+    *(Arm(lev, share) for lev in (LOW, HIGH) for share in SHARES),
+    Arm(HIGH, SHARES[-1], "off_book"),
+)
+
+
+def base_scenario(leverage: float, duration: float) -> Scenario:
+    """The calm market, no scheduled move, a long-heavy crowd at ``leverage``."""
+    return load_scenario(
+        "calm",
+        {
+            "index.shocks": [],
+            "duration": duration,
+            "population.long_bias": LONG_BIAS,
+            "population.leverage.median": leverage,
+        },
+    )
+
+
+def starting_open_interest(seed: int, duration: float) -> float:
+    """USDT of open interest the 25x crowd holds at the start on ``seed`` (before any step)."""
+    from model.simulation import CascadeModel
+
+    scenario = base_scenario(HIGH, duration)
+    model = CascadeModel(scenario, rng=np.random.SeedSequence(seed))
+    return float(model.ledger.open_interest(0) * scenario.contracts[0].initial_price)
+
+
+def arm_scenario(arm: Arm, trigger: float, duration: float) -> Scenario:
+    """The arm's scenario with a sell program of ``trigger`` USDT."""
+    base = base_scenario(arm.leverage, duration)
+    program = {"start": TRIGGER_START, "duration": TRIGGER_SECONDS, "notional": -trigger}
+    return base.with_overrides({"flow_shocks": [program], "venue.liquidation.impact": arm.impact})
+
+
+def run_arms(seeds: list[int], duration: float, workers: int | None) -> pd.DataFrame:
+    """One row per (seed, arm): the fall, the liquidated notional, the trigger."""
+    jobs: list[Job] = []
+    meta: dict[int, tuple[int, Arm, float]] = {}
+    for s_index, seed in enumerate(seeds):
+        oi = starting_open_interest(seed, duration)
+        for a_index, arm in enumerate(ARMS):
+            trigger = arm.share * oi
+            run = len(jobs)
+            meta[run] = (seed, arm, trigger)
+            scenario = arm_scenario(arm, trigger, duration)
+            jobs.append(Job(run, a_index, s_index, np.random.SeedSequence(seed), scenario))
+    rows = []
+    with Executor(workers) as executor:
+        for done, record in enumerate(executor.run(jobs), 1):
+            seed, arm, trigger = meta[record["run"]]
+            if record["status"] != "ok":
+                raise RuntimeError(f"seed {seed}, {arm.name}: {record['error']}")
+            s = record["summary"]
+            rows.append(
+                {
+                    "seed": seed,
+                    "arm": arm.name,
+                    "leverage": arm.leverage,
+                    "share": arm.share,
+                    "impact": arm.impact,
+                    "trigger": trigger,
+                    "drawdown_pct": s["trigger_drawdown_pct"],
+                    "liquidated": s["liquidations_notional"],
+                    "liquidated_per_trigger": s["liquidated_per_trigger"],
+                }
+            )
+            print(f"\r{done}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    return pd.DataFrame(rows).sort_values(["seed", "arm"]).reset_index(drop=True)
+
+
+def bootstrap_band(values: np.ndarray, statistic, seed: int = 0) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """90% band of ``statistic`` over resamples of the rows of ``values`` (whole seeds)."""
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    stats = [statistic(values[rng.integers(0, n, n)]) for _ in range(RESAMPLES)]
+    low, high = np.quantile(stats, BANDS)
+    return float(low), float(high)
+
+
+def wide(runs: pd.DataFrame, field: str) -> pd.DataFrame:
+    """Seeds × arms of one field."""
+    return runs.pivot(index="seed", columns="arm", values=field)
+
+
+def targets(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per target: the measure, its 90% band, the bar it must clear, hit or miss."""
+    dd = wide(runs, "drawdown_pct")
+    liq = wide(runs, "liquidated_per_trigger")
+    low, high = Arm(LOW, SHARES[-1]).name, Arm(HIGH, SHARES[-1]).name
+    off = Arm(HIGH, SHARES[-1], "off_book").name
+    rows = []
+
+    ratio = (dd[high] / dd[low]).to_numpy()
+    med = float(np.median(ratio))
+    band = bootstrap_band(ratio, np.median)
+    rows.append(
+        _row(
+            "1 same trigger: fall 25x / 2x",
+            med,
+            band,
+            "median ≥ 2, band low > 1.5",
+            med >= 2 and band[0] > 1.5,
+        )
+    )
+    amplified = liq[high].to_numpy() > 1.0
+    share = float(amplified.mean())
+    rows.append(
+        _row(
+            "1 liquidated > trigger at 25x (share of seeds)",
+            share,
+            bootstrap_band(amplified.astype(float), np.mean),
+            "≥ 0.8",
+            share >= 0.8,
+        )
+    )
+    for lev in (LOW, HIGH):
+        slopes = tipping_slopes(runs, lev)
+        steepest = float(np.nanmax(slopes)) if len(slopes) else float("nan")
+        bar = "> 1 somewhere" if lev == HIGH else "≤ 1 throughout"
+        hit = steepest > 1 if lev == HIGH else steepest <= 1
+        rows.append(
+            _row(
+                f"2 tipping: steepest log–log slope at {lev:g}x",
+                steepest,
+                (float("nan"), float("nan")),
+                bar,
+                hit,
+            )
+        )
+    ratio = (dd[high] / dd[off]).to_numpy()
+    med = float(np.median(ratio))
+    band = bootstrap_band(ratio, np.median)
+    rows.append(
+        _row(
+            "3 book / off_book fall at 25x",
+            med,
+            band,
+            "median ≥ 1.3, band low > 1.1",
+            med >= 1.3 and band[0] > 1.1,
+        )
+    )
+    return pd.DataFrame(rows)
+
+
+def _row(target: str, value: float, band: tuple[float, float], bar: str, hit: bool) -> dict:  # type: ignore[type-arg]
+    return {
+        "target": target,
+        "value": value,
+        "band 5%": band[0],
+        "band 95%": band[1],
+        "bar": bar,
+        "result": "hit" if hit else "miss",
+    }
+
+
+def tipping_slopes(runs: pd.DataFrame, leverage: float) -> np.ndarray:
+    """Slopes of log(median fall) against log(trigger share) between neighbouring shares."""
+    sub = runs[(runs["leverage"] == leverage) & (runs["impact"] == "book")]
+    medians = sub.groupby("share")["drawdown_pct"].median().reindex(SHARES)
+    x, y = np.log(np.array(SHARES)), np.log(medians.to_numpy(dtype=float))
+    return np.diff(y) / np.diff(x)
+
+
+def plot(runs: pd.DataFrame, path: Path) -> None:
+    """The median fall against the trigger's size at both leverages, log–log, with 90% bands."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
+    for lev in (LOW, HIGH):
+        sub = runs[(runs["leverage"] == lev) & (runs["impact"] == "book")]
+        grouped = sub.groupby("share")["drawdown_pct"]
+        med = grouped.median()
+        lo, hi = grouped.quantile(BANDS[0]), grouped.quantile(BANDS[1])
+        ax.plot(med.index * 100, med.values, marker="o", label=f"median leverage {lev:g}x")
+        ax.fill_between(med.index * 100, lo.values, hi.values, alpha=0.2)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("sell program, % of starting open interest (60 s)")
+    ax.set_ylabel("fall of the mark, %")
+    ax.legend()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line (see the module docstring)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--seeds",
+        default="targets",
+        help="targets (the 20 pre-registered seeds), held-out, or a list N,M,...",
+    )
+    parser.add_argument("--duration", type=float, default=1200.0, help="seconds per run")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--out", type=Path, help="write runs.csv, targets.md and the plot here")
+    args = parser.parse_args(argv)
+    named = {"targets": TARGET_SEEDS, "held-out": HELD_OUT_SEEDS}
+    try:
+        seeds = list(named.get(args.seeds) or [int(s) for s in args.seeds.split(",")])
+    except ValueError:
+        parser.error(f"--seeds: targets, held-out or comma-separated integers, got {args.seeds!r}")
+    if args.duration <= TRIGGER_START + TRIGGER_SECONDS:
+        parser.error(f"--duration must exceed {TRIGGER_START + TRIGGER_SECONDS:g} s (the trigger)")
+    runs = run_arms(seeds, args.duration, args.workers)
+    table = targets(runs)
+    text = "\n".join(markdown_table(table))
+    print(text)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        runs.to_csv(args.out / "runs.csv", index=False)
+        (args.out / "targets.md").write_text(text + "\n")
+        plot(runs, args.out / "tipping.png")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
