@@ -1,6 +1,6 @@
 """What the dashboard draws: one panel per part of the cascade, re-drawn after every step.
 
-Each panel is a function of the model that SolaraViz re-runs when the model steps. Series come from
+Each panel is a function of the model that the page (`app`) re-runs when the model steps. Series come from
 the model's Mesa DataCollector (one row per step); the book ladder and the summary read the model
 directly. Figures are `matplotlib.figure.Figure` objects, so no backend is selected.
 """
@@ -16,7 +16,7 @@ import solara
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from experiments.dashboard.settings import KNOBS, knobs_for
+from experiments.dashboard.settings import KNOBS, knobs_for, number
 
 if TYPE_CHECKING:
     from model.orderbook import OrderBook
@@ -37,16 +37,12 @@ def scale(values: pd.Series | np.ndarray) -> tuple[float, str]:
     return 1.0, ""
 
 
-def number(value: float) -> str:
-    """A setting as a reader wants it: 10,000,000 rather than 1e+07, 0.75 as it is."""
-    return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1e4 else f"{value:g}"
-
-
 def series(model: CascadeModel) -> pd.DataFrame:
     """Everything recorded so far, one row per step (Mesa's DataCollector's columns).
 
-    With SolaraViz's "Use Threads" the model steps while a panel draws, so a column may already
-    hold the next step's value: the rows every column has are taken.
+    The play thread may step the model while a panel draws (the page redraws when a control
+    moves), so a column may already hold the next step's value: the rows every column has are
+    taken.
     """
     columns = model.datacollector.model_vars
     rows = min((len(values) for values in columns.values()), default=0)
@@ -187,8 +183,8 @@ def book_panel(model: CascadeModel) -> solara.Element:
 
 
 def book_levels(book: OrderBook, side: int) -> list[tuple[int, int]]:
-    """The book's best levels on one side; read again if a step in another thread (SolaraViz's
-    "Use Threads") changed the book while it was read."""
+    """The book's best levels on one side; read again if a step in another thread (▶ plays in
+    one) changed the book while it was read."""
     for _ in range(READ_ATTEMPTS - 1):
         try:
             return book.depth(side, LADDER_LEVELS)
@@ -239,12 +235,12 @@ def _short(value: float) -> str:
     return f"{value / factor:,.1f}{prefix}"
 
 
-PANELS = (
+PANELS = (  # the summary and the book first: they share the first row, above the fold
     summary_panel,
+    book_panel,
     price_panel,
     liquidations_panel,
     fund_panel,
     adl_panel,
     depth_panel,
-    book_panel,
 )

@@ -1,0 +1,166 @@
+"""The sidebar's controls: Reset, ▶/❚❚ and Step, how many steps a redraw shows, and the settings.
+
+The run advances in batches of *Render Interval* steps, one redraw after each, and never past its
+last step: a batch stops where the model stops running.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+import solara
+
+from experiments.dashboard.settings import KNOBS, number, parse_money
+from model.simulation import CascadeModel
+
+RENDER_INTERVAL = (1, 100)  # steps a redraw shows (Step advances this many)
+PLAY_INTERVAL = (0, 500)  # milliseconds between redraws while playing
+
+
+def advance(model: CascadeModel, steps: int) -> int:
+    """Step ``model`` up to ``steps`` times, stopping at its last step.
+
+    Returns:
+        The steps taken (fewer than asked when the run ended).
+    """
+    taken = 0
+    while taken < steps and model.running:
+        model.step()
+        taken += 1
+    return taken
+
+
+@solara.component
+def RunControls(
+    model: solara.Reactive[CascadeModel],
+    frame: solara.Reactive[int],
+    playing: solara.Reactive[bool],
+    on_reset: Callable[[], None],
+) -> None:
+    """Reset, ▶/❚❚ and Step, with the render and play intervals.
+
+    Args:
+        model: The model on the page; Reset replaces it (through ``on_reset``).
+        frame: Bumped after each batch of steps, so the panels redraw.
+        playing: Whether ▶ is running the model.
+        on_reset: Builds the model again from the settings.
+    """
+    render_interval = solara.use_reactive(RENDER_INTERVAL[0])
+    play_interval = solara.use_reactive(100)
+    error = solara.use_reactive("")
+    running = model.value.running
+
+    def batch() -> None:
+        advance(model.value, render_interval.value)
+        frame.set(frame.value + 1)
+
+    def play(cancel: threading.Event) -> None:
+        try:
+            while playing.value and model.value.running and not cancel.is_set():
+                time.sleep(play_interval.value / 1000)
+                batch()
+        except Exception as exc:  # noqa: BLE001 - any failure of a step is shown on the page
+            traceback.print_exc()
+            error.set(f"error in step: {exc}")
+        if not cancel.is_set():  # the run ended (or failed); a newer ▶ is not this one's to stop
+            playing.set(False)
+
+    solara.use_thread(play, dependencies=[playing.value, model.value], intrusive_cancel=False)
+
+    def reset() -> None:
+        error.set("")
+        on_reset()
+
+    with solara.Row(justify="space-between"):
+        solara.Button(label="Reset", color="primary", on_click=reset)
+        solara.Button(
+            label="❚❚" if playing.value else "▶",
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+            disabled=not running,
+        )
+        solara.Button(
+            label="Step", color="primary", on_click=batch, disabled=playing.value or not running
+        )
+    with Labelled("Render Interval (steps)", str(render_interval.value)):
+        solara.SliderInt("", value=render_interval, min=RENDER_INTERVAL[0], max=RENDER_INTERVAL[1])
+    with Labelled("Play Interval (ms)", str(play_interval.value)):
+        solara.SliderInt(
+            "", value=play_interval, min=PLAY_INTERVAL[0], max=PLAY_INTERVAL[1], step=10
+        )
+    if error.value:
+        solara.Error(error.value)
+
+
+@solara.component
+def SettingInputs(settings: solara.Reactive[dict[str, float]], built: dict[str, float]) -> None:
+    """One slider (or money box) per setting; each shows its value. They apply at Reset.
+
+    Args:
+        settings: The values of the settings this scenario has, as the controls stand.
+        built: Their values in the model on the page (to say which await Reset).
+    """
+    knobs = [knob for knob in KNOBS if knob.key in settings.value]
+    for knob in knobs:
+        value = settings.value[knob.key]
+
+        def change(new: float, key: str = knob.key) -> None:
+            settings.set({**settings.value, key: float(new)})
+
+        if knob.money:
+            MoneyInput(knob.label, value, change)
+        else:
+            low, high, step = knob.slider(value)
+            with Labelled(knob.label, number(value)):
+                solara.SliderFloat("", value=value, min=low, max=high, step=step, on_value=change)
+    pending = [k.label for k in knobs if settings.value[k.key] != built.get(k.key)]
+    if pending:
+        solara.Info(f"Reset to apply: {', '.join(pending)}", dense=True)
+
+
+@solara.component
+def Labelled(label: str, shown: str, children: list[solara.Element] = []) -> None:  # noqa: B006
+    """A control under its label, with its value always shown at the label's end (a slider's
+    own label would show it only while the slider has focus)."""
+    with solara.Div(classes=["setting"]):
+        with solara.Row(justify="space-between", style="margin-bottom: -16px"):
+            solara.Text(label)
+            solara.Text(shown, classes=["setting-value"], style="font-weight: bold")
+        solara.Div(children=children)
+
+
+@solara.component
+def MoneyInput(label: str, value: float, on_value: Callable[[float], None]) -> None:
+    """A text box for an amount (``28,000``, ``1.5M``): no slider rounds it.
+
+    The amount applies when the box loses focus or on Enter; a typo is shown, not applied.
+    """
+    text = solara.use_reactive(number(value))
+    problem = solara.use_reactive("")
+
+    def outside_change() -> None:  # a preset switch sets a new amount
+        text.set(number(value))
+        problem.set("")
+
+    solara.use_effect(outside_change, [value])
+
+    def typed(new: str | None) -> None:
+        text.set(new or "")
+        try:
+            amount = parse_money(new or "")
+        except ValueError as exc:
+            problem.set(str(exc))
+            return
+        problem.set("")
+        on_value(amount)
+
+    solara.InputText(
+        label,
+        value=text.value,
+        on_value=typed,
+        error=problem.value or False,
+        message=problem.value or None,
+    )
