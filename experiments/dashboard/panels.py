@@ -52,7 +52,7 @@ def series(model: CascadeModel) -> pd.DataFrame:
 def _figure(title: str) -> tuple[Figure, Axes]:
     # fixed margins: a constrained layout doubles the time of a redraw, paid after every step
     fig = Figure(figsize=(6.0, 3.0), dpi=80)
-    fig.subplots_adjust(left=0.13, right=0.97, top=0.9, bottom=0.16)
+    fig.subplots_adjust(left=0.13, right=0.95, top=0.9, bottom=0.16)
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=11)
     ax.set_xlabel("time (s)")
@@ -217,8 +217,9 @@ def summary_panel(model: CascadeModel) -> solara.Element:
     now += [("", "")] * (rows - len(now))
     settings += [""] * (rows - len(settings))
     cells = "".join(
-        f"<tr><td>{escape(a)}</td><td style='text-align:right;padding:0 1em'>{escape(b)}</td>"
-        f"<td>{c}</td></tr>"
+        f"<tr><td style='white-space:nowrap'>{escape(a)}</td>"
+        f"<td style='text-align:right;padding:0 1em;white-space:nowrap'>{escape(b)}</td>"
+        f"<td style='white-space:nowrap'>{c}</td></tr>"
         for (a, b), c in zip(now, settings, strict=True)
     )
     # HTML, not Markdown: Solara's Markdown loads KaTeX from a CDN, which an offline page lacks
@@ -226,7 +227,7 @@ def summary_panel(model: CascadeModel) -> solara.Element:
         unsafe_innerHTML=f"<p><b>{escape(scenario.name)}</b>: {where}</p>"
         "<table><tr><th style='text-align:left'>now</th><th></th>"
         f"<th style='text-align:left'>model settings</th></tr>{cells}</table>",
-        style="font-size: 14px",
+        style="font-size: 13px; overflow-x: auto",
     )
 
 

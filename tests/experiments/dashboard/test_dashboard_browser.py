@@ -36,7 +36,7 @@ START_TIMEOUT = 120.0  # seconds for the server to answer (a busy 2-core machine
 WAIT_MS = 60_000  # for clicks and waits, as for `expect` above
 RUN_MS = 600_000  # for a whole run played to its end on a busy machine
 WIDTH, HEIGHT = 1400, 1000  # the window the reader had
-PICTURE_HEIGHT = 1300  # the README's picture: every panel
+PICTURE_HEIGHT = 1180  # the README's picture: every panel
 
 
 def chromium() -> str:
@@ -176,8 +176,12 @@ def test_a_slider_an_amount_and_reset_rebuild_the_model_with_them(page: Page):
     expect(bias).to_have_attribute("aria-valuenow", "0.8")
     expect(shown(page, "Long bias")).to_have_text("0.8")
     fund = page.get_by_label("Insurance fund (USDT)")
+    fund.fill("12.5 millions")
+    fund.press("Enter")
+    expect(page.get_by_text("is not an amount")).to_be_visible()  # a typo is said, not applied
     fund.fill("12.5M")
     fund.press("Enter")
+    expect(page.get_by_text("is not an amount")).to_have_count(0)
     expect(page.get_by_text("Reset to apply")).to_be_visible()
     expect(page.get_by_text("insurance_fund.initial = 10,000,000")).to_be_visible()  # not yet
     button(page, "Reset").click()
