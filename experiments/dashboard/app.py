@@ -23,7 +23,7 @@ from experiments.dashboard import DEFAULT_SCENARIO, SCENARIO_VARIABLE, SEED_VARI
 from experiments.dashboard.controls import RunControls, SettingInputs
 from experiments.dashboard.panels import PANELS
 from experiments.dashboard.settings import build_model, knobs_for, preset_settings
-from model.scenario import ScenarioError, available_scenarios, load_scenario
+from model.scenario import ScenarioError, available_scenarios
 from model.simulation import CascadeModel
 
 TITLE = "perp-cascade: liquidation cascade, live"
@@ -82,7 +82,7 @@ def Page() -> None:
     with solara.Sidebar(), solara.Column():
         with solara.Card("Scenario"):
             solara.Select("Scenario preset", value=preset.value, values=choices, on_value=pick)
-            solara.Text(load_scenario(preset.value).description)
+            solara.Text(model.value.config.description)
         with solara.Card("Controls"):
             RunControls(
                 model, frame, playing, on_reset=lambda: rebuild(preset.value, settings.value)

@@ -33,6 +33,32 @@ def advance(model: CascadeModel, steps: int) -> int:
     return taken
 
 
+def play_batches(
+    model: CascadeModel,
+    playing: Callable[[], bool],
+    steps: Callable[[], int],
+    pause: Callable[[], None],
+    redraw: Callable[[], None],
+) -> None:
+    """What ▶ does: pause, a batch of steps, a redraw, again, until the run ends or ``playing()``
+    turns False. ``playing()`` is asked again after each pause, so a Reset or ❚❚ during the pause
+    steps nothing more.
+
+    Args:
+        model: The model to play (the one on the page when ▶ was pressed).
+        playing: Whether to go on.
+        steps: The steps of a batch (*Render Interval*, read before each batch).
+        pause: Waits between redraws (*Play Interval*).
+        redraw: Shows the batch.
+    """
+    while playing() and model.running:
+        pause()
+        if not playing():
+            return
+        advance(model, steps())
+        redraw()
+
+
 @solara.component
 def RunControls(
     model: solara.Reactive[CascadeModel],
@@ -58,10 +84,19 @@ def RunControls(
         frame.set(frame.value + 1)
 
     def play(cancel: threading.Event) -> None:
+        # the model this ▶ plays: a Reset (or a preset) replaces `model.value` and pauses, and
+        # the new model is not this thread's to step
+        def still_playing() -> bool:
+            return playing.value and not cancel.is_set()
+
         try:
-            while playing.value and model.value.running and not cancel.is_set():
-                time.sleep(play_interval.value / 1000)
-                batch()
+            play_batches(
+                model.value,
+                still_playing,
+                steps=lambda: render_interval.value,
+                pause=lambda: time.sleep(play_interval.value / 1000),
+                redraw=lambda: frame.set(frame.value + 1),
+            )
         except Exception as exc:  # noqa: BLE001 - any failure of a step is shown on the page
             traceback.print_exc()
             error.set(f"error in step: {exc}")

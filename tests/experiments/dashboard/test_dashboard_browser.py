@@ -226,6 +226,27 @@ def test_play_runs_the_model_and_pause_stops_it(page: Page):
     assert summary(page) != start
 
 
+def test_reset_while_playing_stops_and_builds_a_fresh_run(page: Page):
+    interval = slider(page, "Render Interval")
+    interval.focus()
+    interval.press("Home")  # one step a redraw, and 500 ms between: the play thread sleeps
+    play = slider(page, "Play Interval")  # most of the time, so Reset comes while it does
+    play.focus()
+    play.press("End")
+    expect(shown(page, "Render Interval")).to_have_text("1")
+    button(page, "▶").click()
+    expect(button(page, "Step")).to_be_disabled()  # playing
+    button(page, "Reset").click()
+    expect(button(page, "▶")).to_be_enabled()  # paused by Reset
+    expect(page.get_by_text("flash-crash: step 0 of 1800")).to_be_visible()
+    button(page, "Step").click()
+    # one batch on the new model: the old play thread stepped none of it
+    expect(page.get_by_text("flash-crash: step 1 of 1800")).to_be_visible()
+    interval.focus()
+    interval.press("End")
+    expect(shown(page, "Render Interval")).to_have_text("100")
+
+
 def test_a_preset_switch_then_reset_keeps_the_preset_and_its_settings(page: Page):
     pick(page, "oct-10-2025")
     expect(page.get_by_text("oct-10-2025: step 0 of 1500")).to_be_visible()

@@ -1,6 +1,7 @@
-"""The run controls advance the model in batches and never past its last step."""
+"""The run controls advance the model in batches, never past its last step, and stop playing
+when told to, even while they wait."""
 
-from experiments.dashboard.controls import advance
+from experiments.dashboard.controls import advance, play_batches
 from model.simulation import CascadeModel
 
 SMALL = {"population.leveraged": 30, "population.noise": 10, "population.momentum": 5}
@@ -33,3 +34,25 @@ def test_a_finished_run_takes_no_step():
     advance(model, 10)
     assert advance(model, 5) == 0
     assert model.steps == 10
+
+
+def test_play_runs_batches_to_the_last_step_with_a_redraw_after_each():
+    model = short_model()
+    redraws = []
+    play_batches(model, lambda: True, lambda: 4, lambda: None, lambda: redraws.append(model.steps))
+    assert redraws == [4, 8, 10]  # the last batch stops at the last step
+    assert not model.running
+
+
+def test_a_pause_or_reset_during_the_wait_steps_nothing_more():
+    model = short_model()
+    state = {"playing": True, "pauses": 0}
+
+    def pause():  # the user presses ❚❚ (or Reset) while the play thread waits, the second time
+        state["pauses"] += 1
+        if state["pauses"] == 2:
+            state["playing"] = False
+
+    play_batches(model, lambda: state["playing"], lambda: 3, pause, lambda: None)
+    assert model.steps == 3  # the first batch only
+    assert model.running
