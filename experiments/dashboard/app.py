@@ -16,11 +16,12 @@ The environment variables ``CASCADE_DASHBOARD_SCENARIO`` (a preset name or TOML 
 from __future__ import annotations
 
 import os
+from typing import cast
 
 import solara
 
 from experiments.dashboard import DEFAULT_SCENARIO, SCENARIO_VARIABLE, SEED_VARIABLE
-from experiments.dashboard.controls import RunControls, SettingInputs
+from experiments.dashboard.controls import Drawn, RunControls, SettingInputs
 from experiments.dashboard.panels import PANELS
 from experiments.dashboard.settings import build_model, knobs_for, preset_settings
 from model.scenario import ScenarioError, available_scenarios
@@ -54,19 +55,20 @@ def Page() -> None:
     settings = solara.use_reactive(start_settings)
     model = solara.use_reactive(start_model)
     frame = solara.use_reactive(0)  # bumped after each batch of steps: the panels redraw
-    playing = solara.use_reactive(False)
+    drawn = solara.use_memo(Drawn, [])
+    played = solara.use_reactive(cast(CascadeModel | None, None))  # the model ▶ plays
     problem = solara.use_reactive("")
     choices = available_scenarios()
     if first not in choices:
         choices.append(first)
 
     def rebuild(name: str, values: dict[str, float]) -> None:
-        playing.set(False)
         try:
             new = build_model(name, seed, values)
         except ScenarioError as exc:  # a setting out of range: said, and the model kept
             problem.set(" ".join(str(exc).split()))
             return
+        # one change pauses and replaces: ▶ plays `played`, which the new model is not
         problem.set("")
         model.set(new)
 
@@ -85,18 +87,19 @@ def Page() -> None:
             solara.Text(model.value.config.description)
         with solara.Card("Controls"):
             RunControls(
-                model, frame, playing, on_reset=lambda: rebuild(preset.value, settings.value)
+                model, frame, drawn, played, on_reset=lambda: rebuild(preset.value, settings.value)
             )
             if problem.value:
                 solara.Error(problem.value)
         with solara.Card("Settings"):
             SettingInputs(settings, built)
-    Panels(model.value, frame.value)
+    Panels(model.value, frame.value, drawn)
 
 
 @solara.component
-def Panels(model: CascadeModel, frame: int) -> None:
-    """Every panel of ``model``, drawn again whenever ``frame`` changes."""
+def Panels(model: CascadeModel, frame: int, drawn: Drawn) -> None:
+    """Every panel of ``model``, drawn again whenever ``frame`` changes (then marked drawn)."""
+    solara.use_effect(lambda: drawn.mark(frame), [frame])
     with solara.Div(style=GRID):
         for panel in PANELS:
             with solara.Div(classes=["panel", panel.__name__.replace("_", "-")]):

@@ -59,11 +59,37 @@ def play_batches(
         redraw()
 
 
+class Drawn:
+    """The last frame the panels have drawn, for the play thread to wait on.
+
+    The play thread draws no faster than the page: it waits for each batch to be drawn before it
+    steps again, so no redraw requests pile up behind a slow one (which would keep the server
+    drawing, deaf to ❚❚ and Reset).
+    """
+
+    def __init__(self) -> None:
+        self._frame = 0
+        self._changed = threading.Condition()
+
+    def mark(self, frame: int) -> None:
+        """The panels of ``frame`` are drawn."""
+        with self._changed:
+            self._frame = frame
+            self._changed.notify_all()
+
+    def wait(self, frame: int, still: Callable[[], bool]) -> None:
+        """Return once ``frame`` is drawn, or as soon as ``still()`` turns False."""
+        with self._changed:
+            while self._frame < frame and still():
+                self._changed.wait(0.1)
+
+
 @solara.component
 def RunControls(
     model: solara.Reactive[CascadeModel],
     frame: solara.Reactive[int],
-    playing: solara.Reactive[bool],
+    drawn: Drawn,
+    played: solara.Reactive[CascadeModel | None],
     on_reset: Callable[[], None],
 ) -> None:
     """Reset, ▶/❚❚ and Step, with the render and play intervals.
@@ -71,13 +97,16 @@ def RunControls(
     Args:
         model: The model on the page; Reset replaces it (through ``on_reset``).
         frame: Bumped after each batch of steps, so the panels redraw.
-        playing: Whether ▶ is running the model.
+        drawn: The frame the panels last drew (▶ waits for each).
+        played: The model ▶ plays (None: paused). A new model is not the one played, so
+            replacing the model pauses, in the same change.
         on_reset: Builds the model again from the settings.
     """
     render_interval = solara.use_reactive(RENDER_INTERVAL[0])
     play_interval = solara.use_reactive(100)
     error = solara.use_reactive("")
     running = model.value.running
+    playing = played.value is model.value
 
     def batch() -> None:
         advance(model.value, render_interval.value)
@@ -86,24 +115,34 @@ def RunControls(
     def play(cancel: threading.Event) -> None:
         # the model this ▶ plays: a Reset (or a preset) replaces `model.value` and pauses, and
         # the new model is not this thread's to step
+        this_run = played.value
+        if this_run is None or this_run is not model.value:  # paused, or a model since replaced
+            return
+
         def still_playing() -> bool:
-            return playing.value and not cancel.is_set()
+            # the model's value changes the moment Reset sets it, before the page is redrawn
+            return played.value is this_run is model.value and not cancel.is_set()
+
+        def redraw() -> None:
+            target = frame.value + 1
+            frame.set(target)
+            drawn.wait(target, still_playing)
 
         try:
             play_batches(
-                model.value,
+                this_run,
                 still_playing,
                 steps=lambda: render_interval.value,
                 pause=lambda: time.sleep(play_interval.value / 1000),
-                redraw=lambda: frame.set(frame.value + 1),
+                redraw=redraw,
             )
         except Exception as exc:  # noqa: BLE001 - any failure of a step is shown on the page
             traceback.print_exc()
             error.set(f"error in step: {exc}")
         if not cancel.is_set():  # the run ended (or failed); a newer ▶ is not this one's to stop
-            playing.set(False)
+            played.set(None)
 
-    solara.use_thread(play, dependencies=[playing.value, model.value], intrusive_cancel=False)
+    solara.use_thread(play, dependencies=[playing, model.value], intrusive_cancel=False)
 
     def reset() -> None:
         error.set("")
@@ -112,13 +151,13 @@ def RunControls(
     with solara.Row(justify="space-between"):
         solara.Button(label="Reset", color="primary", on_click=reset)
         solara.Button(
-            label="❚❚" if playing.value else "▶",
+            label="❚❚" if playing else "▶",
             color="primary",
-            on_click=lambda: playing.set(not playing.value),
+            on_click=lambda: played.set(None if playing else model.value),
             disabled=not running,
         )
         solara.Button(
-            label="Step", color="primary", on_click=batch, disabled=playing.value or not running
+            label="Step", color="primary", on_click=batch, disabled=playing or not running
         )
     with Labelled("Render Interval (steps)", str(render_interval.value)):
         solara.SliderInt("", value=render_interval, min=RENDER_INTERVAL[0], max=RENDER_INTERVAL[1])

@@ -213,21 +213,21 @@ def summary_panel(model: CascadeModel) -> solara.Element:
     settings = [f"<code>{k.key} = {number(k.read(scenario))}</code>" for k in knobs_for(scenario)]
     if len(settings) < len(KNOBS):
         settings.append("no shock in this scenario")
-    rows = max(len(now), len(settings))
-    now += [("", "")] * (rows - len(now))
-    settings += [""] * (rows - len(settings))
-    cells = "".join(
-        f"<tr><td style='white-space:nowrap'>{escape(a)}</td>"
-        f"<td style='text-align:right;padding:0 1em;white-space:nowrap'>{escape(b)}</td>"
-        f"<td style='white-space:nowrap'>{c}</td></tr>"
-        for (a, b), c in zip(now, settings, strict=True)
+    values = "".join(
+        f"<tr><td>{escape(a)}</td><td style='text-align:right;padding-left:1em'>{escape(b)}</td></tr>"
+        for a, b in now
     )
-    # HTML, not Markdown: Solara's Markdown loads KaTeX from a CDN, which an offline page lacks
+    lines = "".join(f"<tr><td>{line}</td></tr>" for line in settings)
+    # HTML, not Markdown: Solara's Markdown loads KaTeX from a CDN, which an offline page lacks.
+    # The two tables sit side by side where they fit, else one under the other; nothing wraps
+    # (the page's theme wraps <code>, hence the style).
     return solara.HTML(
         unsafe_innerHTML=f"<p><b>{escape(scenario.name)}</b>: {where}</p>"
-        "<table><tr><th style='text-align:left'>now</th><th></th>"
-        f"<th style='text-align:left'>model settings</th></tr>{cells}</table>",
-        style="font-size: 13px; overflow-x: auto",
+        "<style>.cascade-summary td, .cascade-summary code { white-space: nowrap }</style>"
+        "<div class='cascade-summary' style='display:flex;flex-wrap:wrap;column-gap:2em'>"
+        f"<table><tr><th style='text-align:left'>now</th></tr>{values}</table>"
+        f"<table><tr><th style='text-align:left'>model settings</th></tr>{lines}</table></div>",
+        style="font-size: 13px",
     )
 
 

@@ -204,6 +204,14 @@ def test_steps_run_into_the_crash_and_the_screenshot_is_saved(page: Page):
         steps += 100
         expect(page.get_by_text(f"flash-crash: step {steps} of 1800")).to_be_visible()
     expect(page.get_by_text("liquidations").first).to_be_visible()
+    # the summary's longest lines (a 12,500,000 fund, 256 liquidations) stay beside the book,
+    # not under it
+    book = page.locator(".book-panel").bounding_box()
+    assert book is not None
+    for table in page.locator(".cascade-summary table").all():
+        box = table.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= book["x"]
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     # the page scrolls inside Solara's layout, so a full-page shot is the window: a taller one
     # shows every panel

@@ -1,7 +1,9 @@
 """The run controls advance the model in batches, never past its last step, and stop playing
 when told to, even while they wait."""
 
-from experiments.dashboard.controls import advance, play_batches
+import threading
+
+from experiments.dashboard.controls import Drawn, advance, play_batches
 from model.simulation import CascadeModel
 
 SMALL = {"population.leveraged": 30, "population.noise": 10, "population.momentum": 5}
@@ -56,3 +58,17 @@ def test_a_pause_or_reset_during_the_wait_steps_nothing_more():
     play_batches(model, lambda: state["playing"], lambda: 3, pause, lambda: None)
     assert model.steps == 3  # the first batch only
     assert model.running
+
+
+def test_the_play_thread_waits_for_its_frame_to_be_drawn():
+    drawn = Drawn()
+    painter = threading.Timer(0.05, drawn.mark, args=(1,))  # the page draws frame 1 meanwhile
+    painter.start()
+    drawn.wait(1, lambda: True)  # returns only once frame 1 is drawn
+    painter.join()
+    drawn.wait(1, lambda: True)  # drawn already: no wait
+
+
+def test_a_pause_ends_the_wait_for_a_frame_that_is_not_drawn():
+    drawn = Drawn()
+    drawn.wait(5, lambda: False)  # returns although frame 5 is never drawn
