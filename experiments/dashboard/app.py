@@ -5,9 +5,9 @@ setting; the main area the panels, the summary and the order book first. Picking
 that preset and sets the controls to its values; Reset builds the picked preset again with the
 controls' values (and the same seed), so everything the controls do not show stays the preset's.
 
-The page is Solara, not Mesa's SolaraViz: SolaraViz's Reset rebuilt the model from parameters
-it had captured for the preset the page opened with, its Step ran past the model's last step,
-and it adds a tab bar and a "Time" box this page has no use for.
+The page is Solara, not Mesa's SolaraViz: after a preset switch SolaraViz's Reset built a default
+("custom") model, its sliders rounded values to their step, its Step and play ran a batch past
+the model's last step, and it adds a tab bar and a "Time" box this page has no use for.
 
 The environment variables ``CASCADE_DASHBOARD_SCENARIO`` (a preset name or TOML path) and
 ``CASCADE_DASHBOARD_SEED`` choose what the page opens with.

@@ -36,7 +36,7 @@ START_TIMEOUT = 120.0  # seconds for the server to answer (a busy 2-core machine
 WAIT_MS = 60_000  # for clicks and waits, as for `expect` above
 RUN_MS = 600_000  # for a whole run played to its end on a busy machine
 WIDTH, HEIGHT = 1400, 1000  # the window the reader had
-PICTURE_HEIGHT = 1180  # the README's picture: every panel
+PICTURE_HEIGHT = 1240  # the README's picture: every panel
 
 
 def chromium() -> str:
