@@ -1,7 +1,7 @@
-"""A live SolaraViz dashboard of one run: ``cascade dashboard`` or ``solara run`` on `app`.
+"""A live Solara dashboard of one run: ``cascade dashboard`` or ``solara run`` on `app`.
 
-`settings` maps the sliders to scenario settings, `panels` draws the market, `app` is the page and
-`command` the ``cascade dashboard`` sub-command. Nothing here selects a matplotlib backend: the
+`settings` maps the controls to scenario settings, `controls` runs the model, `panels` draws the
+market, `app` is the page and `command` the ``cascade dashboard`` sub-command. Nothing here selects a matplotlib backend: the
 panels draw on `matplotlib.figure.Figure`, which needs none.
 """
 

@@ -1,6 +1,6 @@
 """What the dashboard draws: one panel per part of the cascade, re-drawn after every step.
 
-Each panel is a function of the model that SolaraViz re-runs when the model steps. Series come from
+Each panel is a function of the model that the page (`app`) re-runs when the model steps. Series come from
 the model's Mesa DataCollector (one row per step); the book ladder and the summary read the model
 directly. Figures are `matplotlib.figure.Figure` objects, so no backend is selected.
 """
@@ -16,7 +16,7 @@ import solara
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from experiments.dashboard.settings import KNOBS, knobs_for
+from experiments.dashboard.settings import KNOBS, knobs_for, number
 
 if TYPE_CHECKING:
     from model.orderbook import OrderBook
@@ -37,16 +37,12 @@ def scale(values: pd.Series | np.ndarray) -> tuple[float, str]:
     return 1.0, ""
 
 
-def number(value: float) -> str:
-    """A setting as a reader wants it: 10,000,000 rather than 1e+07, 0.75 as it is."""
-    return f"{value:,.0f}" if value.is_integer() and abs(value) >= 1e4 else f"{value:g}"
-
-
 def series(model: CascadeModel) -> pd.DataFrame:
     """Everything recorded so far, one row per step (Mesa's DataCollector's columns).
 
-    With SolaraViz's "Use Threads" the model steps while a panel draws, so a column may already
-    hold the next step's value: the rows every column has are taken.
+    The play thread may step the model while a panel draws (the page redraws when a control
+    moves), so a column may already hold the next step's value: the rows every column has are
+    taken.
     """
     columns = model.datacollector.model_vars
     rows = min((len(values) for values in columns.values()), default=0)
@@ -56,7 +52,7 @@ def series(model: CascadeModel) -> pd.DataFrame:
 def _figure(title: str) -> tuple[Figure, Axes]:
     # fixed margins: a constrained layout doubles the time of a redraw, paid after every step
     fig = Figure(figsize=(6.0, 3.0), dpi=80)
-    fig.subplots_adjust(left=0.13, right=0.97, top=0.9, bottom=0.16)
+    fig.subplots_adjust(left=0.13, right=0.95, top=0.9, bottom=0.16)
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=11)
     ax.set_xlabel("time (s)")
@@ -187,8 +183,8 @@ def book_panel(model: CascadeModel) -> solara.Element:
 
 
 def book_levels(book: OrderBook, side: int) -> list[tuple[int, int]]:
-    """The book's best levels on one side; read again if a step in another thread (SolaraViz's
-    "Use Threads") changed the book while it was read."""
+    """The book's best levels on one side; read again if a step in another thread (▶ plays in
+    one) changed the book while it was read."""
     for _ in range(READ_ATTEMPTS - 1):
         try:
             return book.depth(side, LADDER_LEVELS)
@@ -217,20 +213,21 @@ def summary_panel(model: CascadeModel) -> solara.Element:
     settings = [f"<code>{k.key} = {number(k.read(scenario))}</code>" for k in knobs_for(scenario)]
     if len(settings) < len(KNOBS):
         settings.append("no shock in this scenario")
-    rows = max(len(now), len(settings))
-    now += [("", "")] * (rows - len(now))
-    settings += [""] * (rows - len(settings))
-    cells = "".join(
-        f"<tr><td>{escape(a)}</td><td style='text-align:right;padding:0 1em'>{escape(b)}</td>"
-        f"<td>{c}</td></tr>"
-        for (a, b), c in zip(now, settings, strict=True)
+    values = "".join(
+        f"<tr><td>{escape(a)}</td><td style='text-align:right;padding-left:1em'>{escape(b)}</td></tr>"
+        for a, b in now
     )
-    # HTML, not Markdown: Solara's Markdown loads KaTeX from a CDN, which an offline page lacks
+    lines = "".join(f"<tr><td>{line}</td></tr>" for line in settings)
+    # HTML, not Markdown: Solara's Markdown loads KaTeX from a CDN, which an offline page lacks.
+    # The two tables sit side by side where they fit, else one under the other; nothing wraps
+    # (the page's theme wraps <code>, hence the style).
     return solara.HTML(
         unsafe_innerHTML=f"<p><b>{escape(scenario.name)}</b>: {where}</p>"
-        "<table><tr><th style='text-align:left'>now</th><th></th>"
-        f"<th style='text-align:left'>model settings</th></tr>{cells}</table>",
-        style="font-size: 14px",
+        "<style>.cascade-summary td, .cascade-summary code { white-space: nowrap }</style>"
+        "<div class='cascade-summary' style='display:flex;flex-wrap:wrap;column-gap:2em'>"
+        f"<table><tr><th style='text-align:left'>now</th></tr>{values}</table>"
+        f"<table><tr><th style='text-align:left'>model settings</th></tr>{lines}</table></div>",
+        style="font-size: 13px",
     )
 
 
@@ -239,12 +236,12 @@ def _short(value: float) -> str:
     return f"{value / factor:,.1f}{prefix}"
 
 
-PANELS = (
+PANELS = (  # the summary and the book first: they share the first row, above the fold
     summary_panel,
+    book_panel,
     price_panel,
     liquidations_panel,
     fund_panel,
     adl_panel,
     depth_panel,
-    book_panel,
 )
