@@ -136,7 +136,8 @@ def print_summary(console: Console, result: RunResult, out: Path, full: bool) ->
         return
     for key, label in SHORT_SUMMARY.items():
         console.print(f"  {label:<20} {compact(result.summary[key]):>10}")
-    console.print(f"  (every field: {out}/summary.md, or --table)")
+    # soft wrap: a long path stays on one line (no newline inside it)
+    console.print(f"  (every field: {out}/summary.md, or --table)", soft_wrap=True)
 
 
 def main(args: argparse.Namespace) -> int:
