@@ -43,6 +43,7 @@ SHARES = (0.05, 0.10, 0.20, 0.40)  # trigger: share of the 25x crowd's starting 
 LOW, HIGH = 2.0, 25.0  # median leverage of the crowd
 TRIGGER_START, TRIGGER_SECONDS = 300.0, 60.0
 LONG_BIAS = 0.8
+DEFAULT_DURATION = 1200.0  # seconds per run: 15 minutes after the trigger ends
 BANDS = (0.05, 0.95)
 RESAMPLES = 2000
 
@@ -237,8 +238,15 @@ def plot(runs: pd.DataFrame, path: Path) -> None:
         lo, hi = grouped.quantile(BANDS[0]), grouped.quantile(BANDS[1])
         ax.plot(med.index * 100, med.values, marker="o", label=f"median leverage {lev:g}x")
         ax.fill_between(med.index * 100, lo.values, hi.values, alpha=0.2)
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks([share * 100 for share in SHARES])
+    ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
     ax.set_xlabel("sell program, % of starting open interest (60 s)")
     ax.set_ylabel("fall of the mark, %")
     ax.legend()
@@ -254,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         default="targets",
         help="targets (the 20 pre-registered seeds), held-out, or a list N,M,...",
     )
-    parser.add_argument("--duration", type=float, default=1200.0, help="seconds per run")
+    parser.add_argument("--duration", type=float, default=DEFAULT_DURATION, help="seconds per run")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, help="write runs.csv, targets.md and the plot here")
     args = parser.parse_args(argv)

@@ -19,7 +19,6 @@ from pathlib import Path
 from types import FrameType
 
 from experiments.dashboard import DEFAULT_SCENARIO, SCENARIO_VARIABLE, SEED_VARIABLE
-from model.scenario import load_scenario
 
 APP = Path(__file__).with_name("app.py")
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -114,6 +113,8 @@ def serve(command: list[str], env: dict[str, str]) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    from model.scenario import load_scenario  # here, not at import: --help loads no pandas
+
     load_scenario(args.scenario)  # a wrong name fails here, in one line, before any server starts
     problem = port_problem(args.host, args.port)
     if problem:

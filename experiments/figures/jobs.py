@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from experiments.batch import price_targets as pt
 from experiments.batch.montecarlo import monte_carlo
 from experiments.batch.sweep import outcome_plot, sweep
 from experiments.figures.stamp import Stamp, stamp_png, write_markdown
@@ -72,6 +73,7 @@ class Size:
         adl_runs: paired seeds per ADL policy.
         reconstruction_runs: seeds of the 2025-10-10 reconstruction.
         bench_repeats: timed runs of the benchmark's default case.
+        price_seeds: the first this many of the price-formation targets' pre-registered seeds.
     """
 
     mc_runs: int
@@ -80,10 +82,11 @@ class Size:
     adl_runs: int
     reconstruction_runs: int
     bench_repeats: int
+    price_seeds: int
 
 
-QUICK = Size(20, (5.0, 15.0, 30.0), 5, 4, 8, 1)
-FULL = Size(200, (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0), 20, 20, 40, 3)
+QUICK = Size(20, (5.0, 15.0, 30.0), 5, 4, 8, 1, 4)
+FULL = Size(200, (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0), 20, 20, 40, 3, 20)
 
 
 def fmt(value: object) -> str:
@@ -233,6 +236,24 @@ def benchmark_default(out: Path, size: Size, stamp: Stamp, workers: int) -> list
     return [write_markdown(out / "benchmark-default.md", body, stamp)]
 
 
+def price_targets(out: Path, size: Size, stamp: Stamp, workers: int) -> list[Path]:
+    """The price-formation targets (`experiments.batch.price_targets`) on the first
+    ``size.price_seeds`` pre-registered seeds."""
+    seeds = list(pt.TARGET_SEEDS[: size.price_seeds])
+    runs = pt.run_arms(seeds, pt.DEFAULT_DURATION, workers)
+    table = pt.targets(runs)
+    first, last = seeds[0], seeds[-1]
+    body = (
+        f"`python -m experiments.batch.price_targets --seeds {','.join(map(str, seeds))}` "
+        f"(pre-registered seeds {first}–{last}; the 20 of `--seeds targets` in the full "
+        "figures): each target's measure, its 90% cluster-bootstrap band over seeds, the bar "
+        "it must clear.\n\n" + "\n".join(markdown_table(table))
+    )
+    plot = out / "price-targets.png"
+    pt.plot(runs, plot)
+    return [write_markdown(out / "price-targets.md", body, stamp), stamp_png(plot, stamp)]
+
+
 Job = Callable[[Path, Size, Stamp, int], list[Path]]
 JOBS: dict[str, Job] = {
     "default-run": default_run,
@@ -242,4 +263,5 @@ JOBS: dict[str, Job] = {
     "adl-policies": adl_policies,
     "oct-10-targets": reconstruction,
     "benchmark": benchmark_default,
+    "price-targets": price_targets,
 }
