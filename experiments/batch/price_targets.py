@@ -153,58 +153,33 @@ def targets(runs: pd.DataFrame) -> pd.DataFrame:
     liq = wide(runs, "liquidated_per_trigger")
     low, high = Arm(LOW, SHARES[-1]).name, Arm(HIGH, SHARES[-1]).name
     off = Arm(HIGH, SHARES[-1], "off_book").name
-    rows = []
-
-    ratio = (dd[high] / dd[low]).to_numpy()
-    med = float(np.median(ratio))
-    band = bootstrap_band(ratio, np.median)
-    rows.append(
-        _row(
-            "1 same trigger: fall 25x / 2x",
-            med,
-            band,
-            "median ≥ 2, band low > 1.5",
-            med >= 2 and band[0] > 1.5,
-        )
-    )
-    amplified = liq[high].to_numpy() > 1.0
+    rows = [ratio_row("1 same trigger: fall 25x / 2x", dd[high] / dd[low], 2.0, 1.5)]
+    amplified = (liq[high].to_numpy() > 1.0).astype(float)
     share = float(amplified.mean())
-    rows.append(
-        _row(
-            "1 liquidated > trigger at 25x (share of seeds)",
-            share,
-            bootstrap_band(amplified.astype(float), np.mean),
-            "≥ 0.8",
-            share >= 0.8,
-        )
-    )
+    band = bootstrap_band(amplified, np.mean)
+    label = "1 liquidated > trigger at 25x (share of seeds)"
+    rows.append(_row(label, share, band, "≥ 0.8", share >= 0.8))
+    no_band = (float("nan"), float("nan"))
     for lev in (LOW, HIGH):
         slopes = tipping_slopes(runs, lev)
         steepest = float(np.nanmax(slopes)) if len(slopes) else float("nan")
-        bar = "> 1 somewhere" if lev == HIGH else "≤ 1 throughout"
-        hit = steepest > 1 if lev == HIGH else steepest <= 1
-        rows.append(
-            _row(
-                f"2 tipping: steepest log–log slope at {lev:g}x",
-                steepest,
-                (float("nan"), float("nan")),
-                bar,
-                hit,
-            )
-        )
-    ratio = (dd[high] / dd[off]).to_numpy()
-    med = float(np.median(ratio))
-    band = bootstrap_band(ratio, np.median)
-    rows.append(
-        _row(
-            "3 book / off_book fall at 25x",
-            med,
-            band,
-            "median ≥ 1.3, band low > 1.1",
-            med >= 1.3 and band[0] > 1.1,
-        )
-    )
+        label = f"2 tipping: steepest log–log slope at {lev:g}x"
+        if lev == HIGH:
+            rows.append(_row(label, steepest, no_band, "> 1 somewhere", steepest > 1))
+        else:
+            rows.append(_row(label, steepest, no_band, "≤ 1 throughout", steepest <= 1))
+    rows.append(ratio_row("3 book / off_book fall at 25x", dd[high] / dd[off], 1.3, 1.1))
     return pd.DataFrame(rows)
+
+
+def ratio_row(label: str, ratios: pd.Series, median_bar: float, low_bar: float) -> dict:  # type: ignore[type-arg]
+    """A paired ratio's target: its median over seeds at least ``median_bar`` and the lower end
+    of the median's 90% band above ``low_bar``."""
+    values = ratios.to_numpy(dtype=float)
+    median = float(np.median(values))
+    band = bootstrap_band(values, np.median)
+    bar = f"median ≥ {median_bar:g}, band low > {low_bar:g}"
+    return _row(label, median, band, bar, median >= median_bar and band[0] > low_bar)
 
 
 def _row(target: str, value: float, band: tuple[float, float], bar: str, hit: bool) -> dict:  # type: ignore[type-arg]
