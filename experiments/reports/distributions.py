@@ -17,6 +17,7 @@ import seaborn as sns
 from pandas.api.types import is_numeric_dtype
 
 from experiments.run.axes import count_axis, money_axis, outcome_axis
+from experiments.run.crash import CRASH_FIELDS
 from experiments.run.plots import save_figure
 
 KEY_OUTCOMES = {
@@ -191,8 +192,29 @@ def write_distribution_report(
             f"(95% Wilson interval {_fmt(low)}–{_fmt(high)}, {n} runs)."
         ),
         "",
+        *crash_section(frame),
         *failures_section(frame),
         "## Distributions",
         "",
     ]
     return write_report(out, lines, plots)
+
+
+def crash_section(frame: pd.DataFrame) -> list[str]:
+    """Markdown lines with the crash measures' quantiles (`experiments.run.crash`): the fall
+    from the trigger, the trough, the recovery, liquidated per trigger; empty when no run had a
+    trigger (their fields are all NaN)."""
+    runs = ok_runs(frame)
+    fields = [
+        f
+        for f in CRASH_FIELDS
+        if f in runs.columns and pd.to_numeric(runs[f], errors="coerce").notna().any()
+    ]
+    if not fields:
+        return []
+    return [
+        "## The crash, from its trigger",
+        "",
+        *markdown_table(outcome_quantiles(frame, fields)),
+        "",
+    ]
