@@ -76,17 +76,18 @@ def amend(
     and is cancelled and re-sent when too small (an increase loses priority on a real venue
     too). New quotes are the port owner's post-only orders on ``side`` (one that would take
     liquidity is refused and tried again next time)."""
+    get, cancel, reduce = book.get, book.cancel, book.reduce
     for tick, order_id in list(resting.items()):
-        order = book.get(order_id)
+        order = get(order_id)
         if order is None:  # filled, or cancelled by the exchange (liquidation)
             del resting[tick]
             continue
         want = wanted.get(tick, 0)
         if order.qty < want * (1.0 - SIZE_TOLERANCE) or want == 0:
-            book.cancel(order_id)
+            cancel(order_id)
             del resting[tick]
         elif order.qty > want * (1.0 + SIZE_TOLERANCE):
-            book.reduce(order, want)
+            reduce(order, want)
     post = book.post
     for tick, want in wanted.items():
         if tick not in resting:
@@ -129,9 +130,9 @@ class Quotes:
             # nobody touched the orders since the last amend and every size is within
             # tolerance: only the ticks that left or joined the ladder need a message
             if resting:
-                wanted = set(ticks)
+                wanted, cancel = set(ticks), book.cancel
                 for tick in [tick for tick in resting if tick not in wanted]:
-                    book.cancel(resting.pop(tick))
+                    cancel(resting.pop(tick))
         else:
             low, high = self._check(book, set(ticks), lots)
         post = book.post
@@ -149,19 +150,20 @@ class Quotes:
         """Look at every resting order: forget those gone, cancel those unwanted or too small,
         shrink those too large; the bounds of the sizes left."""
         resting = self.resting
+        get, cancel, reduce = book.get, book.cancel, book.reduce
         low, high = math.inf, 0
         for tick, order_id in list(resting.items()):
-            order = book.get(order_id)
+            order = get(order_id)
             if order is None:  # filled, or cancelled by the exchange (liquidation)
                 del resting[tick]
                 continue
             want = lots if tick in wanted else 0
             if order.qty < want * (1.0 - SIZE_TOLERANCE) or want == 0:
-                book.cancel(order_id)
+                cancel(order_id)
                 del resting[tick]
                 continue
             if order.qty > want * (1.0 + SIZE_TOLERANCE):
-                book.reduce(order, want)
+                reduce(order, want)
             low, high = min(low, order.qty), max(high, order.qty)
         return low, high
 

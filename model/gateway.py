@@ -11,6 +11,8 @@ book: post-only quotes, cancels and in-place size cuts, and the reads their ladd
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from model.orderbook import Order, OrderBook, OrderResult, TimeInForce
@@ -36,6 +38,10 @@ class QuotePort:
     """One account's quoting on one book: post-only quotes, cancels, in-place size cuts, and
     the reads a ladder needs (its orders, the book's count of edits to them).
 
+    Each attribute is the book's own method, looked up when read (a ladder reads them once per
+    amend and then calls them directly: quoting is on every step's path, so no wrapper frame
+    per message), with ``post`` bound to the port's owner.
+
     Args:
         book: the book.
         owner: the account (on the perpetuals' exchange or a spot venue) that owns the quotes.
@@ -47,25 +53,31 @@ class QuotePort:
         self._book = book
         self.owner = owner
 
-    def post(self, side: int, lots: int, tick: int) -> int:
-        """Rest a post-only quote; its order id, 0 if it would take liquidity."""
-        return self._book.post(self.owner, side, lots, tick)
+    @property
+    def post(self) -> Callable[[int, int, int], int]:
+        """``post(side, lots, tick)``: rest a post-only quote; its order id, 0 if it would
+        take liquidity."""
+        return partial(self._book.post, self.owner)
 
-    def cancel(self, order_id: int) -> bool:
-        """Cancel a resting order; False if it was gone."""
-        return self._book.cancel(order_id)
+    @property
+    def cancel(self) -> Callable[[int], bool]:
+        """``cancel(order_id)``: cancel a resting order; False if it was gone."""
+        return self._book.cancel
 
-    def reduce(self, order: Order, lots: int) -> None:
-        """Cut a resting order to ``lots`` in place (it keeps its queue priority)."""
-        self._book.reduce(order, lots)
+    @property
+    def reduce(self) -> Callable[[Order, int], None]:
+        """``reduce(order, lots)``: cut a resting order in place (it keeps its priority)."""
+        return self._book.reduce
 
-    def get(self, order_id: int) -> Order | None:
-        """A resting order by id (None once filled or cancelled)."""
-        return self._book.get(order_id)
+    @property
+    def get(self) -> Callable[[int], Order | None]:
+        """``get(order_id)``: a resting order by id (None once filled or cancelled)."""
+        return self._book.get
 
-    def edit_counts(self, side: int) -> dict[int, int]:
-        """The book's count of edits to each owner's orders on ``side``."""
-        return self._book.edit_counts(side)
+    @property
+    def edit_counts(self) -> Callable[[int], dict[int, int]]:
+        """``edit_counts(side)``: the book's count of edits to each owner's orders."""
+        return self._book.edit_counts
 
 
 class OrderGateway:
