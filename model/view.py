@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import pools
-from model.orderbook import Order, OrderBook
+from model.orderbook import OrderBook
 
 if TYPE_CHECKING:
     from model.market import Market
@@ -64,10 +64,6 @@ class BookView:
         """Tick of the last trade (None before the first)."""
         return self._book.last_price
 
-    def order(self, order_id: int) -> Order | None:
-        """A resting order by id (None once filled or cancelled)."""
-        return self._book.get(order_id)
-
 
 class AccountView:
     """One exchange account, read only (a trader's own).
@@ -77,7 +73,7 @@ class AccountView:
         account: the account's index.
     """
 
-    __slots__ = ("_ledger", "_lots", "_market", "account")
+    __slots__ = ("_ledger", "_market", "account")
 
     def __init__(self, market: Market, account: int) -> None:
         self._market = market
@@ -216,7 +212,10 @@ class MarketView:
 
     Args:
         market: the market.
-        value: a callable giving the value signal now (see `fundamental`).
+
+    Attributes:
+        value: the value signal of every underlying, set by the model each step (read it as
+            `fundamental`).
     """
 
     def __init__(self, market: Market) -> None:
