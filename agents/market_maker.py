@@ -10,6 +10,10 @@ A maker does not cancel and re-send its ladder every step. The touch follows the
 the deeper levels sit on a grid fixed in price, and each step the maker sends only the messages
 that change something (a level that moved, appeared or vanished, a size that drifted more than
 SIZE_TOLERANCE), so resting levels keep their queue priority the way they would on a venue.
+
+With ``prices.makers_know_value = false`` (docs/price-formation.md) the fair price is the
+belief the makers learn from order flow (`agents.belief`), and the depth each side lost to
+fills, the maker's losses and its inventory limit cut what it quotes (`agents.liquidity`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
+from agents.belief import FlowBelief
+from agents.liquidity import LossGuard, Resilience, WithdrawalRules
 from agents.quoting import Ladder, Quotes
 from agents.trader import Trader
 from model.gateway import MarketAccess, OrderGateway, TimeInForce
@@ -42,25 +48,39 @@ FAIR_BASIS_HALFLIFE = 30.0  # seconds: makers lean on the persistent basis, not 
 # under-react to the index (std of 60-s returns 0.87 of the index's, against 0.98 now)
 FAIR_BASIS_REVERSION = 5.0
 MAX_FAIR_BASIS = 0.05
+MIN_DEPTH_SHARE = 0.05  # flow mode: what is left of a side's size when its depth is all taken
 
 
 class FairValue:
-    """The makers' fair price of every contract, shared by all of them: the index times one
-    plus a basis that follows the persistent basis of the last price and decays back to zero
-    (the perpetual is priced off the index, not off its own last trade).
+    """The makers' fair price of every contract, shared by all of them.
+
+    When the makers know the value (the scripted baseline) it is the index times one plus a
+    basis that follows the persistent basis of the last price and decays back to zero (the
+    perpetual is priced off the index, not off its own last trade).
+
+    When they learn from flow (``belief`` given) it is their shared belief learned from net
+    order flow (`agents.belief.FlowBelief`), the same the spot makers quote around: only
+    trades move it.
 
     Args:
         n_contracts: number of contracts.
         dt: seconds per step.
+        belief: the makers' belief learned from flow (None: they know the value).
     """
 
-    def __init__(self, n_contracts: int, dt: float) -> None:
+    def __init__(self, n_contracts: int, dt: float, belief: FlowBelief | None = None) -> None:
         self.basis = np.zeros(n_contracts)
         self.dt = dt
         self.price = np.full(n_contracts, np.nan)
+        self.belief = belief
 
     def update(self, index: np.ndarray, last: np.ndarray) -> np.ndarray:
-        """This step's fair prices from the index and the last traded prices."""
+        """This step's fair prices from the index and the last traded prices (or, learning
+        from flow, the makers' belief)."""
+        if self.belief is not None:
+            self.belief.update()
+            self.price = self.belief.price
+            return self.price
         weight = 1.0 - 0.5 ** (self.dt / FAIR_BASIS_HALFLIFE)
         self.basis += weight * (
             np.clip(last / index - 1.0, -MAX_FAIR_BASIS, MAX_FAIR_BASIS) - self.basis
@@ -84,6 +104,7 @@ class MarketMaker(Trader):
         calm_vol_bps: np.ndarray,
         depth_scale: np.ndarray,
         fair: FairValue,
+        rules: WithdrawalRules | None = None,
     ) -> None:
         super().__init__(model, access, capital, leverage=20.0, isolated=False)
         view = access.view
@@ -106,6 +127,12 @@ class MarketMaker(Trader):
         self._ports = [self.gateway.quotes(c) for c in range(n)]
         self._lot = list(view.lot)
         self._to_ticks = [view.tick_rounder(c) for c in range(n)]
+        # flow mode: depth that comes back at a finite rate, size cut by losses
+        self.rules = rules
+        if rules is not None:
+            self.resilience = Resilience(n, rules.refill_halflife, view.dt)
+            self.guard = LossGuard(capital, rules.loss_limit)
+            self.held_before = [0] * n
 
     @classmethod
     def step_crowd(
@@ -154,6 +181,8 @@ class MarketMaker(Trader):
         # plain floats: this runs for every maker every step
         var, calm = self.var.tolist(), self.calm_vol.tolist()
         depth, held = self.depth_scale.tolist(), self.me.positions()
+        rules = self.rules
+        keep = 1.0 if rules is None else self.guard.size_share(self.me.cross_equity)
         for c, price in enumerate(fair.tolist()):
             ratio = math.sqrt(var[c]) / calm[c]
             stressed = ratio > STRESS_VOL_MULTIPLE or usage > STRESS_MARGIN_USAGE
@@ -175,7 +204,11 @@ class MarketMaker(Trader):
             # refused for crossing the maker's own ask still resting below it
             order = (-1, 1) if centre > self.last_centre[c] else (1, -1)
             self.last_centre[c] = centre
+            sizes = {1: lots, -1: lots}
+            if rules is not None:
+                sizes = self._withdraw(c, held[c], price, size_value * keep, inventory, depth[c])
             for side in order:
+                lots = sizes[side]
                 if lots <= 0 or (usage > 0.9 and long_short == side):
                     # at the margin limit: only quote the side that reduces inventory
                     self.resting[c][side].cancel_all(self._ports[c])
@@ -183,6 +216,32 @@ class MarketMaker(Trader):
                 touch = price * (1.0 + (skew - side * half) / 1e4)  # the whole ladder leans
                 self._pick_off(c, side, centre, lots)
                 self._amend(c, side, self._ladder(c, side, touch, levels), lots)
+
+    def _withdraw(
+        self, c: int, held: int, price: float, size_value: float, inventory: float, depth: float
+    ) -> dict[int, int]:
+        """Flow mode: lots per level on each side after the depth this maker lost to fills
+        (`agents.liquidity.Resilience`), its losses (``size_value`` already cut by
+        `agents.liquidity.LossGuard`) and its inventory limit: a side whose depth is all taken
+        keeps MIN_DEPTH_SHARE of its size; a maker at its loss limit or its inventory limit
+        quotes only the side that cuts its inventory."""
+        rules = self.rules
+        assert rules is not None
+        lot = self._lot[c]
+        full = LEVEL_SIZE_BTC_VALUE * depth * LEVELS
+        self.resilience.update(c, (held - self.held_before[c]) * lot * price, full)
+        self.held_before[c] = held
+        share = self.resilience.share[c]
+        limit = rules.inventory_limit * depth
+        sizes = {}
+        for side in (1, -1):
+            adds = side * inventory > 0
+            if adds and (size_value <= 0 or abs(inventory) >= limit):
+                sizes[side] = 0
+                continue
+            value = max(size_value, LEVEL_SIZE_BTC_VALUE * depth * MIN_DEPTH_SHARE)
+            sizes[side] = self.view.to_lots(c, value * max(MIN_DEPTH_SHARE, share[side]) / price)
+        return sizes
 
     def _pick_off(self, c: int, side: int, centre: float, lots: int) -> None:
         """Take stale orders on the other side priced through this maker's own centre (an ask
@@ -195,7 +254,11 @@ class MarketMaker(Trader):
         limit = self._to_ticks[c](centre)
         if best is None or (best > limit if side > 0 else best < limit):
             return
-        self.gateway.send(c, side, lots, limit, TimeInForce.IOC)
+        result = self.gateway.send(c, side, lots, limit, TimeInForce.IOC)
+        belief = self.fair.belief
+        if belief is not None and result.filled_qty:
+            # the makers learn from others' flow, not from their own pick-offs
+            belief.own_flow[c] += side * int(result.filled_qty) * self._lot[c]
 
     def _ladder(self, c: int, side: int, touch: float, levels: int) -> list[int]:
         """Ticks wanted: the touch, then ``levels - 1`` levels on the maker's own grid

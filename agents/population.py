@@ -10,7 +10,9 @@ of noise and momentum traders act, value funds' investors move money, strategy t
 rebalance, and the crowd's defences (stops on the last price, margin top-ups, size cuts on the
 margin ratio) are checked for all leveraged traders at once on arrays, so only the traders
 whose trigger fired run any Python; then new entrants take vacated places. After the
-liquidations of a step, herding lets neighbours of liquidated traders panic.
+liquidations of a step, herding lets neighbours of liquidated traders panic. When the makers
+learn prices from flow (``prices.makers_know_value = false``), patient traders keep a latent
+book far from the price on the perpetual (`agents.latent`), right after the arbitrageurs.
 
 The model reads the population only through `measures` and `account_kinds`.
 """
@@ -28,11 +30,14 @@ import numpy as np
 from agents import leveraged as crowd_rules
 from agents import strategies
 from agents.arbitrageur import Arbitrageur
+from agents.belief import FLOW_UNIT, FlowBelief
 from agents.builders import leveraged_crowd, lognormal, open_positions
 from agents.crowd import HOLD, VALUE, Crowd
 from agents.flow_shock import FlowTrader
 from agents.fund_flows import FundFlows
 from agents.herding import HerdNetwork
+from agents.latent import LatentLiquidity, LatentRules
+from agents.liquidity import WithdrawalRules
 from agents.market_maker import FairValue, MarketMaker
 from agents.momentum import MomentumTrader
 from agents.noise import NoiseTrader
@@ -42,7 +47,7 @@ from agents.spot_trader import NOISE_CAPITAL as SPOT_NOISE_CAPITAL
 from agents.spot_trader import NOISE_RATE as SPOT_NOISE_RATE
 from agents.spot_trader import VALUE_CAPITAL as SPOT_VALUE_CAPITAL
 from agents.spot_trader import VALUE_RATE as SPOT_VALUE_RATE
-from agents.spot_trader import SpotTrader
+from agents.spot_trader import InformedRules, SpotTrader
 from agents.strategies import share_at_cap
 from agents.trader import Trader
 from model.gateway import MarketAccess
@@ -82,10 +87,37 @@ class Population:
         calm_vol = np.array([c.volatility / math.sqrt(YEAR_SECONDS) * 1e4 for c in contracts])
         depth = np.array([c.depth_scale for c in contracts])
 
+        formation = scenario.prices
+        learn = not formation.makers_know_value
+        # flow mode: makers learn prices from flow and their liquidity withdraws
+        rules = (
+            WithdrawalRules(
+                formation.refill_halflife, formation.loss_limit, formation.inventory_limit
+            )
+            if learn
+            else None
+        )
+        informed = (
+            InformedRules(
+                formation.informed_threshold_bps,
+                formation.informed_clip_per_bps,
+                formation.informed_max_clip,
+                formation.informed_max_position,
+                formation.informed_position_per_bps,
+            )
+            if learn
+            else None
+        )
         self.fair = FairValue(n_contracts, self.dt)
         self.makers = [
             MarketMaker(
-                model, access, MAKER_CAPITAL * float(depth.max()), calm_vol, depth, self.fair
+                model,
+                access,
+                MAKER_CAPITAL * float(depth.max()),
+                calm_vol,
+                depth,
+                self.fair,
+                rules,
             )
             for _ in range(pop.market_makers)
         ]
@@ -104,13 +136,43 @@ class Population:
             )
             for _ in range(pop.arbitrageurs)
         ]
+        # flow mode: patient limit orders far from the price (the latent book)
+        self.latent = (
+            [
+                LatentLiquidity(
+                    model,
+                    access,
+                    formation.latent_capital * float(depth.max()),
+                    LatentRules(
+                        formation.latent_size,
+                        formation.latent_step_bps,
+                        formation.latent_levels,
+                        formation.latent_halflife,
+                    ),
+                    depth.tolist(),
+                    prices,
+                )
+                for _ in range(formation.latent_traders)
+            ]
+            if learn
+            else []
+        )
         self.spot_makers: list[SpotMaker] = []
         self.spot_noise: list[SpotTrader] = []
         self.spot_value: list[SpotTrader] = []
         if view.spot is not None:
             sp = scenario.spot
             self.spot_makers = [
-                SpotMaker(model, access, c, v, prices[c], sp.depth_scale * float(depth[c]))
+                SpotMaker(
+                    model,
+                    access,
+                    c,
+                    v,
+                    prices[c],
+                    sp.depth_scale * float(depth[c]),
+                    rules,
+                    float(calm_vol[c]),
+                )
                 for c in range(n_contracts)
                 for v in range(sp.venues)
                 for _ in range(sp.makers_per_venue)
@@ -120,15 +182,28 @@ class Population:
                 for _ in range(sp.noise)
             ]
             self.spot_value = [
-                SpotTrader(model, access, SPOT_VALUE_CAPITAL, prices, value=True)
+                SpotTrader(
+                    model,
+                    access,
+                    formation.informed_capital if learn else SPOT_VALUE_CAPITAL,
+                    prices,
+                    value=True,
+                    informed=informed,
+                )
                 for _ in range(sp.value_traders)
             ]
-        self.spot_estimate = ValueEstimate(
-            self.spot_makers,
-            n_contracts,
-            scenario.spot.learning_bps,
-            scenario.spot.learning_halflife,
-        )
+        self.spot_estimate: ValueEstimate | FlowBelief
+        if learn:  # one belief for both markets, learned from flow
+            impact = [formation.impact_bps / 1e4 / (FLOW_UNIT * c.depth_scale) for c in contracts]
+            self.spot_estimate = FlowBelief(view, self.spot_makers, prices, impact)
+            self.fair.belief = self.spot_estimate
+        else:
+            self.spot_estimate = ValueEstimate(
+                self.spot_makers,
+                n_contracts,
+                scenario.spot.learning_bps,
+                scenario.spot.learning_halflife,
+            )
         for maker in self.spot_makers:
             maker.estimate = self.spot_estimate
         self.flows = [
@@ -203,6 +278,8 @@ class Population:
         MarketMaker.step_crowd(self.makers, view, self.fair, last)
         for arb in self.arbitrageurs:
             arb.act(view, arb.gateway)
+        for patient in self.latent:
+            patient.act(view, patient.gateway)
         for flow in self.flows:
             if flow.shock.market == "perp":
                 flow.act(view, flow.gateway)

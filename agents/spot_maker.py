@@ -15,15 +15,22 @@ sellers infers that the asset is worth less (Kyle 1985; Glosten & Milgrom 1985).
 flow's impact stays after the makers have unwound their inventory, and fades back to the
 fundamental value only over ``spot.learning_halflife``; what brings prices back sooner are the
 traders who know the value (spot value traders, leveraged value funds on the perpetual).
+
+With ``prices.makers_know_value = false`` (docs/price-formation.md) they do not know it at all:
+they quote around the belief they share with the perpetual's makers (`agents.belief`), their
+depth comes back at a finite rate after it is taken, and they widen and thin their quotes as
+the market speeds up or they lose money (`agents.liquidity`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Protocol
 
 import mesa
 
+from agents.liquidity import LossGuard, Resilience, VolatilityGauge, WithdrawalRules
 from agents.quoting import Ladder, Quotes
 from model.gateway import MarketAccess, SpotGateway
 from model.view import MarketView, SpotView
@@ -34,6 +41,15 @@ LEVELS = 10
 LEVEL_VALUE = 60_000.0  # USDT per level, before spot.depth_scale
 INVENTORY_LIMIT_VALUE = 3_000_000.0  # USDT of inventory at which the lean is SKEW_BPS
 SKEW_BPS = 60.0  # lean of the quotes at the inventory limit
+MIN_DEPTH_SHARE = 0.05  # flow mode: what is left of a side's size when its depth is all taken
+
+
+class Estimate(Protocol):
+    """What spot makers quote around: each underlying's value as they see it."""
+
+    values: list[float]
+
+    def update(self, fundamental: list[float], dt: float) -> list[float]: ...
 
 
 class SpotMaker(mesa.Agent):
@@ -50,7 +66,9 @@ class SpotMaker(mesa.Agent):
 
     kind = "spot_maker"
 
-    estimate: ValueEstimate  # the makers' shared estimate of value, set when all are built
+    # the makers' shared estimate of value, set when all are built: `ValueEstimate` when they
+    # know the value signal, `agents.belief.FlowBelief` when they learn from flow
+    estimate: Estimate
 
     def __init__(
         self,
@@ -60,6 +78,8 @@ class SpotMaker(mesa.Agent):
         venue: int,
         price: float,
         depth_scale: float,
+        rules: WithdrawalRules | None = None,
+        calm_vol_bps: float = 0.0,
     ) -> None:
         super().__init__(model)
         spot = access.view.spot
@@ -79,11 +99,16 @@ class SpotMaker(mesa.Agent):
         self.jitter = float(model.rng.uniform(0.8, 1.2))
         self._to_ticks = spot.tick_rounder(contract)
         self._port = self.gateway.quotes(contract, venue)
+        # flow mode: depth that comes back at a finite rate, size cut by losses
+        self.rules = rules
+        if rules is not None:
+            self.resilience = Resilience(1, rules.refill_halflife, access.view.dt)
+            self.guard = LossGuard(capital * 2.0, rules.loss_limit)  # cash and as much in coins
+            self.coins_before = coins[contract]
+            self.gauge = VolatilityGauge(calm_vol_bps, access.view.dt)
 
     @classmethod
-    def step_crowd(
-        cls, makers: Sequence[SpotMaker], view: MarketView, estimate: ValueEstimate
-    ) -> None:
+    def step_crowd(cls, makers: Sequence[SpotMaker], view: MarketView, estimate: Estimate) -> None:
         """The makers' estimate of value learns from last step's flow, then every maker
         requotes around it."""
         estimate.update(view.fundamental.tolist(), view.dt)
@@ -115,17 +140,46 @@ class SpotMaker(mesa.Agent):
         cash = spot.cash(self.spot_account)
         coins = spot.coins(self.spot_account, c)
         book = self._port
+        sizes = {1: lots, -1: lots}
+        if self.rules is not None:
+            # the faster the market, the wider and thinner the quotes (as the perpetual's makers)
+            excess = max(0.0, self.gauge.observe(fundamental) - 1.0)
+            half *= 1.0 + 0.5 * excess
+            sizes = self._withdraw(fundamental, cash, coins, inventory, 1.0 + 0.3 * excess)
 
         to_ticks = self._to_ticks
         for side in (1, -1):
+            lots = sizes[side]
             # a maker bids only with the cash it has and offers only the coins it holds
             room = cash / centre if side > 0 else coins
-            if room < lots * lot * LEVELS:
+            if lots <= 0 or room < lots * lot * LEVELS:
                 self.resting[side].cancel_all(book)
                 continue
             touch = centre * (1.0 - side * half / 1e4)
             ticks = self.ladder.wanted(0, side, touch, LEVELS, to_ticks)
             self.resting[side].amend(book, ticks, lots)
+
+    def _withdraw(
+        self, price: float, cash: float, coins: float, inventory: float, thinning: float
+    ) -> dict[int, int]:
+        """Flow mode: lots per level on each side after the depth this maker lost to fills
+        (`agents.liquidity.Resilience`), its losses (`agents.liquidity.LossGuard`) and the
+        market's speed (sizes divided by ``thinning``); at its loss limit it quotes only the
+        side that cuts its inventory."""
+        lot = self.spot.lot[self.contract]
+        full = LEVEL_VALUE * self.depth * LEVELS
+        self.resilience.update(0, (coins - self.coins_before) * price, full)
+        self.coins_before = coins
+        keep = self.guard.size_share(cash + coins * price)
+        share = self.resilience.share[0]
+        sizes = {}
+        for side in (1, -1):
+            if keep <= 0 and side * inventory >= 0:
+                sizes[side] = 0
+                continue
+            value = LEVEL_VALUE * self.depth * max(keep, MIN_DEPTH_SHARE) / thinning
+            sizes[side] = max(1, int(value * max(MIN_DEPTH_SHARE, share[side]) / price / lot))
+        return sizes
 
 
 class ValueEstimate:

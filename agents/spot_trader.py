@@ -10,6 +10,7 @@ an index pushed below the fundamental value by forced selling recovers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -27,6 +28,21 @@ NOISE_MAX_OFFSET_BPS = 20.0  # limit orders rest up to this far behind the same-
 VALUE_THRESHOLD_BPS = 10.0  # gap to the fundamental below which value traders do nothing
 VALUE_CLIP = 25_000.0  # USDT per order per 10 bps of gap beyond the threshold
 VALUE_MAX_CLIP = 200_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class InformedRules:
+    """How an informed trader trades when the makers do not know the value (flow mode, from
+    `model.settings.PriceFormation`): it trades a gap wider than ``threshold_bps``,
+    ``clip_per_bps`` USDT per look per bp beyond it (at most ``max_clip``), and holds at most
+    ``max_position`` USDT of position either way, or ``position_per_bps`` per bp of gap where
+    that is more (its risk limit: a wider gap is a larger edge)."""
+
+    threshold_bps: float
+    clip_per_bps: float
+    max_clip: float
+    max_position: float
+    position_per_bps: float
 
 
 class SpotTrader(mesa.Agent):
@@ -49,6 +65,7 @@ class SpotTrader(mesa.Agent):
         capital: float,
         prices: list[float],
         value: bool,
+        informed: InformedRules | None = None,
     ) -> None:
         super().__init__(model)
         spot = access.view.spot
@@ -58,6 +75,10 @@ class SpotTrader(mesa.Agent):
         self.kind = "spot_value" if value else "spot_noise"
         self.gateway = access.open_spot_account(capital, [capital / p for p in prices])
         self.spot_account = self.gateway.account
+        # flow mode: how an informed trader trades the gap and its risk limit (None: the
+        # baseline's value trader, whose cash and coins are its only limit)
+        self.informed = informed
+        self.coins_start = [capital / p for p in prices]
 
     @classmethod
     def step_noise(
@@ -129,14 +150,23 @@ class SpotTrader(mesa.Agent):
                 continue
             venue, price = best
             gap_bps = side * (fundamental - price) / fundamental * 1e4
-            if gap_bps <= VALUE_THRESHOLD_BPS:
+            rules = self.informed
+            threshold = VALUE_THRESHOLD_BPS if rules is None else rules.threshold_bps
+            if gap_bps <= threshold:
                 continue
-            value = min(VALUE_MAX_CLIP, VALUE_CLIP * (gap_bps - VALUE_THRESHOLD_BPS) / 10.0)
+            if rules is None:
+                value = min(VALUE_MAX_CLIP, VALUE_CLIP * (gap_bps - threshold) / 10.0)
+            else:
+                value = min(rules.max_clip, rules.clip_per_bps * (gap_bps - threshold))
+                # its risk limit: limited capital, not a free anchor
+                held = side * (spot.coins(self.spot_account, contract) - self.coins_start[contract])
+                limit = max(rules.max_position, rules.position_per_bps * gap_bps)
+                value = min(value, limit - held * price)
             lots = int(value / price / spot.lot[contract])
             if not self._affordable(contract, side, lots, price):
                 continue
             # limited at the fundamental less the threshold: a value trader never overpays
-            limit = fundamental * (1.0 - side * VALUE_THRESHOLD_BPS / 1e4)
+            limit = fundamental * (1.0 - side * threshold / 1e4)
             self.gateway.send(
                 contract, venue, side, lots, spot.to_ticks(contract, limit), TimeInForce.IOC
             )

@@ -64,6 +64,8 @@ class Exchange:
         self.volume = np.zeros(len(self.contracts))
         # the same, signed by the taker's side (buys positive): the step's order-flow imbalance
         self.signed_volume = np.zeros(len(self.contracts))
+        # the whole of the previous count (the tape of the last step, for traders who read it)
+        self.last_signed_volume = np.zeros(len(self.contracts))
         # accounts that ever sent a reduce-only order that could rest: only their resting
         # orders need trimming after a fill (a scan of every maker's ladder otherwise)
         self._reduce_only_owners: set[int] = set()
@@ -335,6 +337,7 @@ class Exchange:
 
     def reset_volume(self) -> None:
         """Start a new volume count (the recorder calls this each step)."""
+        self.last_signed_volume[:] = self.signed_volume
         self.volume[:] = 0.0
         self.signed_volume[:] = 0.0
 

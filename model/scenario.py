@@ -45,6 +45,7 @@ from model.settings import (
     FlowShock,
     IndexSettings,
     InsuranceFund,
+    PriceFormation,
     ScenarioError,
     ShockSettings,
     SpotSettings,
@@ -66,6 +67,7 @@ __all__ = [
     "LeverageDistribution",
     "NoiseDemandSettings",
     "PopulationSettings",
+    "PriceFormation",
     "Scenario",
     "ScenarioError",
     "ShockSettings",
@@ -94,6 +96,7 @@ class Scenario(StrictSettings):
     contracts: list[Contract] = Field(default_factory=lambda: [Contract()], min_length=1)
     index: IndexSettings = IndexSettings()
     spot: SpotSettings = SpotSettings()
+    prices: PriceFormation = PriceFormation()
     flow_shocks: list[FlowShock] = Field(default_factory=list)
     population: PopulationSettings = PopulationSettings()
     insurance_fund: InsuranceFund = InsuranceFund()
@@ -122,6 +125,12 @@ class Scenario(StrictSettings):
             raise ValueError(
                 f"duration: {self.duration:g} s is not a whole number of steps of {self.step:g} s; "
                 f"allowed: a multiple of step, e.g. {round(steps) * self.step:g}"
+            )
+        if not self.prices.makers_know_value and self.index.mode != "spot":
+            raise ValueError(
+                "prices.makers_know_value: false needs index.mode = 'spot' (the informed "
+                "traders who carry the value signal trade on the spot venues); allowed: true "
+                "with index.mode = 'exogenous'"
             )
         if self.index.replay is not None:
             self._check_replay(self.index.replay)

@@ -132,3 +132,108 @@ class InsuranceFund(StrictSettings):
     """Starting balance of the insurance fund (each, when the venue keeps one per contract)."""
 
     initial: float = Field(1_000_000.0, ge=0.0, description="USDT")
+
+
+class PriceFormation(StrictSettings):
+    """Who knows what the asset is worth, and how order flow moves the quotes.
+
+    With ``makers_know_value`` (the scripted baseline) spot makers quote around the value
+    signal and perpetual makers around the index with a basis that fades in seconds: a trigger
+    moves prices only within the makers' inventory lean. Without it the makers quote around a
+    belief learned from the order flow they see (Kyle 1985; Glosten & Milgrom 1985): the value
+    signal reaches prices only through the spot value traders' (informed) trades, their depth
+    comes back at a finite rate after it is taken (book resilience, Obizhaeva & Wang 2013), and
+    they cut size as they lose money (Brunnermeier & Pedersen 2009). The impact and the
+    informed traders' position per bp of gap were set by the calm and news checks of
+    `experiments.batch.price_checks`; the other numbers are chosen (docs/price-formation.md)."""
+
+    makers_know_value: bool = Field(
+        True,
+        description="true: makers quote around the value signal (the scripted baseline); "
+        "false: around a belief learned from order flow, and only informed traders see the value",
+    )
+    impact_bps: float = Field(
+        10.0,
+        ge=0.0,
+        le=1000.0,
+        description="permanent move (bps) of the makers' belief per 1M USDT of net taker flow "
+        "on the perpetual and the spot venues (per unit of the contract's depth_scale); flow "
+        "mode only",
+    )
+    refill_halflife: float = Field(
+        20.0,
+        ge=0.0,
+        le=3600.0,
+        description="seconds for half of the depth a maker lost to fills to come back "
+        "(0: at once); flow mode only",
+    )
+    loss_limit: float = Field(
+        0.2,
+        gt=0.0,
+        le=1.0,
+        description="share of its capital a maker may lose from its peak before it quotes only "
+        "the side that cuts its inventory (size shrinks in proportion on the way); flow mode only",
+    )
+    inventory_limit: float = Field(
+        10_000_000.0,
+        gt=0.0,
+        description="USDT of inventory (per unit of depth_scale) at which a perpetual maker "
+        "stops quoting the side that adds to it; flow mode only",
+    )
+    informed_threshold_bps: float = Field(
+        1.0,
+        ge=0.0,
+        le=1000.0,
+        description="gap (bps) between price and value below which informed traders do "
+        "nothing; flow mode only",
+    )
+    informed_clip_per_bps: float = Field(
+        25_000.0,
+        gt=0.0,
+        description="USDT an informed trader sends per look per bp of gap beyond its "
+        "threshold; flow mode only",
+    )
+    informed_max_clip: float = Field(
+        500_000.0, gt=0.0, description="USDT per look at most (informed traders); flow mode only"
+    )
+    informed_capital: float = Field(
+        20_000_000.0,
+        gt=0.0,
+        description="USDT each informed (spot value) trader holds, and as much again in coins of "
+        "every underlying; flow mode only (the baseline's value traders hold 5M)",
+    )
+    informed_max_position: float = Field(
+        2_500_000.0,
+        gt=0.0,
+        description="USDT of position (long or short, against its starting coins) an informed "
+        "trader holds at most while the gap is narrow: its risk limit; flow mode only",
+    )
+    informed_position_per_bps: float = Field(
+        100_000.0,
+        ge=0.0,
+        description="USDT of position an informed trader may hold per bp of gap, where that "
+        "is more than informed_max_position (conviction grows with the edge); flow mode only",
+    )
+    latent_traders: int = Field(
+        2, ge=0, le=100, description="patient limit-order traders (the latent book); flow mode only"
+    )
+    latent_capital: float = Field(
+        15_000_000.0, gt=0.0, description="USDT of margin each latent trader holds (at 3x)"
+    )
+    latent_size: float = Field(
+        100_000.0,
+        ge=0.0,
+        description="USDT at the latent book's first level per trader (per unit of depth_scale); "
+        "level k holds k times as much",
+    )
+    latent_step_bps: float = Field(
+        25.0, gt=0.0, le=1000.0, description="distance (bps) between the latent book's levels"
+    )
+    latent_levels: int = Field(20, ge=1, le=200, description="latent levels per side")
+    latent_halflife: float = Field(
+        300.0,
+        gt=0.0,
+        le=86_400.0,
+        description="seconds: half-life of the moving average of the mark the latent book "
+        "hangs from",
+    )

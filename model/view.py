@@ -265,6 +265,11 @@ class MarketView:
         """Taker-signed base volume traded on ``contract`` so far this step (buys positive)."""
         return self._market.exchange.signed_volume.item(contract)
 
+    def last_signed_volume(self) -> np.ndarray:
+        """Taker-signed base volume traded on every contract in the whole previous step (buys
+        positive): the tape a dealer learns from."""
+        return self._market.exchange.last_signed_volume
+
     def prices(self) -> tuple[np.ndarray, np.ndarray]:
         """Mid (else last, else mark) and last (else index) of every contract, in USDT."""
         m = self._market

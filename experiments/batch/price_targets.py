@@ -3,6 +3,7 @@
     python -m experiments.batch.price_targets                 # the 20 target seeds
     python -m experiments.batch.price_targets --seeds held-out
     python -m experiments.batch.price_targets --seeds 1,2,3 --duration 600 --out DIR
+    python -m experiments.batch.price_targets --prices value  # the scripted baseline
 
 No scheduled move of the value signal: a perpetual sell program of a share of the starting open
 interest, over 60 s, into a long-heavy crowd (80% long), in the calm market. Each seed runs:
@@ -28,13 +29,15 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from experiments.batch.executor import Executor, Job
 from experiments.reports.distributions import markdown_table
-from model.scenario import Scenario, load_scenario
+from model.overrides import parse_overrides
+from model.scenario import Scenario, ScenarioError, load_scenario
 
 # fixed on 2026-12-06, before any run of these seeds (issue 25's pre-registration)
 TARGET_SEEDS = tuple(range(2501, 2521))
@@ -67,46 +70,65 @@ ARMS = (
 )
 
 
-def base_scenario(leverage: float, duration: float) -> Scenario:
-    """The calm market, no scheduled move, a long-heavy crowd at ``leverage``."""
-    return load_scenario(
-        "calm",
-        {
-            "index.shocks": [],
-            "duration": duration,
-            "population.long_bias": LONG_BIAS,
-            "population.leverage.median": leverage,
-        },
-    )
+def base_scenario(
+    leverage: float,
+    duration: float,
+    prices: str = "flow",
+    extra: dict[str, Any] | None = None,
+) -> Scenario:
+    """The calm market, no scheduled move, a long-heavy crowd at ``leverage``; ``prices``:
+    ``flow`` (makers learn prices from order flow) or ``value`` (makers are told the value
+    signal, the scripted baseline); ``extra``: further overrides (dotted keys)."""
+    settings = {
+        "index.shocks": [],
+        "duration": duration,
+        "population.long_bias": LONG_BIAS,
+        "population.leverage.median": leverage,
+        "prices.makers_know_value": prices == "value",
+    }
+    return load_scenario("calm", {**settings, **(extra or {})})
 
 
-def starting_open_interest(seed: int, duration: float) -> float:
-    """USDT of open interest the 25x crowd holds at the start on ``seed`` (before any step)."""
+def starting_open_interest(seed: int, base: Scenario) -> float:
+    """USDT of open interest the crowd of ``base`` holds at the start on ``seed`` (before any
+    step)."""
     from model.simulation import CascadeModel
 
-    scenario = base_scenario(HIGH, duration)
+    scenario = base
     model = CascadeModel(scenario, rng=np.random.SeedSequence(seed))
     return float(model.ledger.open_interest(0) * scenario.contracts[0].initial_price)
 
 
-def arm_scenario(arm: Arm, trigger: float, duration: float) -> Scenario:
+def arm_scenario(
+    arm: Arm,
+    trigger: float,
+    duration: float,
+    prices: str = "flow",
+    extra: dict[str, Any] | None = None,
+) -> Scenario:
     """The arm's scenario with a sell program of ``trigger`` USDT."""
-    base = base_scenario(arm.leverage, duration)
+    base = base_scenario(arm.leverage, duration, prices, extra)
     program = {"start": TRIGGER_START, "duration": TRIGGER_SECONDS, "notional": -trigger}
     return base.with_overrides({"flow_shocks": [program], "venue.liquidation.impact": arm.impact})
 
 
-def run_arms(seeds: list[int], duration: float, workers: int | None) -> pd.DataFrame:
+def run_arms(
+    seeds: list[int],
+    duration: float,
+    workers: int | None,
+    prices: str = "flow",
+    extra: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """One row per (seed, arm): the fall, the liquidated notional, the trigger."""
     jobs: list[Job] = []
     meta: dict[int, tuple[int, Arm, float]] = {}
     for s_index, seed in enumerate(seeds):
-        oi = starting_open_interest(seed, duration)
+        oi = starting_open_interest(seed, base_scenario(HIGH, duration, prices, extra))
         for a_index, arm in enumerate(ARMS):
             trigger = arm.share * oi
             run = len(jobs)
             meta[run] = (seed, arm, trigger)
-            scenario = arm_scenario(arm, trigger, duration)
+            scenario = arm_scenario(arm, trigger, duration, prices, extra)
             jobs.append(Job(run, a_index, s_index, np.random.SeedSequence(seed), scenario))
     rows = []
     with Executor(workers) as executor:
@@ -240,7 +262,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION, help="seconds per run")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, help="write runs.csv, targets.md and the plot here")
+    parser.add_argument(
+        "--prices",
+        choices=("flow", "value"),
+        default="flow",
+        help="flow: makers learn prices from order flow (default); value: makers are told the "
+        "value signal (the scripted baseline)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a further setting for every run (dotted key, as cascade run --set)",
+    )
     args = parser.parse_args(argv)
+    try:
+        extra = parse_overrides(args.overrides)
+        base_scenario(HIGH, args.duration, args.prices, extra)
+    except (ValueError, ScenarioError) as exc:
+        parser.error(str(exc))
     named = {"targets": TARGET_SEEDS, "held-out": HELD_OUT_SEEDS}
     try:
         seeds = list(named.get(args.seeds) or [int(s) for s in args.seeds.split(",")])
@@ -248,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--seeds: targets, held-out or comma-separated integers, got {args.seeds!r}")
     if args.duration <= TRIGGER_START + TRIGGER_SECONDS:
         parser.error(f"--duration must exceed {TRIGGER_START + TRIGGER_SECONDS:g} s (the trigger)")
-    runs = run_arms(seeds, args.duration, args.workers)
+    print(f"prices: {args.prices}; seeds: {','.join(map(str, seeds))}", file=sys.stderr)
+    runs = run_arms(seeds, args.duration, args.workers, args.prices, extra)
     table = targets(runs)
     text = "\n".join(markdown_table(table))
     print(text)

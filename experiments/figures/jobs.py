@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from experiments.batch import price_checks as pc
 from experiments.batch import price_targets as pt
 from experiments.batch.montecarlo import monte_carlo
 from experiments.batch.sweep import outcome_plot, sweep
@@ -74,6 +75,7 @@ class Size:
         reconstruction_runs: seeds of the 2025-10-10 reconstruction.
         bench_repeats: timed runs of the benchmark's default case.
         price_seeds: the first this many of the price-formation targets' pre-registered seeds.
+        check_seeds: development seeds (1, 2, ...) of the flow mode's calm and news checks.
     """
 
     mc_runs: int
@@ -83,10 +85,12 @@ class Size:
     reconstruction_runs: int
     bench_repeats: int
     price_seeds: int
+    check_seeds: int
 
 
-QUICK = Size(20, (5.0, 15.0, 30.0), 5, 4, 8, 1, 4)
-FULL = Size(200, (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0), 20, 20, 40, 3, 20)
+QUICK = Size(20, (5.0, 15.0, 30.0), 5, 4, 8, 1, 4, 2)
+FULL = Size(200, (2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 50.0), 20, 20, 40, 3, 20, 3)
+IMPACT_SCAN = (3.0, 6.0, 10.0, 15.0, 20.0)  # prices.impact_bps values of the calm/news checks
 
 
 def fmt(value: object) -> str:
@@ -254,6 +258,21 @@ def price_targets(out: Path, size: Size, stamp: Stamp, workers: int) -> list[Pat
     return [write_markdown(out / "price-targets.md", body, stamp), stamp_png(plot, stamp)]
 
 
+def price_checks(out: Path, size: Size, stamp: Stamp, workers: int) -> list[Path]:
+    """The flow mode's calm and news checks (`experiments.batch.price_checks`) over a scan of
+    ``prices.impact_bps``, on development seeds."""
+    seeds = list(range(1, size.check_seeds + 1))
+    settings = [{"prices.impact_bps": x} for x in IMPACT_SCAN]
+    table = pc.run_checks(settings, seeds, workers)
+    scan = ",".join(f"{x:g}" for x in IMPACT_SCAN)
+    body = (
+        f"`python -m experiments.batch.price_checks --seeds {','.join(map(str, seeds))} "
+        f"--impact {scan}` (medians over the seeds; every other setting at its default):\n\n"
+        + "\n".join(markdown_table(table))
+    )
+    return [write_markdown(out / "price-checks.md", body, stamp)]
+
+
 Job = Callable[[Path, Size, Stamp, int], list[Path]]
 JOBS: dict[str, Job] = {
     "default-run": default_run,
@@ -264,4 +283,5 @@ JOBS: dict[str, Job] = {
     "oct-10-targets": reconstruction,
     "benchmark": benchmark_default,
     "price-targets": price_targets,
+    "price-checks": price_checks,
 }

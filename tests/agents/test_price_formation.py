@@ -1,0 +1,180 @@
+"""Prices made by trading (``prices.makers_know_value = false``): makers who learn from flow,
+liquidity that withdraws, a latent book far from the price, value only through informed trades."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from agents.belief import FLOW_UNIT, FlowBelief
+from agents.latent import LatentLiquidity
+from agents.liquidity import LossGuard, Resilience, VolatilityGauge
+from experiments.batch import price_targets as pt
+from experiments.run.runner import run_scenario
+from model.scenario import ScenarioError, load_scenario
+from model.simulation import CascadeModel
+
+FLOW = {"prices.makers_know_value": False}
+
+
+class Tape:
+    """A stand-in view: the clock and the perpetual's tape of the last step."""
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.tape = np.zeros(1)
+
+    def last_signed_volume(self) -> np.ndarray:
+        return self.tape
+
+
+class Maker:
+    """A stand-in spot maker: its underlying and its coins are all the belief reads."""
+
+    contract = 0
+
+    def __init__(self) -> None:
+        self.coins = 100.0
+
+    def coins_held(self) -> float:
+        return self.coins
+
+
+def belief_after(steps: list[tuple[float, float]], impact_bps: float = 10.0) -> list[float]:
+    """The belief after steps of (perpetual taker base volume, coins the spot maker bought)."""
+    view, maker = Tape(), Maker()
+    belief = FlowBelief(view, [maker], [60_000.0], [impact_bps / 1e4 / FLOW_UNIT])  # type: ignore[arg-type]
+    path = []
+    for t, (perp, spot) in enumerate(steps, 1):
+        view.time = float(t)
+        view.tape = np.array([perp])
+        maker.coins += spot
+        path.append(belief.update()[0])
+    return path
+
+
+def test_the_belief_moves_with_net_flow_and_never_fades_back():
+    one_million = FLOW_UNIT / 60_000.0  # base units worth 1M USDT
+    path = belief_after([(one_million, 0.0)] + [(0.0, 0.0)] * 500)
+    # 1M USDT bought on the perpetual raises it by the impact, and nothing pulls it back
+    assert path[0] == pytest.approx(60_000.0 * math.exp(10e-4), rel=1e-12)
+    assert path[-1] == path[0]
+    # the spot makers selling 1M USDT of coins to buyers counts the same as perpetual buying
+    spot = belief_after([(0.0, -one_million)])
+    assert spot[0] == pytest.approx(path[0], rel=1e-12)
+    # sells lower it by as much: a round trip leaves it where it started
+    back = belief_after([(one_million, 0.0), (-one_million, 0.0)])
+    assert back[-1] == pytest.approx(60_000.0 * math.exp(10e-4 - 10e-4 * back[0] / 60_000.0))
+    # (to second order: the sale is valued at the belief it raised)
+    assert abs(back[-1] / 60_000.0 - 1.0) < (10e-4) ** 2 * 1.01
+
+
+def test_the_belief_learns_once_per_step_and_not_from_the_makers_own_pick_offs():
+    view, maker = Tape(), Maker()
+    belief = FlowBelief(view, [maker], [60_000.0], [10e-4 / FLOW_UNIT])  # type: ignore[arg-type]
+    view.time, view.tape = 1.0, np.array([10.0])
+    first = belief.update()[0]
+    assert belief.update()[0] == first  # the second maker to ask in a step changes nothing
+    view.time = 2.0
+    belief.own_flow[0] = 10.0  # the whole tape was the makers' own pick-offs
+    assert belief.update()[0] == first
+
+
+def test_depth_taken_comes_back_at_the_refill_rate():
+    resilience = Resilience(1, refill_halflife=20.0, dt=1.0)
+    resilience.update(0, bought_value=600_000.0, full_value=1_000_000.0)  # bids were hit
+    assert resilience.share[0][1] == pytest.approx(0.4)
+    assert resilience.share[0][-1] == 1.0
+    for _ in range(20):
+        resilience.update(0, 0.0, 1_000_000.0)
+    assert resilience.share[0][1] == pytest.approx(1.0 - 0.6 * 0.5, rel=1e-9)  # one half-life
+    resilience.update(0, -5_000_000.0, 1_000_000.0)  # more sold than the whole ladder
+    assert resilience.share[0][-1] == 0.0
+    instant = Resilience(1, refill_halflife=0.0, dt=1.0)
+    instant.update(0, 900_000.0, 1_000_000.0)
+    instant.update(0, 0.0, 1_000_000.0)
+    assert instant.share[0][1] == 1.0
+
+
+def test_a_maker_cuts_its_size_in_proportion_to_its_loss_from_the_peak():
+    guard = LossGuard(capital=1_000_000.0, loss_limit=0.2)
+    assert guard.size_share(1_000_000.0) == 1.0
+    assert guard.size_share(1_100_000.0) == 1.0  # a new peak
+    assert guard.size_share(1_000_000.0) == pytest.approx(0.5)  # lost 100k of the 200k limit
+    assert guard.size_share(800_000.0) == 0.0
+
+
+def test_the_volatility_gauge_reads_calm_then_fast_markets():
+    gauge = VolatilityGauge(calm_bps=1.0, dt=1.0)
+    price = 60_000.0
+    for _ in range(100):
+        price *= 1.0001 if _ % 2 else 1 / 1.0001  # ±1 bp a second: the calm level
+        ratio = gauge.observe(price)
+    assert ratio == pytest.approx(1.0, rel=0.05)
+    for _ in range(60):
+        price *= 0.999  # 10 bp a second
+        ratio = gauge.observe(price)
+    assert ratio > 8.0
+
+
+def test_the_latent_book_sits_behind_the_touch_and_deepens_with_distance():
+    scenario = load_scenario("calm", {**FLOW, "duration": 30.0})
+    model = CascadeModel(scenario, rng=1)
+    for _ in range(30):
+        model.step()
+    patient = [a for a in model.agents if isinstance(a, LatentLiquidity)]
+    assert len(patient) == scenario.prices.latent_traders
+    book = model.exchange.books[0]
+    step = scenario.prices.latent_step_bps / 1e4
+    for trader in patient:
+        bids = sorted(trader.quotes[0][1].items(), reverse=True)  # nearest first
+        asks = sorted(trader.quotes[0][-1].items())
+        assert len(bids) == len(asks) == scenario.prices.latent_levels
+        assert bids[0][0] < book.best_bid() and asks[0][0] > book.best_ask()
+        value = [book.get(order).qty * tick for tick, order in bids]  # USDT (to the lot)
+        # level k holds k times the first level's value, k × step from the reference
+        assert value[9] == pytest.approx(10 * value[0], rel=0.01)
+        gaps = np.diff([tick for tick, _ in bids]) * book.tick_size
+        assert gaps == pytest.approx(-step * bids[0][0] * book.tick_size, rel=0.05)
+
+
+def test_flow_mode_needs_spot_venues_for_its_informed_traders():
+    with pytest.raises((ScenarioError, ValueError), match="makers_know_value"):
+        load_scenario("calm", {**FLOW, "index.mode": "exogenous"})
+
+
+def fall_after_news(informed: int, seed: int) -> tuple[float, float]:
+    """A 5% drop of the value signal at 60 s; the mark's move and the value's by 360 s."""
+    shock = {"start": 60.0, "duration": 10.0, "change_pct": -5.0}
+    settings = {**FLOW, "index.shocks": [shock], "duration": 360.0, "spot.value_traders": informed}
+    ts = run_scenario(load_scenario("calm", settings), seed).timeseries
+    before, after = ts.iloc[55], ts.iloc[-1]
+    return after.mark / before.mark - 1.0, after.fundamental / before.fundamental - 1.0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_value_reaches_prices_only_through_informed_trades(seed):
+    moved, value = fall_after_news(informed=10, seed=seed)
+    assert value == pytest.approx(-0.05, abs=0.005)
+    assert moved < 0.6 * value  # the informed traders carried most of the news into the price
+    unseen, _ = fall_after_news(informed=0, seed=seed)
+    assert abs(unseen) < 0.1 * abs(value)  # without them the makers never learn of it
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_same_sell_program_moves_prices_further_at_higher_leverage(seed):
+    """The mission's sentence on one seed (the full experiment is
+    `experiments.batch.price_targets`): a sell program of 10% of the 25x crowd's open interest,
+    against the same program into a 2x crowd."""
+    base = pt.base_scenario(pt.HIGH, 600.0)
+    trigger = 0.10 * pt.starting_open_interest(seed, base)
+    falls, liquidated = {}, {}
+    for leverage in (pt.LOW, pt.HIGH):
+        scenario = pt.arm_scenario(pt.Arm(leverage, 0.10), trigger, 600.0)
+        summary = run_scenario(scenario, np.random.SeedSequence(seed)).summary
+        falls[leverage] = summary["trigger_drawdown_pct"]
+        liquidated[leverage] = summary["liquidated_per_trigger"]
+    assert falls[pt.HIGH] > 2.0 * falls[pt.LOW]
+    assert liquidated[pt.HIGH] > 1.0  # the cascade was larger than its trigger
