@@ -28,26 +28,23 @@ import mesa
 import numpy as np
 
 from agents import leveraged as crowd_rules
-from agents import strategies
+from agents import price_formation, strategies
 from agents.arbitrageur import Arbitrageur
-from agents.belief import FLOW_UNIT, FlowBelief
+from agents.belief import FlowBelief
 from agents.builders import leveraged_crowd, lognormal, open_positions
 from agents.crowd import HOLD, VALUE, Crowd
 from agents.flow_shock import FlowTrader
 from agents.fund_flows import FundFlows
 from agents.herding import HerdNetwork
-from agents.latent import LatentLiquidity, LatentRules
-from agents.liquidity import WithdrawalRules
 from agents.market_maker import FairValue, MarketMaker
 from agents.momentum import MomentumTrader
 from agents.noise import NoiseTrader
 from agents.noise_demand import NoiseDemand
-from agents.spot_maker import SpotMaker, ValueEstimate
+from agents.spot_maker import SpotMaker
 from agents.spot_trader import NOISE_CAPITAL as SPOT_NOISE_CAPITAL
 from agents.spot_trader import NOISE_RATE as SPOT_NOISE_RATE
-from agents.spot_trader import VALUE_CAPITAL as SPOT_VALUE_CAPITAL
 from agents.spot_trader import VALUE_RATE as SPOT_VALUE_RATE
-from agents.spot_trader import InformedRules, SpotTrader
+from agents.spot_trader import SpotTrader
 from agents.strategies import share_at_cap
 from agents.trader import Trader
 from model.gateway import MarketAccess
@@ -87,27 +84,8 @@ class Population:
         calm_vol = np.array([c.volatility / math.sqrt(YEAR_SECONDS) * 1e4 for c in contracts])
         depth = np.array([c.depth_scale for c in contracts])
 
-        formation = scenario.prices
-        learn = not formation.makers_know_value
-        # flow mode: makers learn prices from flow and their liquidity withdraws
-        rules = (
-            WithdrawalRules(
-                formation.refill_halflife, formation.loss_limit, formation.inventory_limit
-            )
-            if learn
-            else None
-        )
-        informed = (
-            InformedRules(
-                formation.informed_threshold_bps,
-                formation.informed_clip_per_bps,
-                formation.informed_max_clip,
-                formation.informed_max_position,
-                formation.informed_position_per_bps,
-            )
-            if learn
-            else None
-        )
+        rules = price_formation.withdrawal_rules(scenario)  # None: the scripted baseline
+        informed, informed_capital = price_formation.informed_rules(scenario)
         self.fair = FairValue(n_contracts, self.dt)
         self.makers = [
             MarketMaker(
@@ -137,26 +115,7 @@ class Population:
             for _ in range(pop.arbitrageurs)
         ]
         # flow mode: patient limit orders far from the price (the latent book)
-        self.latent = (
-            [
-                LatentLiquidity(
-                    model,
-                    access,
-                    formation.latent_capital * float(depth.max()),
-                    LatentRules(
-                        formation.latent_size,
-                        formation.latent_step_bps,
-                        formation.latent_levels,
-                        formation.latent_halflife,
-                    ),
-                    depth.tolist(),
-                    prices,
-                )
-                for _ in range(formation.latent_traders)
-            ]
-            if learn
-            else []
-        )
+        self.latent = price_formation.latent_book(model, access, scenario, prices)
         self.spot_makers: list[SpotMaker] = []
         self.spot_noise: list[SpotTrader] = []
         self.spot_value: list[SpotTrader] = []
@@ -185,25 +144,18 @@ class Population:
                 SpotTrader(
                     model,
                     access,
-                    formation.informed_capital if learn else SPOT_VALUE_CAPITAL,
+                    informed_capital,
                     prices,
                     value=True,
                     informed=informed,
                 )
                 for _ in range(sp.value_traders)
             ]
-        self.spot_estimate: ValueEstimate | FlowBelief
-        if learn:  # one belief for both markets, learned from flow
-            impact = [formation.impact_bps / 1e4 / (FLOW_UNIT * c.depth_scale) for c in contracts]
-            self.spot_estimate = FlowBelief(view, self.spot_makers, prices, impact)
+        self.spot_estimate = price_formation.maker_estimate(
+            access, scenario, self.spot_makers, prices
+        )
+        if isinstance(self.spot_estimate, FlowBelief):  # one belief for both markets
             self.fair.belief = self.spot_estimate
-        else:
-            self.spot_estimate = ValueEstimate(
-                self.spot_makers,
-                n_contracts,
-                scenario.spot.learning_bps,
-                scenario.spot.learning_halflife,
-            )
         for maker in self.spot_makers:
             maker.estimate = self.spot_estimate
         self.flows = [

@@ -1,0 +1,91 @@
+"""Who knows what the asset is worth: the parts of the population that ``prices`` settings
+(`model.settings.PriceFormation`) decide.
+
+With the makers told the value signal (the scripted baseline) this builds the spot makers'
+`ValueEstimate` and nothing else. When they learn prices from order flow it builds the rules
+their liquidity withdraws by (`agents.liquidity`), the informed traders' rules
+(`agents.spot_trader.InformedRules`), the latent book (`agents.latent`) and the makers' shared
+belief (`agents.belief`). `agents.population.Population` calls these while it builds the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import mesa
+
+from agents.belief import FLOW_UNIT, FlowBelief
+from agents.latent import LatentLiquidity, LatentRules
+from agents.liquidity import WithdrawalRules
+from agents.spot_maker import SpotMaker, ValueEstimate
+from agents.spot_trader import VALUE_CAPITAL, InformedRules
+from model.gateway import MarketAccess
+from model.scenario import Scenario
+
+
+def learns_from_flow(scenario: Scenario) -> bool:
+    """True when the makers do not know the value signal (the flow mode)."""
+    return not scenario.prices.makers_know_value
+
+
+def withdrawal_rules(scenario: Scenario) -> WithdrawalRules | None:
+    """How makers' liquidity withdraws (None: the baseline's makers, who do not)."""
+    if not learns_from_flow(scenario):
+        return None
+    p = scenario.prices
+    return WithdrawalRules(p.refill_halflife, p.loss_limit, p.inventory_limit)
+
+
+def informed_rules(scenario: Scenario) -> tuple[InformedRules | None, float]:
+    """The informed traders' rules and each one's capital (the baseline's value traders: no
+    rules, VALUE_CAPITAL)."""
+    if not learns_from_flow(scenario):
+        return None, VALUE_CAPITAL
+    p = scenario.prices
+    rules = InformedRules(
+        p.informed_threshold_bps,
+        p.informed_clip_per_bps,
+        p.informed_max_clip,
+        p.informed_max_position,
+        p.informed_position_per_bps,
+    )
+    return rules, p.informed_capital
+
+
+def latent_book(
+    model: mesa.Model,
+    access: MarketAccess,
+    scenario: Scenario,
+    prices: Sequence[float],
+) -> list[LatentLiquidity]:
+    """The patient traders of the latent book (none in the baseline)."""
+    if not learns_from_flow(scenario):
+        return []
+    p = scenario.prices
+    depth = [c.depth_scale for c in scenario.contracts]
+    rules = LatentRules(p.latent_size, p.latent_step_bps, p.latent_levels, p.latent_halflife)
+    return [
+        LatentLiquidity(model, access, p.latent_capital * max(depth), rules, depth, list(prices))
+        for _ in range(p.latent_traders)
+    ]
+
+
+def maker_estimate(
+    access: MarketAccess,
+    scenario: Scenario,
+    spot_makers: list[SpotMaker],
+    prices: Sequence[float],
+) -> ValueEstimate | FlowBelief:
+    """What the makers quote around: the baseline's `ValueEstimate` of the value signal, or
+    the belief learned from flow that the perpetual's makers share."""
+    if not learns_from_flow(scenario):
+        return ValueEstimate(
+            spot_makers,
+            len(scenario.contracts),
+            scenario.spot.learning_bps,
+            scenario.spot.learning_halflife,
+        )
+    impact = [
+        scenario.prices.impact_bps / 1e4 / (FLOW_UNIT * c.depth_scale) for c in scenario.contracts
+    ]
+    return FlowBelief(access.view, spot_makers, prices, impact)
