@@ -15,15 +15,13 @@ flow``).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from experiments.batch.executor import default_workers
+from experiments.batch.preregistered import bootstrap_band, map_in_workers, parse_seeds, target_row
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from model.scenario import Scenario, load_scenario
@@ -34,8 +32,6 @@ HELD_OUT_SEEDS = tuple(range(9101, 9121))
 LARGEST = 10  # drops per run
 WINDOW = 2.0  # seconds before a drop in which a liquidation counts
 BAR = 0.8
-BANDS = (0.05, 0.95)
-RESAMPLES = 2000
 SETTINGS = {
     "flash-crash": ("flash-crash", {}),
     "calm 25x": ("calm", {"population.leverage.median": 25.0}),
@@ -75,36 +71,26 @@ def count(task: tuple[str, int, Scenario]) -> tuple[str, int, int, float]:
 def run(seeds: list[int], prices: str, workers: int | None) -> pd.DataFrame:
     """One row per (setting, seed): drops with a liquidation, liquidated notional."""
     tasks = [(name, seed, scenario(name, prices)) for name in SETTINGS for seed in seeds]
-    rows = []
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers or default_workers(), mp_context=context) as pool:
-        for done, (name, seed, hits, notional) in enumerate(pool.map(count, tasks), 1):
-            rows.append({"setting": name, "seed": seed, "hits": hits, "liquidated": notional})
-            print(f"\r{done}/{len(tasks)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    rows = [
+        {"setting": name, "seed": seed, "hits": hits, "liquidated": notional}
+        for name, seed, hits, notional in map_in_workers(count, tasks, workers)
+    ]
     return pd.DataFrame(rows)
 
 
 def targets(runs: pd.DataFrame) -> list[dict[str, Any]]:
     """One row per setting: the pooled share of big drops with a liquidation, its band."""
-    rng = np.random.default_rng(0)
     out = []
     for name, group in runs.groupby("setting", sort=False):
         hits = group["hits"].to_numpy(dtype=float)
-        share = float(hits.sum() / (LARGEST * len(hits)))
-        n = len(hits)
-        boot = [hits[rng.integers(0, n, n)].sum() / (LARGEST * n) for _ in range(RESAMPLES)]
-        low, high = np.quantile(boot, BANDS)
-        out.append(
-            {
-                "target": f"7 big drops with a liquidation: {name}",
-                "value": share,
-                "band 5%": float(low),
-                "band 95%": float(high),
-                "bar": f"≥ {BAR:g}",
-                "result": "hit" if share >= BAR else "miss",
-            }
-        )
+
+        def share_of(rows: np.ndarray) -> float:
+            return float(rows.sum() / (LARGEST * len(rows)))
+
+        share = share_of(hits)
+        band = bootstrap_band(hits, share_of)
+        label = f"7 big drops with a liquidation: {name}"
+        out.append(target_row(label, share, band, f"≥ {BAR:g}", share >= BAR))
     return out
 
 
@@ -115,11 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prices", choices=("flow", "value"), default="flow")
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
-    named = {"targets": TARGET_SEEDS, "held-out": HELD_OUT_SEEDS}
-    try:
-        seeds = list(named.get(args.seeds) or [int(s) for s in args.seeds.split(",")])
-    except ValueError:
-        parser.error(f"--seeds: targets, held-out or comma-separated integers, got {args.seeds!r}")
+    seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     print(f"prices: {args.prices}; seeds: {','.join(map(str, seeds))}", file=sys.stderr)
     runs = run(seeds, args.prices, args.workers)
     print("\n".join(markdown_table(pd.DataFrame(targets(runs)))))

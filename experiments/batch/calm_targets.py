@@ -26,16 +26,14 @@ of them was run (``TARGET_SEEDS``, ``HELD_OUT_SEEDS``).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from experiments.batch.executor import default_workers
+from experiments.batch.preregistered import bootstrap_band, map_in_workers, parse_seeds, target_row
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index
@@ -48,8 +46,6 @@ SIZES = (2e6, 4e6, 8e6, 16e6, 32e6)  # USDT sold by the metaorder (a factor of 1
 START, LENGTH, AFTER = 600.0, 600.0, 1800.0  # seconds
 BURN_IN, MARTINGALE_SECONDS = 300.0, 7200.0
 LAGS = range(1, 11)
-BANDS = (0.05, 0.95)
-RESAMPLES = 2000
 
 
 def calm_1x(duration: float, extra: dict[str, Any] | None = None) -> Scenario:
@@ -82,14 +78,7 @@ def marks(task: tuple[int, float, Scenario]) -> tuple[int, float, np.ndarray]:
 
 def run_tasks(tasks: list[tuple[int, float, Scenario]], workers: int | None) -> dict:  # type: ignore[type-arg]
     """Every task's marks (the last entry: liquidated notional), by (seed, size)."""
-    out = {}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers or default_workers(), mp_context=context) as pool:
-        for done, (seed, size, result) in enumerate(pool.map(marks, tasks), 1):
-            out[seed, size] = result
-            print(f"\r{done}/{len(tasks)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    return out
+    return {(seed, size): result for seed, size, result in map_in_workers(marks, tasks, workers)}
 
 
 def impact_rows(seeds: list[int], workers: int | None) -> pd.DataFrame:
@@ -108,15 +97,6 @@ def impact_rows(seeds: list[int], workers: int | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def bootstrap(values: np.ndarray, statistic, seed: int = 0) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """90% band of ``statistic`` over resamples of whole seeds (the first axis)."""
-    rng = np.random.default_rng(seed)
-    n = len(values)
-    stats = [statistic(values[rng.integers(0, n, n)]) for _ in range(RESAMPLES)]
-    low, high = np.nanquantile(stats, BANDS)
-    return float(low), float(high)
-
-
 def impact_slope(peaks: np.ndarray) -> float:
     """Log–log slope of the median peak (over seeds, the rows) against the size."""
     median = np.median(peaks, axis=0)
@@ -130,9 +110,9 @@ def impact_targets(rows: pd.DataFrame) -> list[dict[str, Any]]:
     peaks = rows.pivot(index="seed", columns="size", values="peak_bps").to_numpy()
     after = rows.pivot(index="seed", columns="size", values="after_bps").to_numpy()
     delta = impact_slope(peaks)
-    low, high = bootstrap(peaks, impact_slope)
+    low, high = bootstrap_band(peaks, impact_slope, ignore_nan=True)
     out = [
-        _row(
+        target_row(
             "4 impact: δ of peak ∝ size^δ", delta, (low, high), "in [0.4, 0.7]", 0.4 <= delta <= 0.7
         )
     ]
@@ -143,9 +123,11 @@ def impact_targets(rows: pd.DataFrame) -> list[dict[str, Any]]:
         return float(np.median(rows))
 
     share = remaining(ratios)
-    band = bootstrap(ratios, remaining)
+    band = bootstrap_band(ratios, remaining, ignore_nan=True)
     out.append(
-        _row("4 impact: share left 30 min after", share, band, "in [0.3, 0.9]", 0.3 <= share <= 0.9)
+        target_row(
+            "4 impact: share left 30 min after", share, band, "in [0.3, 0.9]", 0.3 <= share <= 0.9
+        )
     )
     return out
 
@@ -187,35 +169,35 @@ def martingale_targets(returns: np.ndarray, liquidated: list[float]) -> list[dic
     hill = hill_tail_index(returns.ravel())
     none = sum(x > 0 for x in liquidated) == 0
     return [
-        _row(
+        target_row(
             "5 martingale: variance ratio 10/1 min",
             vr,
-            bootstrap(returns, variance_ratio),
+            bootstrap_band(returns, variance_ratio, ignore_nan=True),
             "in [0.9, 1.1]",
             0.9 <= vr <= 1.1,
         ),
-        _row(
+        target_row(
             "5 martingale: largest |acf| lags 1–10",
             acf,
-            bootstrap(returns, largest_autocorrelation),
+            bootstrap_band(returns, largest_autocorrelation, ignore_nan=True),
             "< 0.05",
             acf < 0.05,
         ),
-        _row(
+        target_row(
             "5 martingale: excess kurtosis, 1 min",
             kurt,
-            bootstrap(returns, pooled(excess_kurtosis)),
+            bootstrap_band(returns, pooled(excess_kurtosis), ignore_nan=True),
             "< 1",
             kurt < 1,
         ),
-        _row(
+        target_row(
             "5 martingale: Hill index, 1 min",
             hill,
-            bootstrap(returns, pooled(hill_tail_index)),
+            bootstrap_band(returns, pooled(hill_tail_index), ignore_nan=True),
             "> 5.5",
             hill > 5.5,
         ),
-        _row(
+        target_row(
             "5 martingale: runs with a liquidation",
             float(len(liquidated) - sum(x == 0 for x in liquidated)),
             (float("nan"), float("nan")),
@@ -223,19 +205,6 @@ def martingale_targets(returns: np.ndarray, liquidated: list[float]) -> list[dic
             none,
         ),
     ]
-
-
-def _row(
-    target: str, value: float, band: tuple[float, float], bar: str, hit: bool
-) -> dict[str, Any]:
-    return {
-        "target": target,
-        "value": value,
-        "band 5%": band[0],
-        "band 95%": band[1],
-        "bar": bar,
-        "result": "hit" if hit else "miss",
-    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,11 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, help="write the runs and targets.md here")
     args = parser.parse_args(argv)
-    named = {"targets": TARGET_SEEDS, "held-out": HELD_OUT_SEEDS}
-    try:
-        seeds = list(named.get(args.seeds) or [int(s) for s in args.seeds.split(",")])
-    except ValueError:
-        parser.error(f"--seeds: targets, held-out or comma-separated integers, got {args.seeds!r}")
+    seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     print(f"seeds: {','.join(map(str, seeds))}", file=sys.stderr)
     rows: list[dict[str, Any]] = []
     impact = None

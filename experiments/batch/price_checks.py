@@ -23,15 +23,12 @@ the crash targets (`experiments.batch.price_targets`) use other, pre-registered 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import sys
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from experiments.batch.executor import default_workers
+from experiments.batch.preregistered import map_in_workers
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from model.overrides import parse_overrides
@@ -113,13 +110,9 @@ def run_checks(
         for kind in ("calm", "news")
     ]
     merged: list[dict[str, list[float]]] = [{} for _ in settings]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers or default_workers(), mp_context=context) as pool:
-        for done, (i, measures) in enumerate(pool.map(measure, tasks), 1):
-            for key, value in measures.items():
-                merged[i].setdefault(key, []).append(value)
-            print(f"\r{done}/{len(tasks)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    for i, measures in map_in_workers(measure, tasks, workers):
+        for key, value in measures.items():
+            merged[i].setdefault(key, []).append(value)
     rows = []
     for extra, values in zip(settings, merged, strict=True):
         label = ", ".join(f"{k}={v}" for k, v in extra.items()) or "defaults"

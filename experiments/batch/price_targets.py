@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.batch.executor import Executor, Job
+from experiments.batch.preregistered import BANDS, bootstrap_band, parse_seeds, target_row
 from experiments.reports.distributions import markdown_table
 from model.overrides import parse_overrides
 from model.scenario import Scenario, ScenarioError, load_scenario
@@ -47,8 +48,6 @@ LOW, HIGH = 2.0, 25.0  # median leverage of the crowd
 TRIGGER_START, TRIGGER_SECONDS = 300.0, 60.0
 LONG_BIAS = 0.8
 DEFAULT_DURATION = 1200.0  # seconds per run: 15 minutes after the trigger ends
-BANDS = (0.05, 0.95)
-RESAMPLES = 2000
 
 
 @dataclass(frozen=True)
@@ -155,15 +154,6 @@ def run_arms(
     return pd.DataFrame(rows).sort_values(["seed", "arm"]).reset_index(drop=True)
 
 
-def bootstrap_band(values: np.ndarray, statistic, seed: int = 0) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """90% band of ``statistic`` over resamples of the rows of ``values`` (whole seeds)."""
-    rng = np.random.default_rng(seed)
-    n = len(values)
-    stats = [statistic(values[rng.integers(0, n, n)]) for _ in range(RESAMPLES)]
-    low, high = np.quantile(stats, BANDS)
-    return float(low), float(high)
-
-
 def wide(runs: pd.DataFrame, field: str) -> pd.DataFrame:
     """Seeds × arms of one field."""
     return runs.pivot(index="seed", columns="arm", values=field)
@@ -180,16 +170,16 @@ def targets(runs: pd.DataFrame) -> pd.DataFrame:
     share = float(amplified.mean())
     band = bootstrap_band(amplified, np.mean)
     label = "1 liquidated > trigger at 25x (share of seeds)"
-    rows.append(_row(label, share, band, "≥ 0.8", share >= 0.8))
+    rows.append(target_row(label, share, band, "≥ 0.8", share >= 0.8))
     no_band = (float("nan"), float("nan"))
     for lev in (LOW, HIGH):
         slopes = tipping_slopes(runs, lev)
         steepest = float(np.nanmax(slopes)) if len(slopes) else float("nan")
         label = f"2 tipping: steepest log–log slope at {lev:g}x"
         if lev == HIGH:
-            rows.append(_row(label, steepest, no_band, "> 1 somewhere", steepest > 1))
+            rows.append(target_row(label, steepest, no_band, "> 1 somewhere", steepest > 1))
         else:
-            rows.append(_row(label, steepest, no_band, "≤ 1 throughout", steepest <= 1))
+            rows.append(target_row(label, steepest, no_band, "≤ 1 throughout", steepest <= 1))
     rows.append(ratio_row("3 book / off_book fall at 25x", dd[high] / dd[off], 1.3, 1.1))
     return pd.DataFrame(rows)
 
@@ -201,18 +191,7 @@ def ratio_row(label: str, ratios: pd.Series, median_bar: float, low_bar: float) 
     median = float(np.median(values))
     band = bootstrap_band(values, np.median)
     bar = f"median ≥ {median_bar:g}, band low > {low_bar:g}"
-    return _row(label, median, band, bar, median >= median_bar and band[0] > low_bar)
-
-
-def _row(target: str, value: float, band: tuple[float, float], bar: str, hit: bool) -> dict:  # type: ignore[type-arg]
-    return {
-        "target": target,
-        "value": value,
-        "band 5%": band[0],
-        "band 95%": band[1],
-        "bar": bar,
-        "result": "hit" if hit else "miss",
-    }
+    return target_row(label, median, band, bar, median >= median_bar and band[0] > low_bar)
 
 
 def tipping_slopes(runs: pd.DataFrame, leverage: float) -> np.ndarray:
@@ -283,11 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         base_scenario(HIGH, args.duration, args.prices, extra)
     except (ValueError, ScenarioError) as exc:
         parser.error(str(exc))
-    named = {"targets": TARGET_SEEDS, "held-out": HELD_OUT_SEEDS}
-    try:
-        seeds = list(named.get(args.seeds) or [int(s) for s in args.seeds.split(",")])
-    except ValueError:
-        parser.error(f"--seeds: targets, held-out or comma-separated integers, got {args.seeds!r}")
+    seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     if args.duration <= TRIGGER_START + TRIGGER_SECONDS:
         parser.error(f"--duration must exceed {TRIGGER_START + TRIGGER_SECONDS:g} s (the trigger)")
     print(f"prices: {args.prices}; seeds: {','.join(map(str, seeds))}", file=sys.stderr)
