@@ -133,6 +133,7 @@ class MarketMaker(Trader):
             self.resilience = Resilience(n, rules.refill_halflife, view.dt)
             self.guard = LossGuard(capital, rules.loss_limit)
             self.held_before = [0] * n
+            self.picked = [0] * n  # lots this maker took itself since its last quote
 
     @classmethod
     def step_crowd(
@@ -229,8 +230,11 @@ class MarketMaker(Trader):
         assert rules is not None
         lot = self._lot[c]
         full = LEVEL_SIZE_BTC_VALUE * depth * LEVELS
-        self.resilience.update(c, (held - self.held_before[c]) * lot * price, full)
+        # depth taken: what others filled against this maker's ladder, not what it took itself
+        passive = held - self.held_before[c] - self.picked[c]
+        self.resilience.update(c, passive * lot * price, full)
         self.held_before[c] = held
+        self.picked[c] = 0
         share = self.resilience.share[c]
         limit = rules.inventory_limit * depth
         sizes = {}
@@ -255,6 +259,8 @@ class MarketMaker(Trader):
         if best is None or (best > limit if side > 0 else best < limit):
             return
         result = self.gateway.send(c, side, lots, limit, TimeInForce.IOC)
+        if self.rules is not None and result.filled_qty:
+            self.picked[c] += side * int(result.filled_qty)
         belief = self.fair.belief
         if belief is not None and result.filled_qty:
             # the makers learn from others' flow, not from their own pick-offs

@@ -98,6 +98,24 @@ def test_depth_taken_comes_back_at_the_refill_rate():
     assert instant.share[0][1] == 1.0
 
 
+def test_only_depth_others_took_counts_not_the_makers_own_pick_offs():
+    model = CascadeModel(load_scenario("calm", {**FLOW, "duration": 10.0}), rng=1)
+    maker = model.population.makers[0]
+    price = float(model.mark[0])
+
+    def withdraw_after(bought: int, picked: int) -> dict[int, float]:
+        maker.resilience = Resilience(1, refill_halflife=20.0, dt=1.0)
+        maker.held_before[0], maker.picked[0] = 0, picked
+        maker._withdraw(0, bought, price, 1e6, 0.0, 1.0)
+        return dict(maker.resilience.share[0])
+
+    lots = int(maker.view.to_lots(0, 2_000_000.0 / price))
+    assert withdraw_after(lots, lots) == {1: 1.0, -1: 1.0}  # it bought by taking asks itself
+    taken = withdraw_after(lots, 0)  # its bids were hit
+    assert taken[1] < 1.0 and taken[-1] == 1.0
+    assert maker.picked[0] == 0  # counted once
+
+
 def test_a_maker_cuts_its_size_in_proportion_to_its_loss_from_the_peak():
     guard = LossGuard(capital=1_000_000.0, loss_limit=0.2)
     assert guard.size_share(1_000_000.0) == 1.0
