@@ -64,7 +64,7 @@ def horizon_means(values: np.ndarray, steps: int, burn_in: float = BURN_IN) -> n
     return v[start : start + n * steps].reshape(n, steps).mean(axis=1) if n > 0 else np.array([])
 
 
-def _tail_mask(r: np.ndarray, fraction: float = 0.025) -> np.ndarray:
+def tail_mask(r: np.ndarray, fraction: float = 0.025) -> np.ndarray:
     """The returns the two-sided Hill index uses: the ``fraction`` largest in size."""
     k = int(fraction * len(r))
     mask = np.zeros(len(r), dtype=bool)
@@ -144,7 +144,7 @@ def horizon_table(
         r = np.concatenate(pooled)
         funds = {}
         if with_funds:
-            share, dear, tail = np.concatenate(at_cap), np.concatenate(above), _tail_mask(r)
+            share, dear, tail = np.concatenate(at_cap), np.concatenate(above), tail_mask(r)
             funds = {
                 "funds at cap": float(np.nanmean(share)),
                 "funds at cap, tail": float(np.nanmean(share[tail])),
