@@ -25,7 +25,7 @@ from model.scenario import Scenario
 
 def learns_from_flow(scenario: Scenario) -> bool:
     """True when the makers do not know the value signal (the flow mode)."""
-    return not scenario.prices.makers_know_value
+    return scenario.flow_prices
 
 
 def withdrawal_rules(scenario: Scenario) -> WithdrawalRules | None:

@@ -126,11 +126,11 @@ class Scenario(StrictSettings):
                 f"duration: {self.duration:g} s is not a whole number of steps of {self.step:g} s; "
                 f"allowed: a multiple of step, e.g. {round(steps) * self.step:g}"
             )
-        if not self.prices.makers_know_value and self.index.mode != "spot":
+        if self.prices.makers_know_value is False and self.index.mode != "spot":
             raise ValueError(
                 "prices.makers_know_value: false needs index.mode = 'spot' (the informed "
-                "traders who carry the value signal trade on the spot venues); allowed: true "
-                "with index.mode = 'exogenous'"
+                "traders who carry the value signal trade on the spot venues); allowed: true, "
+                "or unset (told the value with index.mode = 'exogenous')"
             )
         if self.index.replay is not None:
             self._check_replay(self.index.replay)
@@ -204,6 +204,16 @@ class Scenario(StrictSettings):
                 "index.shocks: shocks do not apply to a replayed index; "
                 "drop them (--set index.shocks=[]) or drop index.replay"
             )
+
+    @property
+    def flow_prices(self) -> bool:
+        """True when prices are made by trading: the makers learn from order flow and only
+        informed traders see the value signal (``prices.makers_know_value`` false, or unset
+        without a scripted price path)."""
+        told = self.prices.makers_know_value
+        if told is None:
+            return self.index.mode == "spot" and self.index.replay is None
+        return not told
 
     @property
     def shock_end(self) -> float | None:

@@ -137,7 +137,9 @@ class InsuranceFund(StrictSettings):
 class PriceFormation(StrictSettings):
     """Who knows what the asset is worth, and how order flow moves the quotes.
 
-    With ``makers_know_value`` (the scripted baseline) spot makers quote around the value
+    By default prices are made by trading (the *flow mode*); with a scripted price path
+    (``index.mode = "exogenous"`` or ``index.replay``), or with ``makers_know_value = true``,
+    the makers are told the value (the scripted baseline). Then spot makers quote around the value
     signal and perpetual makers around the index with a basis that fades in seconds: a trigger
     moves prices only within the makers' inventory lean. Without it the makers quote around a
     belief learned from the order flow they see (Kyle 1985; Glosten & Milgrom 1985): the value
@@ -147,10 +149,12 @@ class PriceFormation(StrictSettings):
     informed traders' position per bp of gap were set by the calm and news checks of
     `experiments.batch.price_checks`; the other numbers are chosen (docs/price-formation.md)."""
 
-    makers_know_value: bool = Field(
-        True,
-        description="true: makers quote around the value signal (the scripted baseline); "
-        "false: around a belief learned from order flow, and only informed traders see the value",
+    makers_know_value: bool | None = Field(
+        None,
+        description="None: prices made by trading, except with a scripted price path "
+        "(index.mode = 'exogenous' or index.replay), where makers are told it; true: makers "
+        "quote around the value signal (the scripted baseline); false: around a belief learned "
+        "from order flow, and only informed traders see the value",
     )
     impact_bps: float = Field(
         10.0,

@@ -82,7 +82,8 @@ def measure(arm: str, prices: str | None, seed: int) -> dict[str, Any]:
         "seed": seed,
         "liquidations": len(liquidations),
         "adl": len(adl),
-        "adl_short_share": float((adl["side"] == -1).mean()) if len(adl) else np.nan,
+        # an ADL event's side is the bankrupt position's: longs (1) when shorts are closed
+        "adl_long_bankrupt_share": float((adl["side"] == 1).mean()) if len(adl) else np.nan,
         "largest_cascade": s["largest_cascade_liquidations"],
         "drawdown": s["max_drawdown_pct"],
         "runup": s["max_runup_pct"],
@@ -139,7 +140,7 @@ def checks(runs: pd.DataFrame) -> list[dict[str, Any]]:
     if "oct-10-2025" in arms:
         octo = table.loc["oct-10-2025"]
         rows.append(share_check("oct-10-2025: losses reach ADL", octo["adl"] > 0, BAR))
-        fired = octo.loc[octo["adl"] > 0, "adl_short_share"]
+        fired = octo.loc[octo["adl"] > 0, "adl_long_bankrupt_share"]
         if len(fired):
             rows.append(
                 share_check("oct-10-2025: ≥ 90% of ADL fills close shorts", fired >= 0.9, BAR)
@@ -182,7 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated presets (default: all)")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="write runs.csv and checks.md")
+    parser.add_argument(
+        "--runs", type=Path, default=None, help="re-make the tables from a runs.csv written before"
+    )
     args = parser.parse_args(argv)
+    if args.runs is not None:
+        runs = pd.read_csv(args.runs)
+        print("\n".join(markdown_table(pd.DataFrame(checks(runs)))))
+        return 0
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     arms = list(ARMS)
     if args.only:

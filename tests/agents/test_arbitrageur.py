@@ -27,6 +27,8 @@ def spot_model(build, desk_for, **overrides):
             "spot.noise": 0,
             "spot.value_traders": 0,
             "spot.makers_per_venue": 1,
+            # makers told the value quote a known full size around the index
+            "prices.makers_know_value": True,
             **overrides,
         },
     )

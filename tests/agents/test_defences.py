@@ -143,6 +143,7 @@ def test_defences_fire_in_a_crash_run(build):
             "population.defences.stop_loss_share": 1.0,
             "population.defences.topup_share": 1.0,
             "population.defences.reduce_share": 1.0,
+            "prices.makers_know_value": True,  # the scripted 7% fall, whatever 80 traders do
         },
     )
     traders = model.population.leveraged

@@ -14,6 +14,7 @@ SMALL = {
     "population.noise": 10,
     "population.momentum": 5,
     "duration": 700.0,
+    "prices.makers_know_value": True,  # the scripted fall: a known size with 60 traders
 }
 
 

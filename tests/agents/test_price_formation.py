@@ -163,6 +163,21 @@ def test_flow_mode_needs_spot_venues_for_its_informed_traders():
         load_scenario("calm", {**FLOW, "index.mode": "exogenous"})
 
 
+def test_prices_are_made_by_trading_unless_a_price_path_is_scripted(tmp_path):
+    assert all(load_scenario(name).flow_prices for name in ("calm", "flash-crash", "oct-10-2025"))
+    assert not load_scenario("calm", {"index.mode": "exogenous"}).flow_prices
+    path = tmp_path / "path.csv"
+    path.write_text("time,price\n0,60000\n1800,58000\n")
+    assert not load_scenario("calm", {"index.replay": str(path)}).flow_prices
+    assert load_scenario("calm", {"index.replay": str(path), **FLOW}).flow_prices
+    assert not load_scenario("calm", {"prices.makers_know_value": True}).flow_prices
+    # the told makers' model: no belief, no latent book, no withdrawal rules
+    told = CascadeModel(load_scenario("calm", {"index.mode": "exogenous", "duration": 5.0}), rng=1)
+    assert told.population.fair.belief is None and not told.population.latent
+    flow = CascadeModel(load_scenario("calm", {"duration": 5.0}), rng=1)
+    assert flow.population.fair.belief is not None and flow.population.latent
+
+
 def fall_after_news(informed: int, seed: int) -> tuple[float, float]:
     """A 5% drop of the value signal at 60 s; the mark's move and the value's by 360 s."""
     shock = {"start": 60.0, "duration": 10.0, "change_pct": -5.0}

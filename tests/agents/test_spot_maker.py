@@ -67,7 +67,8 @@ def run_spot_sale(learning_bps: float) -> pd.DataFrame:
         "population.noise": 20,
         "population.momentum": 0,
         "spot.value_traders": 0,
-        "spot.learning_bps": learning_bps,
+        "spot.learning_bps": learning_bps,  # learning of makers who are told the value
+        "prices.makers_know_value": True,
         "spot.learning_halflife": 3_600.0,
         "flow_shocks": [
             {"start": 100.0, "duration": 30.0, "notional": -15_000_000.0, "market": "spot"}

@@ -13,7 +13,7 @@ def runs(**changes: dict[int, dict[str, float]]) -> pd.DataFrame:
     base = {
         "liquidations": 100,
         "adl": 10,
-        "adl_short_share": 1.0,
+        "adl_long_bankrupt_share": 1.0,
         "largest_cascade": 20,
         "drawdown": 8.0,
         "runup": 8.0,
@@ -65,7 +65,7 @@ def test_one_liquidation_in_calm_or_one_long_in_a_squeeze_is_a_miss():
 
 
 def test_adl_on_the_wrong_side_and_no_contagion_are_misses():
-    wrong = {seed: {"adl_short_share": 0.5} for seed in range(5)}
+    wrong = {seed: {"adl_long_bankrupt_share": 0.5} for seed in range(5)}
     flat = {seed: {"btc_liquidations": 1} for seed in range(10)}
     out = results(runs(oct_10_2025=wrong, cross_margin_contagion=flat))
     assert out["oct-10-2025: ≥ 90% of ADL fills close shorts"] == (pytest.approx(0.5), "miss")

@@ -23,6 +23,7 @@ EMPTY_BOOK = {
     "population.momentum": 0,
     "population.arbitrageurs": 0,
     "population.whales": 0,
+    "prices.latent_traders": 0,
     "duration": 20.0,
 }
 

@@ -16,6 +16,7 @@ SMALL_CRASH = {
     "duration": 200.0,
     "index.shocks.0.start": 60.0,
     "population.defences.stop_loss_share": 0.3,
+    "prices.makers_know_value": True,  # the scripted fall: a known size inside the 200 s
 }
 
 
