@@ -185,6 +185,8 @@ class Population:
         self.carry, self.hedgers = open_positions(
             model, access, scenario, holders, self.noise_demand
         )
+        # carry traders who size their position by funding and basis (none by default)
+        self.carry_acting = price_formation.carry_traders(self.carry, pop.carry)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
         self.value_slots = np.flatnonzero(self.crowd.strategy == VALUE)  # strategies never change
         st = pop.strategies
@@ -232,6 +234,8 @@ class Population:
             arb.act(view, arb.gateway)
         for patient in self.latent:
             patient.act(view, patient.gateway)
+        for holder in self.carry_acting:
+            holder.act(view, holder.gateway)
         for flow in self.flows:
             if flow.shock.market == "perp":
                 flow.act(view, flow.gateway)

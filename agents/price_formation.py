@@ -1,11 +1,14 @@
-"""Who knows what the asset is worth: the parts of the population that ``prices`` settings
-(`model.settings.PriceFormation`) decide.
+"""Who knows what the asset is worth, and who trades on what it pays: the parts of the
+population that the ``prices`` settings (`model.settings.PriceFormation`) and the carry
+traders' rules (`model.population_settings.Carry`) decide.
 
 With the makers told the value signal (the scripted baseline) this builds the spot makers'
 `ValueEstimate` and nothing else. When they learn prices from order flow it builds the rules
 their liquidity withdraws by (`agents.liquidity`), the informed traders' rules
 (`agents.spot_trader.InformedRules`), the latent book (`agents.latent`) and the makers' shared
-belief (`agents.belief`). `agents.population.Population` calls these while it builds the rest.
+belief (`agents.belief`). With ``population.carry.sensitivity`` above 0 it sets the carry
+traders to size their position by funding and basis (`agents.carry`).
+`agents.population.Population` calls these while it builds the rest.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from collections.abc import Sequence
 import mesa
 
 from agents.belief import FLOW_UNIT, FlowBelief
+from agents.carry import CarryRules, CarryTrader
 from agents.latent import LatentLiquidity, LatentRules
 from agents.liquidity import WithdrawalRules
 from agents.spot_maker import SpotMaker, ValueEstimate
 from agents.spot_trader import VALUE_CAPITAL, InformedRules
 from model.gateway import MarketAccess
+from model.population_settings import Carry
 from model.scenario import Scenario
 
 
@@ -89,3 +94,16 @@ def maker_estimate(
         scenario.prices.impact_bps / 1e4 / (FLOW_UNIT * c.depth_scale) for c in scenario.contracts
     ]
     return FlowBelief(access.view, spot_makers, prices, impact)
+
+
+def carry_traders(carry: list[CarryTrader], settings: Carry) -> list[CarryTrader]:
+    """The carry traders who size their position by funding and basis (`agents.carry`), ready
+    to trade: none when ``population.carry.sensitivity`` is 0."""
+    if settings.sensitivity <= 0:
+        return []
+    rules = CarryRules(
+        settings.sensitivity, settings.horizon, settings.max_multiple, settings.look, settings.clip
+    )
+    for holder in carry:
+        holder.follow(rules)
+    return list(carry)

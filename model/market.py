@@ -159,6 +159,14 @@ class Market:
                 self.funding_rate[c] = rate
                 self.ledger.settle_funding(c, rate, float(self.mark[c]))
 
+    def predicted_funding_rate(self) -> np.ndarray:
+        """The funding rate of every contract if its interval ended now (venues publish it)."""
+        return np.array([acc.predicted_rate() for acc in self._funding])
+
+    def funding_interval(self, contract: int) -> float:
+        """Seconds between funding payments on ``contract``."""
+        return float(self._funding[contract].interval_seconds)
+
     def _update_mark(self, t: float) -> None:
         for c, book in enumerate(self.exchange.books):
             tick = self.exchange.contracts[c].tick_size

@@ -144,6 +144,35 @@ class Herding(StrictSettings):
     rewire: float = Field(0.1, ge=0.0, le=1.0, description="small-world rewiring probability")
 
 
+class Carry(StrictSettings):
+    """How the carry traders (``population.counterparties = "carry"``) size their position by
+    what it earns: the funding a short receives from longs (a long from shorts) and the basis it
+    collects when the perpetual converges to the index. 0 sensitivity: they hold their starting
+    position (the default). Every number here is chosen, not measured."""
+
+    sensitivity: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="change of the position, as a multiple of the starting one, per bp of "
+        "expected carry over horizon beyond what it was at the start; 0: they never trade",
+    )
+    horizon: float = Field(
+        28_800.0,
+        gt=0.0,
+        le=31_536_000.0,
+        description="seconds over which they expect to hold: the funding payments it spans and "
+        "the basis, collected once",
+    )
+    max_multiple: float = Field(
+        2.0, ge=1.0, le=10.0, description="the largest position, as a multiple of the starting one"
+    )
+    look: float = Field(10.0, gt=0.0, le=3600.0, description="seconds between looks")
+    clip: float = Field(
+        250_000.0, gt=0.0, description="USDT each carry trader trades per look at most"
+    )
+
+
 class Hedgers(StrictSettings):
     """Many low-leverage holders of the other side of the leveraged crowd's net position:
     delta-neutral funds and basis (cash-and-carry) traders, long spot off the venue and short
@@ -213,3 +242,4 @@ class PopulationSettings(StrictSettings):
         "from population.hedgers",
     )
     hedgers: Hedgers = Hedgers()
+    carry: Carry = Carry()

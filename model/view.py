@@ -261,6 +261,15 @@ class MarketView:
         by the spot makers, the spot value traders and the value funds."""
         return self.value
 
+    def predicted_funding_rate(self) -> np.ndarray:
+        """The funding rate every contract would pay if its interval ended now (published by
+        the venues between payments), per payment."""
+        return self._market.predicted_funding_rate()
+
+    def funding_interval(self, contract: int) -> float:
+        """Seconds between funding payments on ``contract``."""
+        return self._market.funding_interval(contract)
+
     def signed_volume(self, contract: int) -> float:
         """Taker-signed base volume traded on ``contract`` so far this step (buys positive)."""
         return self._market.exchange.signed_volume.item(contract)
