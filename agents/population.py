@@ -186,7 +186,7 @@ class Population:
             model, access, scenario, holders, self.noise_demand
         )
         # carry traders who size their position by funding and basis (none by default)
-        self.carry_acting = price_formation.carry_traders(self.carry, pop.carry)
+        self.carry_acting = price_formation.carry_traders(self.carry, scenario)
         self.by_account = {t.account: t for t in (*self.leveraged, *self.momentum)}
         self.value_slots = np.flatnonzero(self.crowd.strategy == VALUE)  # strategies never change
         st = pop.strategies

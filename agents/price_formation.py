@@ -24,7 +24,6 @@ from agents.liquidity import WithdrawalRules
 from agents.spot_maker import SpotMaker, ValueEstimate
 from agents.spot_trader import VALUE_CAPITAL, InformedRules
 from model.gateway import MarketAccess
-from model.population_settings import Carry
 from model.scenario import Scenario
 
 
@@ -96,9 +95,10 @@ def maker_estimate(
     return FlowBelief(access.view, spot_makers, prices, impact)
 
 
-def carry_traders(carry: list[CarryTrader], settings: Carry) -> list[CarryTrader]:
+def carry_traders(carry: list[CarryTrader], scenario: Scenario) -> list[CarryTrader]:
     """The carry traders who size their position by funding and basis (`agents.carry`), ready
     to trade: none when ``population.carry.sensitivity`` is 0."""
+    settings = scenario.population.carry
     if settings.sensitivity <= 0:
         return []
     rules = CarryRules(
