@@ -122,18 +122,21 @@ class Arbitrageur(Trader):
         lot_value = self._lot[c] * index
         room = max(0, int((self.capacity - abs(held) * lot_value) / lot_value))
         clip = self.view.to_lots(c, CLIP_VALUE / index)
+        # lots a new pair on each side may add before the unhedged part passes its limit
+        unhedged = self._unhedged(c, held)
+        open_to = {side: max(0, self._unhedged_limit(clip) - side * unhedged) for side in (1, -1)}
         sell_spot = self._spot_quote(c, -1, index)  # richest spot bid
         if ask is not None and sell_spot is not None:
             ref = sell_spot[1]
             if ask * tick < ref * (1.0 - self.edge):  # perpetual cheap: buy it, sell spot
-                lots = min(clip, room if held >= 0 else clip, self._coins_for(c))
+                lots = min(clip, room if held >= 0 else clip, self._coins_for(c), open_to[1])
                 self._pair(c, 1, lots, ref * (1.0 - self.edge), sell_spot[0], ref)
                 return
         buy_spot = self._spot_quote(c, 1, index)  # cheapest spot ask
         if bid is not None and buy_spot is not None:
             ref = buy_spot[1]
             if bid * tick > ref * (1.0 + self.edge):  # perpetual rich: sell it, buy spot
-                lots = min(clip, room if held <= 0 else clip, self._cash_for(c, ref))
+                lots = min(clip, room if held <= 0 else clip, self._cash_for(c, ref), open_to[-1])
                 self._pair(c, -1, lots, ref * (1.0 + self.edge), buy_spot[0], ref)
                 return
         if held and bid is not None and ask is not None:
@@ -191,7 +194,9 @@ class Arbitrageur(Trader):
         for side in (1, -1):
             room = int((self.capacity - side * held * lot_value) / lot_value)
             hedge = self._coins_for(c) if side > 0 else self._cash_for(c, index)
-            budget = max(0, min(room, hedge - max(0, side * (held - self.hedged[c]))))
+            unhedged = max(0, side * self._unhedged(c, held))
+            # no more quotes on a side while the spot legs of earlier fills are not in place
+            budget = max(0, min(room, hedge - unhedged, self._unhedged_limit(clip) - unhedged))
             wanted: dict[int, int] = {}
             for k in range(1, QUOTE_LEVELS + 1):
                 lots = min(clip, budget)
@@ -227,6 +232,18 @@ class Arbitrageur(Trader):
         spot_lots = round(filled * self._lot[c] / self.spot.lot[c])
         # buying the perpetual: sell spot no lower than half the edge under the price seen
         self._spot_leg(c, venue, side, spot_lots, spot_price * (1.0 - side * self.edge / 2))
+
+    def _unhedged(self, c: int, held: int) -> int:
+        """Perpetual lots whose spot leg is not in place (0 when the spot leg is held off the
+        exchange, where it is always in place)."""
+        return 0 if self.spot is None else held - self.hedged[c]
+
+    @staticmethod
+    def _unhedged_limit(clip: int) -> int:
+        """Perpetual lots an arbitrageur lets stand without their spot leg: what its standing
+        quotes could be filled for at once. Beyond it, it adds nothing on that side until the
+        spot legs are in place (a thin spot book cannot take them all at once)."""
+        return QUOTE_LEVELS * clip
 
     def _coins_for(self, c: int) -> int:
         """Perpetual lots the coins held can hedge (the spot leg sells coins)."""

@@ -220,3 +220,23 @@ def test_arbitrageur_without_coins_cannot_hedge_and_does_not_buy(act, build, des
     assert (
         abs(arb.position(0)) * model.ledger.lot[0] <= float(spot.coins[arb.spot_account, 0]) + 1.0
     )
+
+
+def test_an_arbitrageur_whose_spot_leg_cannot_fill_stops_adding_on_that_side(
+    act, build, desk_for
+):
+    # no spot maker quotes: what its standing bids buy cannot be sold on spot. It keeps buying
+    # only until the unhedged lots reach what its standing quotes could be filled for at once,
+    # then it quotes no bid (it used to go on buying, a naked position as large as its capacity)
+    model, arb, desk = spot_model(build, desk_for, **{"population.arbitrage.replenish_rate": 0.0})
+    act(model, arb, 10.0)
+    (_, lots), _ = standing(desk, arb)
+    limit = QUOTE_LEVELS * lots
+    for t in range(11, 40):
+        model.exchange.market(desk.account, 0, -1, lots, check_margin=False)
+        act(model, arb, float(t))
+    assert arb.hedged[0] == 0
+    assert 0 < arb.position(0) <= limit
+    ladder = desk.ladder(arb.account)
+    assert not ladder[1]  # no bid while unhedged at the limit
+    assert len(ladder[-1]) == QUOTE_LEVELS  # the side that cuts the position stays
