@@ -18,7 +18,10 @@ Its position is bounded by its capacity (USDT of perpetual notional) and its spo
 coins and cash it holds: once both are used up the perpetual can decouple from the index, the
 gap the seed article describes. While it is at its limit, new capital arrives at
 ``replenish_rate`` USDT of capacity per second (margin to the perpetual account, coins and cash
-to the spot account), so the basis converges after a crash.
+to the spot account), so the basis converges after a crash. It lets at most its standing
+quotes' worth of perpetual stand without the spot leg: beyond that it adds nothing on that side
+(no quote, no new pair, no unwind that would widen it) until the spot legs are in place, as a
+thin spot book may take them a few lots at a time.
 
 Without spot venues (``index.mode = "exogenous"``) the spot leg is held off the exchange and the
 index stands in for the spot quotes.
@@ -145,7 +148,7 @@ class Arbitrageur(Trader):
                 side = -1 if held > 0 else 1
                 quote = self._spot_quote(c, -side, index)
                 if quote is not None:
-                    lots = min(clip, abs(held))
+                    lots = min(clip, abs(held), open_to[side])
                     limit = index * (1.0 + side * self.edge / 4)
                     self._pair(c, side, lots, limit, quote[0], quote[1], reduce_only=True)
 

@@ -1,9 +1,9 @@
 """What the makers think an underlying is worth when nobody tells them: a belief learned from
 order flow.
 
-When ``prices.makers_know_value`` is false, the perpetual's market makers and the spot venues'
-makers quote around one shared belief per underlying. It starts at the starting price and moves
-with the net order flow they see: every USDT that buyers took from them (on the perpetual's
+In the flow mode (the default; ``prices.makers_know_value`` unset or false) the perpetual's
+market makers and the spot venues' makers quote around one shared belief per underlying. It
+starts at the starting price and moves with the net order flow they see: every USDT that buyers took from them (on the perpetual's
 tape and on the spot books) raises it by ``impact`` in log terms, every USDT sold lowers it.
 That is the linear learning rule of a dealer facing traders some of whom know more (Kyle 1985;
 Glosten & Milgrom 1985): it has no reference to fade back to, so what a flow moved stays moved

@@ -9,8 +9,11 @@ What their position earns is the funding the crowd pays them and the basis they 
 the perpetual converges to the index. With ``population.carry.sensitivity`` above 0 they size
 their position by it (`CarryRules`): every ``look`` seconds they read the funding rate the venue
 publishes for the current interval and the perpetual's premium over the index, and move towards
-their starting position times one plus ``sensitivity`` per bp of expected carry beyond what it
-was at their first look (between 0 and ``max_multiple`` times the start), in clips at market.
+their starting position times one plus ``sensitivity`` per bp of expected carry beyond the
+funding alone at their first look (between 0 and ``max_multiple`` times the start), in clips
+of immediate-or-cancel orders up to 50 bps through the mid; margin for a position larger than
+any they held is paid in as it grows. Their starting position stays their reference: after an
+ADL or a partial close they trade back towards it (times the carry's multiple).
 A perpetual bid up by a long crowd pays more carry, so they sell more of it; one that fell
 below the index after liquidations pays less, so they buy some back. This is how positioning
 builds up against a crowd, and unwinds in a crash. With 0 (the default) they never trade.
@@ -26,7 +29,7 @@ from model.gateway import OrderGateway, TimeInForce
 from model.view import MarketView
 
 LEVERAGE = 1.0
-SLIPPAGE_BPS = 50.0  # how far beyond the mark a carry trader's order may fill
+SLIPPAGE_BPS = 50.0  # how far beyond the mid a carry trader's order may fill
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +72,8 @@ class CarryTrader(Trader):
         self.start_lots = [self.position(c) for c in range(n)]
         self.start_carry: list[float | None] = [None] * n
         self.next_look = 0.0
-        extra = self.capital * (rules.max_multiple - 1.0)
-        if extra > 0:
-            self.gateway.deposit(extra)
-            self.capital += extra
+        # lots its capital pays for at its leverage: more is paid in as the position grows
+        self.funded = [abs(q) for q in self.start_lots]
 
     def act(self, view: MarketView, gateway: OrderGateway) -> None:
         """Every ``look`` seconds, trade a clip towards the position the carry asks for."""
@@ -92,13 +93,22 @@ class CarryTrader(Trader):
                 side, rates[c], view.funding_interval(c), rules.horizon, premium
             )
             reference = self.start_carry[c]
-            if reference is None:
-                self.start_carry[c] = reference = carry
+            if reference is None:  # the funding rate at its first look, no premium
+                reference = expected_carry_bps(
+                    side, rates[c], view.funding_interval(c), rules.horizon, 0.0
+                )
+                self.start_carry[c] = reference
             wanted = round(start * target_multiple(carry, reference, rules))
             gap = wanted - self.position(c)
             lots = min(abs(gap), view.to_lots(c, rules.clip / mids[c]))
             if lots <= 0:
                 continue
             trade = 1 if gap > 0 else -1
+            after = abs(self.position(c) + trade * lots)
+            if after > self.funded[c]:  # margin for the part beyond what it has held
+                margin = (after - self.funded[c]) * view.lot[c] * mids[c] / LEVERAGE
+                self.gateway.deposit(margin)
+                self.capital += margin
+                self.funded[c] = after
             limit = view.to_ticks(c, mids[c] * (1.0 + trade * SLIPPAGE_BPS / 1e4))
             gateway.send(c, trade, lots, max(1, limit), TimeInForce.IOC)

@@ -16,7 +16,8 @@ slow moving average of the mark (half-life ``halflife`` seconds): in calm market
 follows the price far behind the touch and never trades; in a fast fall the price runs into it.
 It looks every LOOK seconds, quotes only behind the visible touch (post-only), and keeps what
 it buys: its capital and leverage bound how much it can take. It is present only when the
-makers learn prices from flow (``prices.makers_know_value = false``); the numbers are chosen,
+makers learn prices from flow (the flow mode: the default, ``prices.makers_know_value`` unset
+or false); the numbers are chosen,
 not calibrated (docs/price-formation.md).
 """
 

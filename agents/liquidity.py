@@ -1,7 +1,7 @@
 """Liquidity that withdraws: what a maker quotes after it was traded against, or lost money.
 
 Two rules, shared by the perpetual's and the spot venues' makers when they learn prices from
-order flow (``prices.makers_know_value = false``):
+order flow (the flow mode: the default, ``prices.makers_know_value`` unset or false):
 
 * **Resilience.** Depth taken from a side of a maker's ladder comes back at a finite rate: each
   side quotes a share of its full size, the share falls by the value filled over the ladder's

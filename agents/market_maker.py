@@ -11,7 +11,7 @@ the deeper levels sit on a grid fixed in price, and each step the maker sends on
 that change something (a level that moved, appeared or vanished, a size that drifted more than
 SIZE_TOLERANCE), so resting levels keep their queue priority the way they would on a venue.
 
-With ``prices.makers_know_value = false`` (docs/price-formation.md) the fair price is the
+In the flow mode, the default (docs/price-formation.md), the fair price is the
 belief the makers learn from order flow (`agents.belief`), and the depth each side lost to
 fills, the maker's losses and its inventory limit cut what it quotes (`agents.liquidity`).
 """

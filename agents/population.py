@@ -11,7 +11,8 @@ rebalance, and the crowd's defences (stops on the last price, margin top-ups, si
 margin ratio) are checked for all leveraged traders at once on arrays, so only the traders
 whose trigger fired run any Python; then new entrants take vacated places. After the
 liquidations of a step, herding lets neighbours of liquidated traders panic. When the makers
-learn prices from flow (``prices.makers_know_value = false``), patient traders keep a latent
+learn prices from flow (the flow mode: the default, ``prices.makers_know_value`` unset or
+false), patient traders keep a latent
 book far from the price on the perpetual (`agents.latent`), right after the arbitrageurs.
 
 The model reads the population only through `measures` and `account_kinds`.

@@ -16,7 +16,7 @@ flow's impact stays after the makers have unwound their inventory, and fades bac
 fundamental value only over ``spot.learning_halflife``; what brings prices back sooner are the
 traders who know the value (spot value traders, leveraged value funds on the perpetual).
 
-With ``prices.makers_know_value = false`` (docs/price-formation.md) they do not know it at all:
+In the flow mode, the default (docs/price-formation.md), they do not know it at all:
 they quote around the belief they share with the perpetual's makers (`agents.belief`), their
 depth comes back at a finite rate after it is taken, and they widen and thin their quotes as
 the market speeds up or they lose money (`agents.liquidity`).

@@ -132,6 +132,12 @@ class Scenario(StrictSettings):
                 "traders who carry the value signal trade on the spot venues); allowed: true, "
                 "or unset (told the value with index.mode = 'exogenous')"
             )
+        if self.population.carry.sensitivity > 0 and self.population.counterparties != "carry":
+            raise ValueError(
+                "population.carry.sensitivity: the carry traders it sets are the counterparties "
+                f"only with population.counterparties = 'carry', not "
+                f"'{self.population.counterparties}'; allowed: 0 with hedgers"
+            )
         if self.index.replay is not None:
             self._check_replay(self.index.replay)
         if self.spot.weights is not None and len(self.spot.weights) != self.spot.venues:

@@ -38,8 +38,13 @@ def scenario_toml(scenario: Scenario) -> str:
     """The scenario with every setting resolved, as TOML that loads back to the same scenario.
 
     TOML has no null: a setting that is None is left out, which loads back as its default (None).
+    ``prices.makers_know_value`` is written as it was resolved (true: the makers were told the
+    value).
     """
-    return tomli_w.dumps(_without_none(scenario.model_dump(mode="json")))
+    tree = scenario.model_dump(mode="json")
+    # the price mode as it ran, not "unset": the file runs the same if the default changes
+    tree["prices"]["makers_know_value"] = not scenario.flow_prices
+    return tomli_w.dumps(_without_none(tree))
 
 
 def _without_none(tree: Any) -> Any:

@@ -222,9 +222,7 @@ def test_arbitrageur_without_coins_cannot_hedge_and_does_not_buy(act, build, des
     )
 
 
-def test_an_arbitrageur_whose_spot_leg_cannot_fill_stops_adding_on_that_side(
-    act, build, desk_for
-):
+def test_an_arbitrageur_whose_spot_leg_cannot_fill_stops_adding_on_that_side(act, build, desk_for):
     # no spot maker quotes: what its standing bids buy cannot be sold on spot. It keeps buying
     # only until the unhedged lots reach what its standing quotes could be filled for at once,
     # then it quotes no bid (it used to go on buying, a naked position as large as its capacity)

@@ -68,7 +68,10 @@ def test_adl_on_the_wrong_side_and_no_contagion_are_misses():
     wrong = {seed: {"adl_long_bankrupt_share": 0.5} for seed in range(5)}
     flat = {seed: {"btc_liquidations": 1} for seed in range(10)}
     out = results(runs(oct_10_2025=wrong, cross_margin_contagion=flat))
-    assert out["oct-10-2025: ≥ 90% of ADL fills close shorts"] == (pytest.approx(0.5), "miss")
+    assert out["oct-10-2025: ≥ 90% of ADL fills close shorts (seeds with ADL)"] == (
+        pytest.approx(0.5),
+        "miss",
+    )
     key = "cross-margin-contagion: more BTC liquidations with cross accounts than all isolated"
     assert out[key][1] == "miss"
     assert out["oct-10-2025: losses reach ADL"][1] == "hit"

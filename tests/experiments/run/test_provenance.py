@@ -29,19 +29,28 @@ SMALL = {"population.leveraged": 5, "duration": 10.0, "index.shocks": []}
 SMALL_ARGS = ["--set", "population.leveraged=5", "--set", "duration=10", "--set", "index.shocks=[]"]
 
 
+def resolved(scenario):
+    """``scenario`` with its price mode written out, as ``scenario.toml`` records it."""
+    return scenario.with_overrides({"prices.makers_know_value": not scenario.flow_prices})
+
+
 @pytest.mark.parametrize("name", available_scenarios())
 def test_scenario_toml_loads_back_to_the_same_scenario(tmp_path, name):
     scenario = load_scenario(name, {"population.max_leverage": 20})
     path = tmp_path / SCENARIO_FILE
     path.write_text(scenario_toml(scenario))
-    assert load_scenario(path) == scenario
+    loaded = load_scenario(path)
+    assert loaded == resolved(scenario) and loaded.flow_prices == scenario.flow_prices
+    told = load_scenario(name, {"index.mode": "exogenous"})  # a scripted path: told the value
+    path.write_text(scenario_toml(told))
+    assert load_scenario(path).prices.makers_know_value is True
 
 
 def test_a_run_directory_records_scenario_command_version_commit_and_seed(tmp_path):
     out = tmp_path / "run"
     assert main(["run", *SMALL_ARGS, "--seed", "3", "--no-plots", "--out", str(out)]) == 0
     expected = load_scenario("flash-crash", {**SMALL, "seed": 3})
-    assert load_scenario(out / SCENARIO_FILE) == expected
+    assert load_scenario(out / SCENARIO_FILE) == resolved(expected)
     record = json.loads((out / PROVENANCE_FILE).read_text())
     assert record["command"] == " ".join(
         ["cascade", "run", *SMALL_ARGS, "--seed", "3", "--no-plots", "--out", str(out)]
@@ -98,7 +107,7 @@ def test_the_default_experiment_directory_names_the_overrides():
 def test_an_experiment_directory_records_its_provenance_and_each_resume(tmp_path):
     out = tmp_path / "mc"
     monte_carlo("flash-crash", 2, out, overrides=SMALL, seed=5, workers=1, command="first")
-    assert load_scenario(out / SCENARIO_FILE) == load_scenario("flash-crash", SMALL)
+    assert load_scenario(out / SCENARIO_FILE) == resolved(load_scenario("flash-crash", SMALL))
     record = json.loads((out / PROVENANCE_FILE).read_text())
     assert record["command"] == "first"
     assert record["seed"]["entropy"] == 5 and record["seed"]["spawn_key"] == []
