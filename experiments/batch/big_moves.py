@@ -21,7 +21,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.batch.preregistered import bootstrap_band, map_in_workers, parse_seeds, target_row
+from experiments.batch.preregistered import (
+    add_prices_option,
+    bootstrap_band,
+    map_in_workers,
+    parse_seeds,
+    target_row,
+)
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from model.scenario import Scenario, load_scenario
@@ -98,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="targets", help="targets, held-out or N,M,...")
-    parser.add_argument("--prices", choices=("flow", "value"), default="flow")
+    add_prices_option(parser)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)

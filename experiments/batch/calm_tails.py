@@ -67,7 +67,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from experiments.batch.preregistered import bootstrap_band, map_in_workers, parse_seeds, target_row
+from experiments.batch.preregistered import (
+    add_prices_option,
+    add_set_option,
+    bootstrap_band,
+    map_in_workers,
+    parse_seeds,
+    target_row,
+)
 from experiments.reports.distributions import markdown_table
 from experiments.reports.horizons import tail_mask
 from experiments.run.runner import run_scenario
@@ -336,25 +343,12 @@ def main(argv: list[str] | None = None) -> int:
         default=DURATION,
         help=f"seconds of returns after the {BURN_IN:g} s burn-in (default {DURATION:g})",
     )
-    parser.add_argument(
-        "--prices",
-        choices=("flow", "value"),
-        default="flow",
-        help="flow: makers learn prices from order flow (default); value: makers are told the "
-        "value signal (the scripted baseline)",
-    )
+    add_prices_option(parser)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument(
         "--out", type=Path, help="write minutes.csv, caps.csv, targets.md, hill.png"
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a further setting for every run (dotted key, as cascade run --set); not the target's",
-    )
+    add_set_option(parser, "; not the target's")
     args = parser.parse_args(argv)
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     if not args.duration >= MINUTE:

@@ -35,7 +35,14 @@ import numpy as np
 import pandas as pd
 
 from experiments.batch.executor import Executor, Job
-from experiments.batch.preregistered import BANDS, bootstrap_band, parse_seeds, target_row
+from experiments.batch.preregistered import (
+    BANDS,
+    add_prices_option,
+    add_set_option,
+    bootstrap_band,
+    parse_seeds,
+    target_row,
+)
 from experiments.reports.distributions import markdown_table
 from model.overrides import parse_overrides
 from model.scenario import Scenario, ScenarioError, load_scenario
@@ -241,21 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=DEFAULT_DURATION, help="seconds per run")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, help="write runs.csv, targets.md and the plot here")
-    parser.add_argument(
-        "--prices",
-        choices=("flow", "value"),
-        default="flow",
-        help="flow: makers learn prices from order flow (default); value: makers are told the "
-        "value signal (the scripted baseline)",
-    )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a further setting for every run (dotted key, as cascade run --set)",
-    )
+    add_prices_option(parser)
+    add_set_option(parser)
     args = parser.parse_args(argv)
     try:
         extra = parse_overrides(args.overrides)
