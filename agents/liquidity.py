@@ -10,6 +10,11 @@ order flow (the flow mode: the default, ``prices.makers_know_value`` unset or fa
   over does not stand in front of the same flow again at once.
 * **Volatility.** A maker widens its spread and cuts its size as realised volatility rises
   over its calm level (`VolatilityGauge`; the perpetual's makers have always done so).
+* **Stepping away.** With ``step_away_multiple`` set, a maker quotes only the side that cuts
+  its inventory while the mark's realised volatility is above that multiple of its calm level:
+  in a fast one-way market the intermediaries stop absorbing and become, if anything, sellers
+  (the high-frequency market makers of the 6 May 2010 flash crash: Kirilenko, Kyle, Samadi &
+  Tuzun 2017, J. Finance 72(3)). The multiple is chosen.
 * **Losses.** A maker that lost money from its peak equity cuts its size in proportion and, at
   ``loss_limit`` of its capital, quotes only the side that cuts its inventory: liquidity
   providers' funding constraints (Brunnermeier & Pedersen 2009).
@@ -30,11 +35,18 @@ class WithdrawalRules:
         loss_limit: share of capital lost from the peak at which only the reducing side stays.
         inventory_limit: USDT of inventory (per unit of depth) at which the side adding to it
             is pulled.
+        step_away: realised over calm volatility of the mark above which the side adding to
+            the inventory is pulled (0: never).
     """
 
     refill_halflife: float
     loss_limit: float
     inventory_limit: float
+    step_away: float = 0.0
+
+    def steps_away(self, vol_ratio: float) -> bool:
+        """True when the market moves too fast for the maker to take on more inventory."""
+        return 0.0 < self.step_away < vol_ratio
 
 
 class Resilience:

@@ -207,7 +207,10 @@ class MarketMaker(Trader):
             self.last_centre[c] = centre
             sizes = {1: lots, -1: lots}
             if rules is not None:
-                sizes = self._withdraw(c, held[c], price, size_value * keep, inventory, depth[c])
+                away = rules.steps_away(ratio)
+                sizes = self._withdraw(
+                    c, held[c], price, size_value * keep, inventory, depth[c], away
+                )
             for side in order:
                 lots = sizes[side]
                 if lots <= 0 or (usage > 0.9 and long_short == side):
@@ -219,13 +222,21 @@ class MarketMaker(Trader):
                 self._amend(c, side, self._ladder(c, side, touch, levels), lots)
 
     def _withdraw(
-        self, c: int, held: int, price: float, size_value: float, inventory: float, depth: float
+        self,
+        c: int,
+        held: int,
+        price: float,
+        size_value: float,
+        inventory: float,
+        depth: float,
+        away: bool = False,
     ) -> dict[int, int]:
         """Flow mode: lots per level on each side after the depth this maker lost to fills
         (`agents.liquidity.Resilience`), its losses (``size_value`` already cut by
         `agents.liquidity.LossGuard`) and its inventory limit: a side whose depth is all taken
-        keeps MIN_DEPTH_SHARE of its size; a maker at its loss limit or its inventory limit
-        quotes only the side that cuts its inventory."""
+        keeps MIN_DEPTH_SHARE of its size; a maker at its loss limit or its inventory limit,
+        or stepping ``away`` from a fast market, quotes only the side that cuts its
+        inventory."""
         rules = self.rules
         assert rules is not None
         lot = self._lot[c]
@@ -240,7 +251,7 @@ class MarketMaker(Trader):
         sizes = {}
         for side in (1, -1):
             adds = side * inventory > 0
-            if adds and (size_value <= 0 or abs(inventory) >= limit):
+            if adds and (size_value <= 0 or abs(inventory) >= limit or away):
                 sizes[side] = 0
                 continue
             value = max(size_value, LEVEL_SIZE_BTC_VALUE * depth * MIN_DEPTH_SHARE)

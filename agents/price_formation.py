@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import mesa
 
-from agents.belief import FLOW_UNIT, FlowBelief
+from agents.belief import FLOW_UNIT, FlowBelief, RunLearning
 from agents.carry import CarryRules, CarryTrader
 from agents.latent import LatentLiquidity, LatentRules
 from agents.liquidity import WithdrawalRules
@@ -37,7 +37,7 @@ def withdrawal_rules(scenario: Scenario) -> WithdrawalRules | None:
     if not learns_from_flow(scenario):
         return None
     p = scenario.prices
-    return WithdrawalRules(p.refill_halflife, p.loss_limit, p.inventory_limit)
+    return WithdrawalRules(p.refill_halflife, p.loss_limit, p.inventory_limit, p.step_away_multiple)
 
 
 def informed_rules(scenario: Scenario) -> tuple[InformedRules | None, float]:
@@ -89,10 +89,13 @@ def maker_estimate(
             scenario.spot.learning_bps,
             scenario.spot.learning_halflife,
         )
-    impact = [
-        scenario.prices.impact_bps / 1e4 / (FLOW_UNIT * c.depth_scale) for c in scenario.contracts
-    ]
-    return FlowBelief(access.view, spot_makers, prices, impact)
+    p = scenario.prices
+    impact = [p.impact_bps / 1e4 / (FLOW_UNIT * c.depth_scale) for c in scenario.contracts]
+    runs = None
+    if p.run_scale > 0:
+        scale = [p.run_scale * c.depth_scale for c in scenario.contracts]
+        runs = RunLearning(scale, p.run_halflife, p.permanent_share)
+    return FlowBelief(access.view, spot_makers, prices, impact, runs)
 
 
 def carry_traders(carry: list[CarryTrader], scenario: Scenario) -> list[CarryTrader]:

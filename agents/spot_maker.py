@@ -106,6 +106,9 @@ class SpotMaker(mesa.Agent):
             self.guard = LossGuard(capital * 2.0, rules.loss_limit)  # cash and as much in coins
             self.coins_before = coins[contract]
             self.gauge = VolatilityGauge(calm_vol_bps, access.view.dt)
+            # the perpetual's mark, watched to step away from a fast market as its makers do
+            self.market = VolatilityGauge(calm_vol_bps, access.view.dt)
+            self.view = access.view
 
     @classmethod
     def step_crowd(cls, makers: Sequence[SpotMaker], view: MarketView, estimate: Estimate) -> None:
@@ -145,7 +148,8 @@ class SpotMaker(mesa.Agent):
             # the faster the market, the wider and thinner the quotes (as the perpetual's makers)
             excess = max(0.0, self.gauge.observe(fundamental) - 1.0)
             half *= 1.0 + 0.5 * excess
-            sizes = self._withdraw(fundamental, cash, coins, inventory, 1.0 + 0.3 * excess)
+            away = self.rules.steps_away(self.market.observe(float(self.view.mark[c])))
+            sizes = self._withdraw(fundamental, cash, coins, inventory, 1.0 + 0.3 * excess, away)
 
         to_ticks = self._to_ticks
         for side in (1, -1):
@@ -160,12 +164,19 @@ class SpotMaker(mesa.Agent):
             self.resting[side].amend(book, ticks, lots)
 
     def _withdraw(
-        self, price: float, cash: float, coins: float, inventory: float, thinning: float
+        self,
+        price: float,
+        cash: float,
+        coins: float,
+        inventory: float,
+        thinning: float,
+        away: bool = False,
     ) -> dict[int, int]:
         """Flow mode: lots per level on each side after the depth this maker lost to fills
         (`agents.liquidity.Resilience`), its losses (`agents.liquidity.LossGuard`) and the
         market's speed (sizes divided by ``thinning``); at its loss limit it quotes only the
-        side that cuts its inventory."""
+        side that cuts its inventory, and so it does while it steps ``away`` from a fast
+        market."""
         lot = self.spot.lot[self.contract]
         full = LEVEL_VALUE * self.depth * LEVELS
         self.resilience.update(0, (coins - self.coins_before) * price, full)
@@ -174,7 +185,7 @@ class SpotMaker(mesa.Agent):
         share = self.resilience.share[0]
         sizes = {}
         for side in (1, -1):
-            if keep <= 0 and side * inventory >= 0:
+            if (keep <= 0 and side * inventory >= 0) or (away and side * inventory > 0):
                 sizes[side] = 0
                 continue
             value = LEVEL_VALUE * self.depth * max(keep, MIN_DEPTH_SHARE) / thinning

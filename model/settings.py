@@ -164,6 +164,30 @@ class PriceFormation(StrictSettings):
         "on the perpetual and the spot venues (per unit of the contract's depth_scale); flow "
         "mode only",
     )
+    run_scale: float = Field(
+        0.0,
+        ge=0.0,
+        description="USDT of net flow in one direction (per unit of depth_scale) beyond which "
+        "the makers learn less from more of it: a run of size R moves their belief as "
+        "2·run_scale·(√(1 + R/run_scale) − 1) × impact, the square-root law of a metaorder's "
+        "impact (Farmer, Gerig, Lillo & Waelbroeck 2013); 0: every USDT moves it alike (Kyle "
+        "1985); flow mode only",
+    )
+    run_halflife: float = Field(
+        600.0,
+        gt=0.0,
+        le=86_400.0,
+        description="seconds for the makers to forget half of a run of flow in one direction "
+        "(with run_scale above 0); flow mode only",
+    )
+    permanent_share: float = Field(
+        2.0 / 3.0,
+        ge=0.0,
+        le=1.0,
+        description="share of a run's move of the belief that stays once the makers have "
+        "forgotten the run (with run_scale above 0): 2/3 is the fair-pricing value for "
+        "square-root impact (Farmer et al. 2013); flow mode only",
+    )
     refill_halflife: float = Field(
         20.0,
         ge=0.0,
@@ -177,6 +201,14 @@ class PriceFormation(StrictSettings):
         le=1.0,
         description="share of its capital a maker may lose from its peak before it quotes only "
         "the side that cuts its inventory (size shrinks in proportion on the way); flow mode only",
+    )
+    step_away_multiple: float = Field(
+        0.0,
+        ge=0.0,
+        le=1000.0,
+        description="realised volatility of the mark, as a multiple of its calm level, above "
+        "which a maker (perpetual or spot) quotes only the side that cuts its inventory: it "
+        "stops absorbing a fast one-way market (0: never); flow mode only",
     )
     inventory_limit: float = Field(
         10_000_000.0,

@@ -4,6 +4,7 @@ and 5 of the price-formation work, in the calm market at 1x, on pre-registered s
     python -m experiments.batch.calm_targets                   # the 20 target seeds
     python -m experiments.batch.calm_targets --seeds held-out
     python -m experiments.batch.calm_targets --seeds 1,2 --only martingale --out DIR
+    python -m experiments.batch.calm_targets --only impact --set prices.run_scale=1000000
 
 **Impact** (target 4). A sell program (a metaorder) of 2, 4, 8, 16 or 32M USDT over 10 minutes
 from minute 10, each against a run of the same seed without it (the same random numbers, so
@@ -33,11 +34,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.batch.preregistered import bootstrap_band, map_in_workers, parse_seeds, target_row
+from experiments.batch.preregistered import (
+    add_set_option,
+    bootstrap_band,
+    map_in_workers,
+    parse_seeds,
+    target_row,
+)
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index
-from model.scenario import Scenario, load_scenario
+from model.overrides import parse_overrides
+from model.scenario import Scenario, ScenarioError, load_scenario
 
 # fixed on 2026-12-06, before any run of these seeds
 TARGET_SEEDS = tuple(range(4101, 4121))
@@ -59,13 +67,14 @@ def calm_1x(duration: float, extra: dict[str, Any] | None = None) -> Scenario:
     return load_scenario("calm", settings)
 
 
-def metaorder(size: float) -> Scenario:
-    """The calm market with a sell program of ``size`` USDT (0: the control run)."""
+def metaorder(size: float, extra: dict[str, Any] | None = None) -> Scenario:
+    """The calm market with a sell program of ``size`` USDT (0: the control run) and the
+    settings ``extra``."""
     duration = START + LENGTH + AFTER + 60.0
     if not size:
-        return calm_1x(duration)
+        return calm_1x(duration, extra)
     program = {"start": START, "duration": LENGTH, "notional": -size}
-    return calm_1x(duration, {"flow_shocks": [program]})
+    return calm_1x(duration, {**(extra or {}), "flow_shocks": [program]})
 
 
 def marks(task: tuple[int, float, Scenario]) -> tuple[int, float, np.ndarray]:
@@ -81,9 +90,11 @@ def run_tasks(tasks: list[tuple[int, float, Scenario]], workers: int | None) -> 
     return {(seed, size): result for seed, size, result in map_in_workers(marks, tasks, workers)}
 
 
-def impact_rows(seeds: list[int], workers: int | None) -> pd.DataFrame:
+def impact_rows(
+    seeds: list[int], workers: int | None, extra: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """One row per (seed, size): the peak impact and what remains 30 minutes later (bps)."""
-    tasks = [(seed, size, metaorder(size)) for seed in seeds for size in (0.0, *SIZES)]
+    tasks = [(seed, size, metaorder(size, extra)) for seed in seeds for size in (0.0, *SIZES)]
     runs = run_tasks(tasks, workers)
     rows = []
     start, end = int(START), int(START + LENGTH)
@@ -132,10 +143,12 @@ def impact_targets(rows: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def martingale_rows(seeds: list[int], workers: int | None) -> tuple[np.ndarray, list[float]]:
+def martingale_rows(
+    seeds: list[int], workers: int | None, extra: dict[str, Any] | None = None
+) -> tuple[np.ndarray, list[float]]:
     """Each seed's 1-minute log returns after the burn-in (rows), and its liquidated notional."""
     duration = BURN_IN + MARTINGALE_SECONDS
-    runs = run_tasks([(seed, 0.0, calm_1x(duration)) for seed in seeds], workers)
+    runs = run_tasks([(seed, 0.0, calm_1x(duration, extra)) for seed in seeds], workers)
     returns, liquidated = [], []
     for seed in seeds:
         series = runs[seed, 0.0]
@@ -214,16 +227,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=("impact", "martingale"), help="one of the two targets")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--out", type=Path, help="write the runs and targets.md here")
+    add_set_option(parser)
     args = parser.parse_args(argv)
+    try:
+        extra = parse_overrides(args.overrides)
+        calm_1x(60.0, extra)
+    except (ValueError, ScenarioError) as exc:
+        parser.error(str(exc))
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     print(f"seeds: {','.join(map(str, seeds))}", file=sys.stderr)
     rows: list[dict[str, Any]] = []
     impact = None
     if args.only in (None, "impact"):
-        impact = impact_rows(seeds, args.workers)
+        impact = impact_rows(seeds, args.workers, extra)
         rows += impact_targets(impact)
     if args.only in (None, "martingale"):
-        returns, liquidated = martingale_rows(seeds, args.workers)
+        returns, liquidated = martingale_rows(seeds, args.workers, extra)
         rows += martingale_targets(returns, liquidated)
     text = "\n".join(markdown_table(pd.DataFrame(rows)))
     print(text)

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from agents.belief import FLOW_UNIT, FlowBelief
+from agents.belief import FLOW_UNIT, FlowBelief, RunLearning
 from agents.latent import LatentLiquidity
-from agents.liquidity import LossGuard, Resilience, VolatilityGauge
+from agents.liquidity import LossGuard, Resilience, VolatilityGauge, WithdrawalRules
 from experiments.batch import price_targets as pt
 from experiments.run.runner import run_scenario
 from model.scenario import ScenarioError, load_scenario
@@ -80,6 +80,77 @@ def test_the_belief_learns_once_per_step_and_not_from_the_makers_own_pick_offs()
     view.time = 2.0
     belief.own_flow[0] = 10.0  # the whole tape was the makers' own pick-offs
     assert belief.update()[0] == first
+
+
+def test_a_long_run_of_flow_teaches_the_makers_as_its_square_root():
+    runs = RunLearning([1e6], halflife=600.0, permanent=2.0 / 3.0)
+    # a short run moves the belief as the linear rule does; a long one as its square root
+    assert runs.curve(0, 1e4) == pytest.approx(1e4, rel=0.01)
+    assert runs.curve(0, 4e10) / runs.curve(0, 1e10) == pytest.approx(2.0, rel=0.01)
+    assert runs.curve(0, -4e6) == -runs.curve(0, 4e6)
+    # within a run the path does not matter: 32 pieces of 1M move it as one of 32M
+    pieces = sum(runs.learn(0, 1e6, elapsed=0.0) for _ in range(32))
+    assert pieces == pytest.approx(runs.curve(0, 32e6), rel=1e-12)
+    assert pieces < 32e6 / 2  # less than half the linear rule's move
+    # flow against the run moves it back along the same curve
+    assert runs.learn(0, -32e6, elapsed=0.0) == pytest.approx(-pieces, rel=1e-12)
+
+
+def test_a_forgotten_run_leaves_its_permanent_share_of_the_move():
+    for permanent in (2.0 / 3.0, 1.0, 0.0):
+        runs = RunLearning([1e6], halflife=600.0, permanent=permanent)
+        moved = runs.learn(0, 16e6, elapsed=0.0)
+        back = sum(runs.learn(0, 0.0, elapsed=600.0) for _ in range(40))  # 40 half-lives
+        assert moved + back == pytest.approx(permanent * moved, rel=1e-6, abs=1e-3)
+    # a second run after the first is forgotten is learnt from at the full rate again
+    runs = RunLearning([1e6], halflife=600.0, permanent=2.0 / 3.0)
+    first = runs.learn(0, 1e6, elapsed=0.0)
+    runs.learn(0, 0.0, elapsed=600.0 * 40)
+    assert runs.learn(0, 1e6, elapsed=0.0) == pytest.approx(first, rel=1e-6)
+
+
+def test_the_belief_with_run_learning_moves_less_for_a_long_one_way_flow():
+    one_million = FLOW_UNIT / 60_000.0
+
+    def belief(runs: RunLearning | None) -> float:
+        view, maker = Tape(), Maker()
+        flow = FlowBelief(view, [maker], [60_000.0], [10e-4 / FLOW_UNIT], runs)  # type: ignore[arg-type]
+        for t in range(1, 33):
+            view.time, view.tape = float(t), np.array([-one_million])  # 32M sold
+            price = flow.update()[0]
+        return price
+
+    linear = math.log(60_000.0 / belief(None))
+    learnt = math.log(60_000.0 / belief(RunLearning([1e6], 600.0, 2.0 / 3.0)))
+    # 32M sold: 32 × 10 bps by the linear rule, 2(√33 − 1) × 10 bps with run learning
+    assert linear == pytest.approx(32 * 10e-4, rel=0.02)
+    assert learnt == pytest.approx(2 * (math.sqrt(33) - 1) * 10e-4, rel=0.02)
+
+
+def test_a_maker_steps_away_from_a_fast_market_on_the_side_that_adds_inventory():
+    rules = WithdrawalRules(20.0, 0.2, 1e7, step_away=4.0)
+    assert not rules.steps_away(3.9) and rules.steps_away(4.1)
+    assert not WithdrawalRules(20.0, 0.2, 1e7).steps_away(1e6)  # 0: never
+    model = CascadeModel(load_scenario("calm", {**FLOW, "duration": 10.0}), rng=1)
+    maker = model.population.makers[0]
+    price = float(model.mark[0])
+    long = 2_000_000.0  # USDT of inventory: bids add to it
+
+    def sizes(away: bool, inventory: float) -> dict[int, int]:
+        maker.resilience = Resilience(1, refill_halflife=20.0, dt=1.0)
+        maker.held_before[0] = maker.picked[0] = 0
+        return maker._withdraw(0, 0, price, 1e5, inventory, 1.0, away)
+
+    assert sizes(False, long)[1] > 0 and sizes(False, long)[-1] > 0
+    stepped = sizes(True, long)
+    assert stepped[1] == 0 and stepped[-1] > 0  # it only sells what it holds
+    assert sizes(True, -long)[-1] == 0 and sizes(True, -long)[1] > 0
+    flat = sizes(True, 0.0)
+    assert flat[1] > 0 and flat[-1] > 0  # nothing to cut: both sides stay
+    spot = model.population.spot_makers[0]
+    spot_sizes = spot._withdraw(price, 1e7, 1e3, long, 1.0, away=True)
+    assert spot_sizes[1] == 0 and spot_sizes[-1] > 0
+    assert spot._withdraw(price, 1e7, 1e3, long, 1.0, away=False)[1] > 0
 
 
 def test_depth_taken_comes_back_at_the_refill_rate():

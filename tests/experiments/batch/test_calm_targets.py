@@ -51,3 +51,13 @@ def test_bad_seeds_are_refused(capsys):
     with pytest.raises(SystemExit):
         ct.main(["--seeds", "one"])
     assert "--seeds" in capsys.readouterr().err
+
+
+def test_further_settings_reach_every_run_and_bad_ones_are_refused(capsys):
+    extra = {"prices.run_scale": 1_000_000.0}
+    assert ct.metaorder(0.0, extra).prices.run_scale == 1_000_000.0  # the control run
+    program = ct.metaorder(4e6, extra)
+    assert program.prices.run_scale == 1_000_000.0 and program.flow_shocks
+    with pytest.raises(SystemExit):
+        ct.main(["--set", "prices.run_scale=-1"])
+    assert "run_scale" in capsys.readouterr().err
