@@ -264,28 +264,49 @@ class Arbitrageur(Trader):
 
     def _replenish(self) -> None:
         """New capital while the arbitrageur is at its limit: its capacity used up, its margin
-        too thin for another clip, or its spot leg short of coins or cash for one."""
+        too thin for another clip, or its spot leg short of coins or cash for one.
+
+        It looks every time it looks at the basis, so the check is in plain floats (NumPy calls
+        on its one row cost more than the arithmetic), each test made only while the ones
+        before it passed (the same decision: they are or-ed)."""
         if self.replenish_rate <= 0 or self.capacity >= MAX_REPLENISH * self.capacity_start:
             return
         mark = self.view.mark
         prices = mark.tolist()
-        used = self.me.notional(mark)
-        margin = self.me.available_balance()
-        short = used >= FULL * self.capacity or margin < CLIP_VALUE / self.leverage
-        if self.spot is not None:
-            coins = self.spot.all_coins(self.spot_account)
-            short = short or bool(
-                self.spot.cash(self.spot_account) < 2 * CLIP_VALUE
-                or any(coins[c] * prices[c] < 2 * CLIP_VALUE for c in range(len(prices)))
-            )
+        short = (
+            self._notional(prices) >= FULL * self.capacity
+            or self.me.available_balance() < CLIP_VALUE / self.leverage
+        )
+        spot = self.spot
+        if not short and spot is not None:
+            short = spot.cash(self.spot_account) < 2 * CLIP_VALUE
+            if not short:
+                coins = spot.all_coins(self.spot_account)
+                for c, price in enumerate(prices):
+                    if coins[c] * price < 2 * CLIP_VALUE:
+                        short = True
+                        break
         if not short:
             return
         amount = self.replenish_rate * max(self.delay, self.view.dt)
         self.capacity += amount
         self.gateway.deposit(amount / self.leverage)
         if self.spot_gateway is not None:
-            n = len(mark)
+            n = len(prices)
             self.spot_gateway.deposit(
                 amount / n,
-                [amount / n / float(mark[c]) for c in range(n)],
+                [amount / n / prices[c] for c in range(n)],
             )
+
+    def _notional(self, prices: list[float]) -> float:
+        """`AccountView.notional` at ``prices`` (the mark), the same float in plain Python: each
+        ``|lots·lot|·price``, summed as ``np.add.reduce`` sums fewer than 8 values (in order
+        from −0.0, the total added to 0.0). Eight contracts or more, which NumPy sums pairwise,
+        take the view's own."""
+        positions = self.me.positions()
+        if len(positions) >= 8:
+            return self.me.notional(self.view.mark)
+        total = -0.0
+        for q, lot, price in zip(positions, self._lot, prices, strict=True):
+            total += abs(q * lot) * price
+        return 0.0 + total

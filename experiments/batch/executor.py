@@ -10,6 +10,11 @@ same for all three: only where `execute` is called differs.
 A run's numbers depend only on its scenario and its seed, never on which process or machine ran
 it or in what order, so 1 worker, K workers and a cluster give the same records (except
 ``wall_seconds``).
+
+On a Dask cluster a worker that dies (killed, out of memory) takes its runs with it: the scheduler
+runs them again on another worker, up to ``distributed.scheduler.allowed-failures`` times (3 by
+default). A run that used them all up is recorded with status ``lost`` (`LOST`) and the reason
+(``KilledWorker: ...``), and the experiment goes on; ``--resume`` runs the lost runs again.
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ from model.scenario import Scenario
 QUEUE_PER_WORKER = 2
 
 SCHEDULER_ADDRESS = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
+
+# Status of a run whose worker died under it, as often as the cluster allows: an accident of
+# where it ran, not a property of the run, so `--resume` runs it again (a run that raised is
+# "error" and stays recorded).
+LOST = "lost"
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,19 @@ def execute(job: Job) -> dict[str, Any]:
         record["status"] = "ok"
         record["error"] = ""
     return record
+
+
+def lost_record(job: Job, exc: BaseException) -> dict[str, Any]:
+    """The record of a run lost with its worker: what an error record holds, status `LOST`."""
+    return {
+        "run": job.run,
+        "point": job.point,
+        "seed_index": job.seed_index,
+        "params": job.params,
+        "summary": {"scenario": job.scenario.name, "seed": seed_value(job.seed)},
+        "status": LOST,
+        "error": f"{type(exc).__name__}: {exc}",
+    }
 
 
 def default_workers() -> int:
@@ -190,7 +213,7 @@ class Executor:
                 yield execute(job)
 
     def _run_on_dask(self, jobs: Iterable[Job]) -> Iterator[dict[str, Any]]:
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
 
         client = self._client
         threads = max(1, sum(client.nthreads().values()))
@@ -205,7 +228,9 @@ class Executor:
         def first_done(pending: set[Any]) -> set[Any]:
             return {next(completed)}  # every pending future was added to `completed`
 
-        yield from _stream(jobs, submit, QUEUE_PER_WORKER * threads, first_done)
+        yield from _stream(
+            jobs, submit, QUEUE_PER_WORKER * threads, first_done, lost=(KilledWorker,)
+        )
 
 
 def execute_jobs(
@@ -226,24 +251,31 @@ def _stream(
     submit: Callable[[Callable[[Job], dict[str, Any]], Job], Any],
     limit: int,
     first_done: Callable[[set[Any]], set[Any]],
+    lost: tuple[type[BaseException], ...] = (),
 ) -> Iterator[dict[str, Any]]:
-    """Keep at most ``limit`` runs submitted; yield each record as its run finishes."""
+    """Keep at most ``limit`` runs submitted; yield each record as its run finishes. A run whose
+    future raises one of ``lost`` (its worker died) gets a `lost_record`."""
     queue = iter(jobs)
-    pending: set[Any] = set()
+    pending: dict[Any, Job] = {}
     try:
         while True:
             while len(pending) < limit:
                 job = next(queue, None)
                 if job is None:
                     break
-                pending.add(submit(execute, job))
+                pending[submit(execute, job)] = job
             if not pending:
                 return
-            for future in first_done(pending):
-                pending.discard(future)
+            for future in first_done(set(pending)):
+                job = pending.pop(future)
                 # `execute` catches the run's exceptions; what raises here is the executor
-                # itself (a worker killed, the cluster gone), which must stop the experiment.
-                yield future.result()
+                # itself: a worker lost under this run (recorded, the others go on), or the
+                # cluster or pool gone, which must stop the experiment.
+                try:
+                    record = future.result()
+                except lost as exc:
+                    record = lost_record(job, exc)
+                yield record
     finally:
         for future in pending:
             future.cancel()

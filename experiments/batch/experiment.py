@@ -7,8 +7,9 @@ every point sees the same seeds (common random numbers) and a run's seed never d
 executor, the worker count or the order runs finish in.
 
 `run_experiment` validates every point's scenario before anything runs, skips runs the
-directory's journal already holds, journals each run as it finishes, and rebuilds the results
-table from the journal, sorted by run, even when interrupted.
+directory's journal already holds (except runs lost with their worker, which it runs again),
+journals each run as it finishes, and rebuilds the results table from the journal, sorted by
+run, even when interrupted.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.batch.executor import Executor, Job
+from experiments.batch.executor import LOST, Executor, Job
 from experiments.batch.journal import JOURNAL_FILE, ExperimentError, Journal, prepare, read_journal
 from experiments.run.metrics import SUMMARY_FIELDS
 from experiments.run.provenance import write_provenance
@@ -197,10 +198,11 @@ def run_experiment(
     out = Path(out)
     experiment.point_scenarios()  # every point must validate before the directory is touched
     with Executor(workers, scheduler) as executor:  # reaches the cluster before that too
-        records = prepare(out, experiment.definition(), resume=resume)
+        records = settled(prepare(out, experiment.definition(), resume=resume))
         write_provenance(out, experiment.scenario, command, experiment.seed_record())
-        done = {int(r["run"]) for r in records}
-        failed = sum(1 for r in records if r.get("status") != "ok")
+        # a run lost with its worker is run again; every other run journaled is done
+        done = {run for run, record in records.items() if record.get("status") != LOST}
+        failed = sum(1 for run in done if records[run].get("status") != "ok")
         if progress is not None:
             progress(len(done), failed, experiment.total)
         series_root = out / "runs" if keep_series else None
@@ -223,14 +225,23 @@ def run_experiment(
     return pd.read_parquet(out / table)
 
 
-def results_frame(records: list[dict[str, Any]], param_keys: list[str]) -> pd.DataFrame:
-    """One row per run, sorted by run: run, point, seed_index, the varied settings, every
-    summary field, status and error. A run journaled twice keeps its first record."""
-    rows = {}
+def settled(records: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Each run's record, by run: its first, unless that one says the run was lost with its
+    worker (status `LOST`), which a later record of the run (from ``--resume``) replaces."""
+    runs: dict[int, dict[str, Any]] = {}
     for record in records:
         run = int(record["run"])
-        if run in rows:
-            continue
+        if run not in runs or runs[run].get("status") == LOST:
+            runs[run] = record
+    return runs
+
+
+def results_frame(records: list[dict[str, Any]], param_keys: list[str]) -> pd.DataFrame:
+    """One row per run, sorted by run: run, point, seed_index, the varied settings, every
+    summary field, status and error. A run journaled twice keeps its first record, unless that
+    one says the run was lost with its worker (`settled`)."""
+    rows = {}
+    for run, record in settled(records).items():
         summary = record.get("summary") or {}
         params = record.get("params") or {}
         rows[run] = {

@@ -62,7 +62,8 @@ def report_failures(frame: pd.DataFrame, out: Path, table: str, limit: int = 20)
         return 0
     print(
         f"error: {len(failed)} of {len(frame)} runs failed; the {len(frame) - len(failed)} that "
-        f"succeeded are saved in {out}/{table} (failed rows have status 'error'):",
+        f"succeeded are saved in {out}/{table} (failed rows have status 'error', or 'lost' "
+        "where the worker running them died: the same command with --resume runs those again):",
         file=sys.stderr,
     )
     for row in failed.head(limit).itertuples():

@@ -1,9 +1,12 @@
 """Basis arbitrageurs: trade the perpetual against spot with immediate-or-cancel orders, within
 their capacity and coins, at their reaction delay; new capital arrives while they are full."""
 
+import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from agents.arbitrageur import CLIP_VALUE, QUOTE_LEVELS
+from agents.arbitrageur import CLIP_VALUE, FULL, QUOTE_LEVELS
 from model.orderbook import TimeInForce
 
 INDEX = 60_000.0  # the calm preset's initial index
@@ -238,3 +241,107 @@ def test_an_arbitrageur_whose_spot_leg_cannot_fill_stops_adding_on_that_side(act
     ladder = desk.ladder(arb.account)
     assert not ladder[1]  # no bid while unhedged at the limit
     assert len(ladder[-1]) == QUOTE_LEVELS  # the side that cuts the position stays
+
+
+def short_of_capital(arb):
+    """The replenishment test as `Arbitrageur._replenish` made it with NumPy on its row before
+    it was written in plain floats: the reference its decisions must equal."""
+    mark = arb.view.mark
+    prices = mark.tolist()
+    used = arb.me.notional(mark)
+    margin = arb.me.available_balance()
+    short = used >= FULL * arb.capacity or margin < CLIP_VALUE / arb.leverage
+    if arb.spot is not None:
+        coins = arb.spot.all_coins(arb.spot_account)
+        short = short or bool(
+            arb.spot.cash(arb.spot_account) < 2 * CLIP_VALUE
+            or any(coins[c] * prices[c] < 2 * CLIP_VALUE for c in range(len(prices)))
+        )
+    return short
+
+
+@pytest.mark.parametrize(
+    ("preset", "mode"),
+    [("calm", "exogenous"), ("calm", "spot"), ("cross-margin-contagion", "spot")],
+)
+def test_replenishment_decides_as_the_numpy_check_did(build, preset, mode):
+    model = build(
+        preset,
+        {
+            "population.arbitrageurs": 1,
+            "population.arbitrage.replenish_rate": 1_000.0,
+            "index.mode": mode,
+        },
+        bare=True,
+    )
+    arb = model.population.arbitrageurs[0]
+    ledger, n = model.ledger, model.ledger.n_contracts
+    lot = ledger.lot.tolist()
+    start = arb.capacity
+    # each quantity as a multiple of the threshold it is tested against (short below 1, or
+    # at 1 or above for the capacity used), so every combination of the four tests comes up
+    slack = st.floats(0.5, 2.0)
+    slacks = st.lists(slack, min_size=n, max_size=n)
+    comfortable = {"used": 0.5, "margin": 1.5, "cash": 1.5, "coins": [1.5] * n}
+    comfortable |= {"split": [1.0] * n, "sides": [1] * n, "moves": [0.0] * n}
+
+    @settings(max_examples=200, deadline=None)
+    @given(
+        used=slack,
+        split=st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n),
+        sides=st.lists(st.sampled_from([1, -1]), min_size=n, max_size=n),
+        mark=st.lists(st.floats(100.0, 1e5), min_size=n, max_size=n),
+        moves=st.lists(st.floats(-0.01, 0.01), min_size=n, max_size=n),  # entry off the mark
+        margin=slack,
+        cash=slack,
+        coins=slacks,
+    )
+    @example(**comfortable, mark=[60_000.0] * n)
+    @example(**{**comfortable, "used": 1.0}, mark=[60_000.0] * n)
+    def check(used, split, sides, mark, moves, margin, cash, coins):
+        arb.capacity = start
+        weights = [w / (sum(split) or 1.0) for w in split]
+        notional = [used * FULL * start * w for w in weights]
+        lots = [
+            s * round(v / (lot[c] * mark[c]))
+            for c, (s, v) in enumerate(zip(sides, notional, strict=True))
+        ]
+        entry = [m * (1.0 + d) for m, d in zip(mark, moves, strict=True)]
+        ledger.lots[arb.account] = lots
+        ledger.entry[arb.account] = entry
+        # a wallet that leaves ``margin`` times one clip's margin available
+        leverage = ledger.leverage[arb.account].tolist()
+        held = sum(
+            abs(q * lot[c]) * mark[c] / leverage[c] - q * lot[c] * (mark[c] - entry[c])
+            for c, q in enumerate(lots)
+        )
+        ledger.wallet[arb.account] = held + margin * CLIP_VALUE / arb.leverage
+        model.market.mark[:] = mark
+        if model.spot is not None:
+            model.spot.cash[arb.spot_account] = cash * 2 * CLIP_VALUE
+            model.spot.coins[arb.spot_account] = [
+                v * 2 * CLIP_VALUE / m for v, m in zip(coins, mark, strict=True)
+            ]
+        # the plain-float notional is the view's NumPy one, bit for bit
+        assert arb._notional(model.market.mark.tolist()) == arb.me.notional(model.market.mark)
+        expected = short_of_capital(arb)
+        seen.add(expected)
+        arb._replenish()
+        assert (arb.capacity > start) == expected
+
+    seen = set()
+    check()
+    assert seen == {True, False}  # the explicit examples: comfortable, then full
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+def test_numpy_sums_fewer_than_eight_values_in_order(n):
+    # what `Arbitrageur._notional` relies on to give the view's float: np.add.reduce of a
+    # (1, n) row, n < 8, is 0.0 + (((−0.0 + x0) + x1) + …)
+    rng = np.random.default_rng(n)
+    for _ in range(2_000):
+        row = np.abs(rng.standard_normal((1, n)) * 10.0 ** rng.integers(-3, 9, (1, n)))
+        total = -0.0
+        for x in row[0].tolist():
+            total += x
+        assert abs(row).sum() == 0.0 + total
