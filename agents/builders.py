@@ -73,9 +73,10 @@ def leveraged_crowd(
         lookback = np.full(n, st.trend_lookback)
         if st.trend_lookback_dispersion > 0:
             lookback *= rng.lognormal(0.0, st.trend_lookback_dispersion, n)
-        crowd.lookback[first : first + n] = np.clip(
-            (lookback / access.view.dt).astype(np.int64), 1, MAX_TREND_LOOKBACK_STEPS
-        )
+        # in whole steps of the run's base step, as seconds
+        dt = access.view.dt
+        steps = np.clip((lookback / dt).astype(np.int64), 1, MAX_TREND_LOOKBACK_STEPS)
+        crowd.lookback[first : first + n] = steps * dt
     crowd.strategy[first : first + n] = strategy
     active = strategy != HOLD  # strategy traders use no defences (agents.leveraged)
     stop &= ~active

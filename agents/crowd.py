@@ -24,7 +24,7 @@ class Crowd:
         last_reduce: time of the last size cut.
         strategy: HOLD, VALUE or TREND.
         value_bias: log offset of a value fund's estimate from the fundamental value.
-        lookback: a trend follower's lookback, in steps (its trend is the return over it).
+        lookback: a trend follower's lookback, in seconds (its trend is the return over it).
         capital: what the trader (or its latest entrant) brought.
         stopped: its stop-loss has fired (a holder who left).
         flow_perf: a value fund's moving average of returns, as its investors see it
@@ -40,7 +40,7 @@ class Crowd:
         self.last_reduce = np.full(n, -np.inf)
         self.strategy = np.zeros(n, dtype=np.int8)
         self.value_bias = np.zeros(n)
-        self.lookback = np.ones(n, dtype=np.int64)
+        self.lookback = np.ones(n)
         self.capital = np.zeros(n)
         self.stopped = np.zeros(n, dtype=bool)
         self.flow_perf = np.zeros(n)

@@ -55,18 +55,26 @@ class Resilience:
     Args:
         n_books: books the maker quotes.
         refill_halflife: seconds for half of the lost depth to come back (0: at once).
-        dt: seconds per step.
+        dt: seconds per step (the step ``update`` assumes when it is not told).
     """
 
-    __slots__ = ("keep", "share")
+    __slots__ = ("dt", "halflife", "keep", "share")
 
     def __init__(self, n_books: int, refill_halflife: float, dt: float) -> None:
         self.share = [{1: 1.0, -1: 1.0} for _ in range(n_books)]
+        self.halflife = refill_halflife
+        self.dt = dt
         self.keep = 0.5 ** (dt / refill_halflife) if refill_halflife > 0 else 0.0
 
-    def update(self, book: int, bought_value: float, full_value: float) -> None:
-        """Depth comes back for one step, then the side the maker traded on (bids when it
-        bought: ``bought_value`` > 0) loses the value filled over ``full_value``."""
+    def update(
+        self, book: int, bought_value: float, full_value: float, dt: float | None = None
+    ) -> None:
+        """Depth comes back for one step of ``dt`` seconds, then the side the maker traded on
+        (bids when it bought: ``bought_value`` > 0) loses the value filled over
+        ``full_value``."""
+        if dt is not None and dt != self.dt:
+            self.dt = dt
+            self.keep = 0.5 ** (dt / self.halflife) if self.halflife > 0 else 0.0
         sides = self.share[book]
         keep = self.keep
         for side in (1, -1):
@@ -103,21 +111,28 @@ class VolatilityGauge:
 
     Args:
         calm_bps: the calm volatility, bps per √second.
-        dt: seconds per step.
+        dt: seconds per step (the step ``observe`` assumes when it is not told).
         halflife: seconds.
     """
 
-    __slots__ = ("calm", "last", "scale", "var", "weight")
+    __slots__ = ("calm", "dt", "halflife", "last", "scale", "var", "weight")
 
     def __init__(self, calm_bps: float, dt: float, halflife: float = 20.0) -> None:
         self.calm = max(calm_bps, 0.2)
         self.var = self.calm**2
+        self.halflife = halflife
+        self.dt = dt
         self.weight = 1.0 - 0.5 ** (dt / halflife)
         self.scale = 1e4 / math.sqrt(dt)
         self.last = math.nan
 
-    def observe(self, price: float) -> float:
-        """Take this step's price; return realised over calm volatility."""
+    def observe(self, price: float, dt: float | None = None) -> float:
+        """Take this step's price, ``dt`` seconds after the last; return realised over calm
+        volatility."""
+        if dt is not None and dt != self.dt:
+            self.dt = dt
+            self.weight = 1.0 - 0.5 ** (dt / self.halflife)
+            self.scale = 1e4 / math.sqrt(dt)
         if price > 0:
             if self.last > 0:
                 ret = math.log(price / self.last) * self.scale

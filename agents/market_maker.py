@@ -74,18 +74,20 @@ class FairValue:
         self.price = np.full(n_contracts, np.nan)
         self.belief = belief
 
-    def update(self, index: np.ndarray, last: np.ndarray) -> np.ndarray:
+    def update(self, index: np.ndarray, last: np.ndarray, dt: float | None = None) -> np.ndarray:
         """This step's fair prices from the index and the last traded prices (or, learning
-        from flow, the makers' belief)."""
+        from flow, the makers' belief), ``dt`` seconds (default: the step it was built with)
+        after the last."""
         if self.belief is not None:
             self.belief.update()
             self.price = self.belief.price
             return self.price
-        weight = 1.0 - 0.5 ** (self.dt / FAIR_BASIS_HALFLIFE)
+        dt = self.dt if dt is None else dt
+        weight = 1.0 - 0.5 ** (dt / FAIR_BASIS_HALFLIFE)
         self.basis += weight * (
             np.clip(last / index - 1.0, -MAX_FAIR_BASIS, MAX_FAIR_BASIS) - self.basis
         )
-        self.basis *= 0.5 ** (self.dt / FAIR_BASIS_REVERSION)
+        self.basis *= 0.5 ** (dt / FAIR_BASIS_REVERSION)
         self.price = index * (1.0 + self.basis)
         return self.price
 
@@ -141,7 +143,7 @@ class MarketMaker(Trader):
     ) -> None:
         """The makers' shared fair price moves (from the index and ``last``, the last traded
         prices), then every maker requotes."""
-        fair.update(view.index, last)
+        fair.update(view.index, last, view.dt)
         for maker in makers:
             maker.act(view, maker.gateway)
 
@@ -243,7 +245,7 @@ class MarketMaker(Trader):
         full = LEVEL_SIZE_BTC_VALUE * depth * LEVELS
         # depth taken: what others filled against this maker's ladder, not what it took itself
         passive = held - self.held_before[c] - self.picked[c]
-        self.resilience.update(c, passive * lot * price, full)
+        self.resilience.update(c, passive * lot * price, full, self.view.dt)
         self.held_before[c] = held
         self.picked[c] = 0
         share = self.resilience.share[c]

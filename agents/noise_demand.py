@@ -49,7 +49,9 @@ class NoiseDemand(Trader):
         super().__init__(model, access, FUNDING_STDS * std, leverage=1.0)
         self.contract = contract
         self.std = std
-        self.keep = 0.5 ** (access.view.dt / halflife)
+        self.halflife = halflife
+        self.dt = access.view.dt
+        self.keep = 0.5 ** (self.dt / halflife)
         self.shock = std * math.sqrt(1.0 - self.keep**2)
         # USDT notional wanted: drawn from the stationary distribution, so a run starts as it
         # goes on (no warm-up from 0)
@@ -74,6 +76,10 @@ class NoiseDemand(Trader):
     def act(self, view: MarketView, gateway: OrderGateway) -> None:
         """Move the target one step (by the standard normal `step_crowd` drew) and trade
         towards it."""
+        if view.dt != self.dt:  # a step of another length: the same process, sampled at it
+            self.dt = view.dt
+            self.keep = 0.5 ** (self.dt / self.halflife)
+            self.shock = self.std * math.sqrt(1.0 - self.keep**2)
         self.target = self.target * self.keep + self.shock * self.draw
         c = self.contract
         want = self.lots_wanted(float(view.mark[c]))

@@ -21,7 +21,6 @@ The model reads the population only through `measures` and `account_kinds`.
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,6 +36,7 @@ from agents.crowd import HOLD, VALUE, Crowd
 from agents.flow_shock import FlowTrader
 from agents.fund_flows import FundFlows
 from agents.herding import HerdNetwork
+from agents.history import PriceHistory
 from agents.market_maker import FairValue, MarketMaker
 from agents.momentum import MomentumTrader
 from agents.noise import NoiseTrader
@@ -195,12 +195,9 @@ class Population:
             st.flow_sensitivity, st.flow_smoothing, st.flow_benchmark, st.flow_interval
         )
 
-        self.mid_history: deque[np.ndarray] = deque(
-            maxlen=max(2, int(MOMENTUM_LOOKBACK / self.dt) + 1)
-        )
+        self.mid_history = PriceHistory(MOMENTUM_LOOKBACK)
         # the mids of the last steps, as far back as the longest lookback
-        longest = int(self.crowd.lookback.max(initial=1))
-        self.trend_history: deque[np.ndarray] = deque(maxlen=max(2, longest + 1))
+        self.trend_history = PriceHistory(float(self.crowd.lookback.max(initial=1.0)))
         self.herd = HerdNetwork(
             model, [*self.leveraged, *self.momentum], pop.herding, streams["herding"], n_contracts
         )
@@ -216,11 +213,11 @@ class Population:
         SpotMaker.step_crowd(self.spot_makers, view, self.spot_estimate)
         rng = self.streams["spot_noise"]
         SpotTrader.step_noise(
-            poisson_pick(rng, self.spot_noise, SPOT_NOISE_RATE * self.dt), view, rng
+            poisson_pick(rng, self.spot_noise, SPOT_NOISE_RATE * view.dt), view, rng
         )
         rng = self.streams["spot_value"]
         SpotTrader.step_value(
-            poisson_pick(rng, self.spot_value, SPOT_VALUE_RATE * self.dt), view, rng
+            poisson_pick(rng, self.spot_value, SPOT_VALUE_RATE * view.dt), view, rng
         )
         for flow in self.flows:
             if flow.shock.market == "spot":
@@ -243,16 +240,16 @@ class Population:
         NoiseDemand.step_crowd(self.noise_demand, view, streams["noise_demand"])
         mids = view.prices()[0]
         mid_list = mids.tolist()
-        self.mid_history.append(mids)
-        self.trend_history.append(mids)
-        returns = (mids / self.mid_history[0] - 1.0).tolist()
+        self.mid_history.append(t, mids)
+        self.trend_history.append(t, mids)
+        returns = (mids / self.mid_history.oldest() - 1.0).tolist()
         rng = streams["noise"]
         NoiseTrader.step_crowd(
-            poisson_pick(rng, self.noise, NOISE_RATE * self.dt), view, rng, mid_list
+            poisson_pick(rng, self.noise, NOISE_RATE * view.dt), view, rng, mid_list
         )
         rng = streams["momentum"]
         MomentumTrader.step_crowd(
-            poisson_pick(rng, self.momentum, MOMENTUM_RATE * self.dt), view, rng, returns
+            poisson_pick(rng, self.momentum, MOMENTUM_RATE * view.dt), view, rng, returns
         )
         for trader in self.joined:
             trader.act(view, trader.gateway)
@@ -295,7 +292,7 @@ class Population:
         if not places.size:
             return
         rng = self.streams["entrants"]
-        places = places[rng.random(places.size) < min(1.0, pop.entry_rate * self.dt)]
+        places = places[rng.random(places.size) < min(1.0, pop.entry_rate * self.view.dt)]
         for i in places.tolist():
             trader = self.leveraged[i]
             capital = float(lognormal(rng, pop.capital.median, pop.capital.sigma, 1)[0])
@@ -354,7 +351,9 @@ class Population:
 
 
 def poisson_pick[T](rng: np.random.Generator, traders: Sequence[T], p: float) -> list[T]:
-    """The traders that act this step: each independently with probability ``p``.
+    """The traders that act this step: each independently with probability ``p`` (the rate
+    times the step's length); where that is above 1 (a long step), each acts a Poisson number
+    of times with mean ``p``, listed once per action.
 
     A few hundred traders draw one uniform each (one call); a large crowd draws how many act
     (binomial) and then which (sampling without replacement touches only those), so the cost
@@ -362,7 +361,9 @@ def poisson_pick[T](rng: np.random.Generator, traders: Sequence[T], p: float) ->
     n = len(traders)
     if not n:
         return []
-    p = min(1.0, p)
+    if p > 1.0:  # a long step: each acts a Poisson number of times, so no rate is capped
+        counts = rng.poisson(p, n).tolist()
+        return [traders[i] for i, k in enumerate(counts) for _ in range(k)]
     if n <= SMALL_CROWD:
         return [traders[i] for i in (rng.random(n) < p).nonzero()[0].tolist()]
     k = int(rng.binomial(n, p))

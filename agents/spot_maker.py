@@ -146,9 +146,10 @@ class SpotMaker(mesa.Agent):
         sizes = {1: lots, -1: lots}
         if self.rules is not None:
             # the faster the market, the wider and thinner the quotes (as the perpetual's makers)
-            excess = max(0.0, self.gauge.observe(fundamental) - 1.0)
+            dt = self.view.dt
+            excess = max(0.0, self.gauge.observe(fundamental, dt) - 1.0)
             half *= 1.0 + 0.5 * excess
-            away = self.rules.steps_away(self.market.observe(float(self.view.mark[c])))
+            away = self.rules.steps_away(self.market.observe(float(self.view.mark[c]), dt))
             sizes = self._withdraw(fundamental, cash, coins, inventory, 1.0 + 0.3 * excess, away)
 
         to_ticks = self._to_ticks
@@ -179,7 +180,7 @@ class SpotMaker(mesa.Agent):
         market."""
         lot = self.spot.lot[self.contract]
         full = LEVEL_VALUE * self.depth * LEVELS
-        self.resilience.update(0, (coins - self.coins_before) * price, full)
+        self.resilience.update(0, (coins - self.coins_before) * price, full, self.view.dt)
         self.coins_before = coins
         keep = self.guard.size_share(cash + coins * price)
         share = self.resilience.share[0]

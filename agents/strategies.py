@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from agents.crowd import HOLD, TREND, VALUE, Crowd
+from agents.history import PriceHistory
 from agents.leveraged import LeveragedTrader
 from model.scenario import Strategies
 from model.view import MarketView
@@ -60,22 +61,23 @@ def target_leverage(
 
 
 def trend_returns(
-    history: Sequence[np.ndarray], mids: np.ndarray, home: np.ndarray, lookback: np.ndarray
+    history: PriceHistory, mids: np.ndarray, home: np.ndarray, lookback: np.ndarray
 ) -> np.ndarray:
     """Return of each trader's contract over its own lookback.
 
     Args:
-        history: mids of every contract at the last steps, oldest first, the newest being this
-            step's (``mids``).
+        history: mids of every contract at the last steps, the newest being this step's
+            (``mids``).
         mids: this step's mid of every contract.
         home: each trader's contract.
-        lookback: each trader's lookback in steps; one longer than the history reaches back
+        lookback: each trader's lookback in seconds; one longer than the history reaches back
             uses the oldest mid there is.
     """
     if not len(history):
         return np.zeros(home.size)
-    rows = np.maximum(len(history) - 1 - lookback, 0).tolist()
-    start = [float(history[r][h]) for r, h in zip(rows, home.tolist(), strict=True)]
+    rows = history.rows_back(lookback)
+    kept = history.mids
+    start = [float(kept[r][h]) for r, h in zip(rows, home.tolist(), strict=True)]
     return mids[home] / np.array(start, dtype=float).reshape(home.shape) - 1.0
 
 
@@ -99,7 +101,7 @@ def rebalance(
     rng: np.random.Generator,
     settings: Strategies,
     mids: np.ndarray,
-    history: Sequence[np.ndarray],
+    history: PriceHistory,
 ) -> None:
     """The strategy traders' vectorised step: value funds and trend followers whose time has
     come (each with probability ``rate × dt``) trade towards their target at market.
@@ -111,7 +113,7 @@ def rebalance(
         rng: the generator of rebalancing times.
         settings: the scenario's strategy settings.
         mids: this step's mid of every contract.
-        history: the mids of the last steps, oldest first (trend followers' lookbacks).
+        history: the mids of the last steps (trend followers' lookbacks).
     """
     st = settings
     slots = np.flatnonzero(crowd.strategy != HOLD)

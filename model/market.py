@@ -58,7 +58,7 @@ class Market:
         self.ledger = self.exchange.ledger
         self.events = events
         self.time = 0.0
-        self.dt = scenario.step
+        self.dt = scenario.step  # seconds the current step covers (set by the model each step)
 
         initial = np.array([c.initial_price for c in scenario.contracts])
         self.index_price = initial.copy()
@@ -104,10 +104,13 @@ class Market:
         self.step_events_start = 0
 
     # ---- the pipeline --------------------------------------------------------------------------
-    def open(self, t: float, value: np.ndarray) -> None:
-        """A new step at time ``t``: keep the last index; with an exogenous index (no spot
-        venues) the index is the value signal ``value`` itself."""
+    def open(self, t: float, value: np.ndarray, dt: float | None = None) -> None:
+        """A new step at time ``t``, ``dt`` seconds long (default: as long as the last): keep
+        the last index; with an exogenous index (no spot venues) the index is the value signal
+        ``value`` itself."""
         self.time = t
+        if dt is not None:
+            self.dt = dt
         self.exchange.reset_volume()
         self.prev_index = self.index_price.copy()
         if self.spot is None:

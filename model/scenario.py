@@ -49,6 +49,7 @@ from model.settings import (
     ScenarioError,
     ShockSettings,
     SpotSettings,
+    Stepping,
     StrictSettings,
 )
 from model.venue import Venue, load_venue_data
@@ -72,6 +73,7 @@ __all__ = [
     "ScenarioError",
     "ShockSettings",
     "SpotSettings",
+    "Stepping",
     "Strategies",
     "available_scenarios",
     "build_scenario",
@@ -102,6 +104,7 @@ class Scenario(StrictSettings):
     insurance_fund: InsuranceFund = InsuranceFund()
     duration: float = Field(1800.0, gt=0.0, le=30 * 86_400.0, description="simulated seconds")
     step: float = Field(1.0, gt=0.0, le=3600.0, description="seconds per model step")
+    stepping: Stepping = Stepping()
     seed: int = Field(1, ge=0, description="root seed")
     cascade_window: float = Field(
         30.0, gt=0.0, le=3600.0, description="seconds within which liquidations link"
@@ -125,6 +128,11 @@ class Scenario(StrictSettings):
             raise ValueError(
                 f"duration: {self.duration:g} s is not a whole number of steps of {self.step:g} s; "
                 f"allowed: a multiple of step, e.g. {round(steps) * self.step:g}"
+            )
+        if self.stepping.policy == "adaptive" and self.stepping.max_step < self.step - 1e-9:
+            raise ValueError(
+                f"stepping.max_step: {self.stepping.max_step:g} s is shorter than one step of "
+                f"{self.step:g} s; allowed: at least step"
             )
         if self.prices.makers_know_value is False and self.index.mode != "spot":
             raise ValueError(
@@ -243,7 +251,8 @@ class Scenario(StrictSettings):
 
     @property
     def n_steps(self) -> int:
-        """Number of model steps in ``duration``."""
+        """Number of model steps of ``step`` seconds in ``duration`` (with adaptive steps, the
+        most a run can take)."""
         return round(self.duration / self.step)
 
     def flat(self) -> dict[str, Any]:

@@ -134,6 +134,36 @@ class InsuranceFund(StrictSettings):
     initial: float = Field(1_000_000.0, ge=0.0, description="USDT")
 
 
+class Stepping(StrictSettings):
+    """How long each step is: always ``step`` seconds (fixed), or longer while nothing happens
+    (adaptive, `model.stepping`)."""
+
+    policy: Literal["fixed", "adaptive"] = Field(
+        "fixed",
+        description="fixed: every step is `step` seconds; adaptive: steps of up to max_step "
+        "while no trigger runs, no account is near liquidation, nothing was liquidated, "
+        "deleveraged or left in deficit and the mark did not jump in the last calm_after "
+        "seconds (the time series then has a row per step, and its statistics assume rows of "
+        "one second: keep fixed for stylized facts)",
+    )
+    max_step: float = Field(
+        10.0, gt=0.0, le=3600.0, description="seconds: the longest step (adaptive)"
+    )
+    calm_after: float = Field(
+        60.0,
+        ge=0.0,
+        le=86_400.0,
+        description="seconds of one-`step` steps after a trigger ends, an event or a jump (adaptive)",
+    )
+    jump_bps: float = Field(
+        20.0,
+        gt=0.0,
+        le=10_000.0,
+        description="a move of the mark in one step larger than this (bps) keeps steps short "
+        "(adaptive)",
+    )
+
+
 class PriceFormation(StrictSettings):
     """Who knows what the asset is worth, and how order flow moves the quotes.
 

@@ -36,6 +36,7 @@ from model.randomness import RandomStreams
 from model.recorder import AccountSnapshots, Recorder
 from model.risk import RiskSnapshot
 from model.scenario import Scenario, scenario_from_keywords
+from model.stepping import StepPolicy
 from model.view import MarketView
 
 YEAR_SECONDS = 365.0 * 86_400.0
@@ -131,6 +132,7 @@ class CascadeModel(mesa.Model):
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
         self.snapshots = AccountSnapshots(self, scenario.account_snapshot_every)
+        self.stepping = StepPolicy(scenario)
         self.running = True
 
     # ---- the step ----------------------------------------------------------------------------
@@ -138,9 +140,10 @@ class CascadeModel(mesa.Model):
         """Advance the market by one step of ``scenario.step`` seconds."""
         t = self.clock
         market = self.market
-        self.fundamental = self.fundamental_process.step(t, self.dt)
+        dt = self.stepping.next(t, len(self.events), market.risk, market.mark)
+        self.fundamental = self.fundamental_process.step(t, dt)
         self.view.value = self.fundamental
-        market.open(t, self.fundamental)
+        market.open(t, self.fundamental, dt)
         self.population.trade_spot(t)
         self.population.trade_perp(t)  # orders → matching → fills settled inside the exchange
         liquidated = market.clear(t)
@@ -148,12 +151,12 @@ class CascadeModel(mesa.Model):
         # deficits that panic closes leave are covered in the step that made them
         self.population.react(liquidated)
         market.settle(t)
-        self.clock = t + self.dt
+        self.clock = t + dt
         self.recorder.record(market.step_events_start)
         self.snapshots.maybe_record(self.clock)
         if self.audit:
             self.check_invariants()
-        if self.steps >= self.config.n_steps:
+        if self.clock >= self.config.duration - 1e-9 * max(1.0, self.config.duration):
             self.running = False
 
     # ---- the market's state, by its usual names -------------------------------------------------

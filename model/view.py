@@ -222,7 +222,6 @@ class MarketView:
         self._market = market
         exchange = market.exchange
         self.n_contracts = market.n_contracts
-        self.dt = market.dt
         self.books = [BookView(b) for b in exchange.books]
         self.spot = None if market.spot is None else SpotView(market.spot)
         self.lot = market.ledger.lot.tolist()
@@ -235,6 +234,12 @@ class MarketView:
         self.value = market.index_price.copy()  # set by the model each step
 
     # ---- prices --------------------------------------------------------------------------------
+
+    @property
+    def dt(self) -> float:
+        """Seconds this step covers."""
+        return self._market.dt
+
     @property
     def time(self) -> float:
         """Seconds since the start of the run, at the start of this step."""

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from agents.history import PriceHistory
 from agents.momentum import STAKE, THRESHOLD
+from agents.population import MOMENTUM_LOOKBACK
 
 
 def react(model, trader, ret):
@@ -57,12 +59,14 @@ def test_population_feeds_momentum_traders_the_lookback_return(build, desk_for, 
     model, traders = momentum_market(build, desk_for, n=20)
     pop = model.population
     mids = model.view.prices()[0]
-    for _ in range(pop.mid_history.maxlen):  # a book 1% lower over the whole lookback
-        pop.mid_history.append(mids * 0.99)
+    pop.mid_history = PriceHistory(MOMENTUM_LOOKBACK)
+    for t in range(-31, 0):  # a book 1% lower over the whole lookback
+        pop.mid_history.append(float(t), mids * 0.99)
     pop.trade_perp(0.0)
     assert all(t.position(0) > 0 for t in traders)
 
-    for _ in range(pop.mid_history.maxlen):  # the same book 1% higher back then: a fall
-        pop.mid_history.append(mids * 1.01)
+    pop.mid_history = PriceHistory(MOMENTUM_LOOKBACK)
+    for t in range(-30, 1):  # the same book 1% higher back then: a fall
+        pop.mid_history.append(float(t), mids * 1.01)
     pop.trade_perp(1.0)
     assert all(t.position(0) == 0 for t in traders)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from agents.crowd import HOLD, TREND, VALUE
+from agents.history import PriceHistory
 from agents.strategies import share_at_cap, target_leverage, trend_returns
 
 ONE_FUND = {
@@ -88,7 +89,7 @@ def test_trend_follower_trades_with_the_recent_move(build, desk_for):
     desk = desk_for(model)
     pop = model.population
     trader = pop.leveraged[0]
-    pop.trend_history.append(np.array([60_000.0]))
+    pop.trend_history.append(-1.0, np.array([60_000.0]))
     desk.quote(60_595.0, 60_605.0)
     desk.set_mark(60_600.0)
     pop.rebalance(np.array([60_600.0]))  # up 1% over the lookback
@@ -96,14 +97,34 @@ def test_trend_follower_trades_with_the_recent_move(build, desk_for):
 
 
 def test_trend_returns_look_back_each_traders_own_lookback():
-    # mids of two contracts over five steps, the newest last
-    history = [np.array([100.0, 10.0]) * (1.0 + 0.01 * k) for k in range(5)]
-    mids = history[-1]
+    # mids of two contracts over five one-second steps, the newest last
+    history = PriceHistory(horizon=50.0)
+    for k in range(5):
+        history.append(float(k), np.array([100.0, 10.0]) * (1.0 + 0.01 * k))
+    mids = history.mids[-1]
     home = np.array([0, 0, 1, 1])
-    lookback = np.array([1, 4, 2, 50])  # the last one reaches past the start: the oldest mid
+    lookback = np.array([1.0, 4.0, 2.0, 50.0])  # the last reaches past the start: the oldest
     trend = trend_returns(history, mids, home, lookback)
     assert trend == pytest.approx([1.04 / 1.03 - 1.0, 0.04, 1.04 / 1.02 - 1.0, 0.04])
-    assert trend_returns([], mids, home, lookback).tolist() == [0.0] * 4
+    assert trend_returns(PriceHistory(50.0), mids, home, lookback).tolist() == [0.0] * 4
+    # the same moves in steps of two seconds: lookbacks are in seconds, not in steps
+    coarse = PriceHistory(horizon=50.0)
+    for k in range(5):
+        coarse.append(2.0 * k, np.array([100.0, 10.0]) * (1.0 + 0.01 * k))
+    trend = trend_returns(coarse, mids, home, np.array([2.0, 8.0, 4.0, 3.0]))
+    assert trend == pytest.approx([1.04 / 1.03 - 1.0, 0.04, 1.04 / 1.02 - 1.0, 1.04 / 1.03 - 1.0])
+
+
+def test_the_price_history_keeps_what_the_longest_lookback_needs():
+    history = PriceHistory(horizon=30.0)
+    for t in range(100):
+        history.append(float(t), np.array([float(t)]))
+    assert len(history) == 31 and history.oldest()[0] == 69.0  # 30 s back, as 31 steps of 1 s
+    for t in range(100, 200, 10):  # ten-second steps: the horizon is in seconds
+        history.append(float(t), np.array([float(t)]))
+    assert history.oldest()[0] == 160.0 and len(history) == 4
+    history.append(1000.0, np.array([1000.0]))  # a step longer than the horizon keeps two
+    assert len(history) == 2 and history.oldest()[0] == 190.0
 
 
 @pytest.mark.parametrize("dispersion", [0.0, 0.8])
@@ -127,7 +148,7 @@ def test_trend_followers_draw_their_own_lookbacks(build, dispersion):
         assert np.median(lookback) == pytest.approx(120.0, rel=0.15)
         assert np.log(lookback).std() == pytest.approx(dispersion, rel=0.15)
     # the history reaches back as far as the longest lookback
-    assert pop.trend_history.maxlen == lookback.max() + 1
+    assert pop.trend_history.horizon == lookback.max()
 
 
 def test_a_trend_follower_reads_the_trend_over_its_own_lookback(build, desk_for):
@@ -141,8 +162,8 @@ def test_a_trend_follower_reads_the_trend_over_its_own_lookback(build, desk_for)
     trader = pop.leveraged[0]
     pop.crowd.lookback[trader.slot] = 2
     # up 1% over the long run, but down over this trader's last two steps: it goes short
-    for price in (59_000.0, 60_800.0, 60_700.0, 60_600.0):
-        pop.trend_history.append(np.array([price]))
+    for t, price in enumerate((59_000.0, 60_800.0, 60_700.0, 60_600.0)):
+        pop.trend_history.append(float(t), np.array([price]))
     desk.quote(60_595.0, 60_605.0)
     desk.set_mark(60_600.0)
     pop.rebalance(np.array([60_600.0]))

@@ -1,0 +1,119 @@
+"""Adaptive steps (`model.stepping`): long steps only while nothing happens."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.liquidity import VolatilityGauge
+from agents.population import poisson_pick
+from model.risk import RiskSnapshot
+from model.scenario import ScenarioError, load_scenario
+from model.simulation import CascadeModel
+from model.stepping import StepPolicy
+
+ADAPTIVE = {"stepping.policy": "adaptive", "stepping.max_step": 10.0}
+
+
+def risk(at_risk: int = 0) -> RiskSnapshot:
+    """A risk check with ``at_risk`` accounts at a margin ratio of 0.9, the rest at 0.1."""
+    ratio = np.array([0.9] * at_risk + [0.1] * 5)
+    empty = np.zeros((0, 2), dtype=np.int64)
+    zeros = np.zeros(len(ratio))
+    return RiskSnapshot(zeros, zeros, zeros, zeros, zeros, ratio, empty, np.zeros(0, np.int64))
+
+
+def lengths(policy: StepPolicy, until: float, events_at: float = -1.0, at_risk_from: float = 1e9):
+    """Step lengths from 0 to ``until``, with one event logged at ``events_at`` and accounts
+    near liquidation from ``at_risk_from``."""
+    t, out, mark = 0.0, [], np.array([60_000.0])
+    while t < until - 1e-9:
+        events = 1 if t > events_at >= 0 else 0
+        dt = policy.next(t, events, risk(1 if t >= at_risk_from else 0), mark)
+        out.append((t, dt))
+        t += dt
+    return out
+
+
+def test_a_fixed_policy_takes_every_step_of_the_scenario():
+    scenario = load_scenario("calm", {"duration": 120.0})
+    policy = StepPolicy(scenario)
+    assert {dt for _, dt in lengths(policy, 120.0)} == {1.0}
+    model = CascadeModel(scenario, rng=1)
+    model.run()
+    assert model.steps == scenario.n_steps and model.clock == 120.0
+
+
+def test_adaptive_steps_are_long_while_calm_and_short_around_a_trigger():
+    program = {"start": 300.0, "duration": 60.0, "notional": -1e6}
+    scenario = load_scenario("calm", {**ADAPTIVE, "duration": 900.0, "flow_shocks": [program]})
+    steps = lengths(StepPolicy(scenario), 900.0)
+    times = [t for t, _ in steps]
+    assert 300.0 in times  # a long step never runs into the trigger's start
+    for t, dt in steps:
+        if 300.0 <= t < 420.0:  # the program and calm_after (60 s) after it
+            assert dt == 1.0
+        elif t < 290.0 or t >= 420.0:
+            assert dt == 10.0 or t + dt == 900.0
+    assert sum(dt for _, dt in steps) == 900.0
+
+
+def test_adaptive_steps_stay_short_after_an_event_and_near_liquidation():
+    scenario = load_scenario("calm", {**ADAPTIVE, "duration": 600.0})
+    after_event = lengths(StepPolicy(scenario), 600.0, events_at=100.0)
+    short = [t for t, dt in after_event if dt == 1.0]
+    assert short and min(short) >= 100.0 and max(short) < 100.0 + 10.0 + 60.0
+    at_risk = lengths(StepPolicy(scenario), 600.0, at_risk_from=200.0)
+    assert all(dt == 1.0 for t, dt in at_risk if t >= 200.0)
+    assert all(dt == 10.0 for t, dt in at_risk if t < 190.0)
+
+
+def test_an_adaptive_run_covers_the_same_time_in_fewer_steps_and_repeats_itself():
+    scenario = load_scenario("calm", {**ADAPTIVE, "duration": 600.0})
+    runs = []
+    for _ in range(2):
+        model = CascadeModel(scenario, rng=3, audit=True)
+        model.run()
+        runs.append(model)
+    first, second = runs
+    assert first.clock == 600.0 and first.steps < 600
+    assert first.stepping.fine_steps < first.steps
+    assert np.array_equal(first.mark, second.mark)
+    assert first.ledger.lots.tolist() == second.ledger.lots.tolist()
+
+
+def test_the_view_reads_each_steps_length():
+    model = CascadeModel(load_scenario("calm", {**ADAPTIVE, "duration": 100.0}), rng=1)
+    seen = []
+    while model.running:
+        model.step()
+        seen.append(model.view.dt)
+    assert set(seen) <= {1.0, 10.0} and sum(seen) == 100.0
+
+
+def test_a_long_step_gives_poisson_counts_so_no_rate_is_capped():
+    rng = np.random.default_rng(1)
+    traders = list(range(2000))
+    acted = poisson_pick(rng, traders, 2.0)  # a rate of 0.2/s over a 10 s step
+    assert len(acted) / len(traders) == pytest.approx(2.0, rel=0.05)
+    assert max(acted.count(i) for i in range(50)) > 1
+
+
+def test_the_volatility_gauge_reads_the_same_market_in_steps_of_any_length():
+    rng = np.random.default_rng(7)
+    fine, coarse = VolatilityGauge(1.0, dt=1.0), VolatilityGauge(1.0, dt=1.0)
+    fine_price = coarse_price = 60_000.0
+    for _ in range(300):  # a random walk of 3 bps per √s, sampled every 1 s and every 10 s
+        for _ in range(10):
+            fine_price *= np.exp(3e-4 * rng.standard_normal())
+            fine_ratio = fine.observe(fine_price)
+        coarse_price *= np.exp(3e-4 * np.sqrt(10.0) * rng.standard_normal())
+        coarse_ratio = coarse.observe(coarse_price, dt=10.0)
+    assert fine_ratio == pytest.approx(3.0, rel=0.25)
+    assert coarse_ratio == pytest.approx(3.0, rel=0.35)
+    assert coarse.weight == pytest.approx(1.0 - 0.5 ** (10.0 / 20.0))
+
+
+def test_a_longest_step_shorter_than_a_step_is_refused():
+    with pytest.raises(ScenarioError, match=r"stepping\.max_step"):
+        load_scenario("calm", {"stepping.policy": "adaptive", "stepping.max_step": 0.5})
