@@ -1,9 +1,11 @@
 """Did an optimisation change the model's results? Summary distributions before and after.
 
     python -m experiments.perf.equivalence --against 63b7734 --seeds 50 --scenario flash-crash
+    python -m experiments.perf.equivalence --with stepping.policy=adaptive --seeds 50
 
 Runs the scenario on seeds 1..N with this tree and with REV (checked out in a temporary git
-worktree, both in fresh processes, side by side), then compares every numeric summary field the
+worktree, both in fresh processes, side by side), or, without ``--against``, with this tree as
+it is and with the settings of ``--with`` (adaptive steps against fixed ones), then compares every numeric summary field the
 two have in common with a two-sample Kolmogorov–Smirnov test and a Mann–Whitney U test. Where
 an optimisation must not change behaviour the runs are identical and every p-value is 1; where it
 deliberately does (makers that amend quotes keep queue priority), the question is whether the
@@ -22,12 +24,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from experiments.perf.worktree import ROOT, checkout
+from model.overrides import parse_overrides
+from model.scenario import ScenarioError, load_scenario
 
 IGNORED = {"seed", "wall_seconds", "steps"}  # bookkeeping, not model output
 
@@ -39,19 +44,27 @@ except ImportError:
     from experiments.runner import run_scenario
 from model.scenario import load_scenario
 name, first, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-scenario = load_scenario(name, {})
+settings = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
+scenario = load_scenario(name, settings)
 for seed in range(first, last + 1):
     summary = run_scenario(scenario, seed).summary
     print(json.dumps(summary, default=float), flush=True)
 """
 
 
-def _start(tree: Path, scenario: str, seeds: int, tmp: Path) -> subprocess.Popen[str]:
+def _start(
+    tree: Path,
+    scenario: str,
+    seeds: int,
+    tmp: Path,
+    settings: dict[str, Any] | None = None,
+) -> subprocess.Popen[str]:
     script = tmp / f"runner-{abs(hash(str(tree)))}.py"
     script.write_text(_RUNNER)
     env = dict(os.environ, PYTHONPATH=str(tree))
+    args = [scenario, "1", str(seeds)] + ([json.dumps(settings)] if settings else [])
     return subprocess.Popen(
-        [sys.executable, str(script), scenario, "1", str(seeds)],
+        [sys.executable, str(script), *args],
         cwd=tree,
         env=env,
         stdout=subprocess.PIPE,
@@ -67,13 +80,35 @@ def _collect(proc: subprocess.Popen[str]) -> pd.DataFrame:
     return pd.DataFrame([json.loads(line) for line in out.splitlines() if line.startswith("{")])
 
 
-def run_both(scenario: str, seeds: int, against: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summaries of seeds 1..N on this tree and on REV (the two run at the same time)."""
+def run_both(
+    scenario: str, seeds: int, against: str, common: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Summaries of seeds 1..N on this tree and on REV (the two run at the same time), both
+    with the settings ``common``."""
     with tempfile.TemporaryDirectory() as tmp_name, checkout(against, ROOT) as other:
         tmp = Path(tmp_name)
-        procs = [_start(ROOT, scenario, seeds, tmp), _start(other, scenario, seeds, tmp)]
+        procs = [
+            _start(ROOT, scenario, seeds, tmp, common),
+            _start(other, scenario, seeds, tmp, common),
+        ]
         mine, theirs = (_collect(p) for p in procs)
     return mine, theirs
+
+
+def run_settings(
+    scenario: str, seeds: int, changed: dict[str, Any], common: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Summaries of seeds 1..N on this tree with the settings ``changed`` and without (side by
+    side), both with ``common``."""
+    base = common or {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        procs = [
+            _start(ROOT, scenario, seeds, tmp, {**base, **changed}),
+            _start(ROOT, scenario, seeds, tmp, base),
+        ]
+        with_settings, without = (_collect(p) for p in procs)
+    return with_settings, without
 
 
 def compare(after: pd.DataFrame, before: pd.DataFrame) -> pd.DataFrame:
@@ -123,9 +158,10 @@ def _holm(p: np.ndarray) -> np.ndarray:
 
 
 def to_markdown(table: pd.DataFrame, scenario: str, seeds: int, against: str) -> str:
-    """The comparison as a Markdown table with a one-line verdict."""
+    """The comparison as a Markdown table with a one-line verdict (``against``: what the runs
+    are compared with, a revision or a description)."""
     lines = [
-        f"Summary fields of `{scenario}`, seeds 1–{seeds}, this tree against `{against}`.",
+        f"Summary fields of `{scenario}`, seeds 1–{seeds}, this tree against {against}.",
         "",
         "| field | median before | median after | KS p | MW p | KS p (Holm) | MW p (Holm) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -155,17 +191,48 @@ def _num(x: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--against", required=True, metavar="REV")
+    parser.add_argument("--against", metavar="REV", help="a git revision to compare with")
+    parser.add_argument(
+        "--with",
+        dest="changed",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="without --against: settings of the 'after' runs, compared with this tree as it is",
+    )
+    parser.add_argument(
+        "--set",
+        dest="common",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="settings of every run, before and after",
+    )
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--scenario", default="flash-crash")
     parser.add_argument("--out", type=Path, help="write the table (Markdown) and both CSVs here")
     args = parser.parse_args(argv)
     if args.seeds < 5:
         parser.error("--seeds must be ≥ 5 for the tests to mean anything")
+    if (args.against is None) == (not args.changed):
+        parser.error("give either --against REV or --with KEY=VALUE (the settings compared)")
+    try:
+        common = parse_overrides(args.common)
+        changed = parse_overrides(args.changed)
+        load_scenario(args.scenario, {**common, **changed})
+    except (ValueError, ScenarioError) as exc:
+        parser.error(str(exc))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still remove the worktree
-    after, before = run_both(args.scenario, args.seeds, args.against)
+    if args.against is not None:
+        after, before = run_both(args.scenario, args.seeds, args.against, common)
+        against = f"`{args.against}`"
+    else:
+        after, before = run_settings(args.scenario, args.seeds, changed, common)
+        against = "itself without " + ", ".join(f"`{o}`" for o in args.changed)
+    if args.common:
+        against += " (every run: " + ", ".join(f"`{o}`" for o in args.common) + ")"
     table = compare(after, before)
-    text = to_markdown(table, args.scenario, args.seeds, args.against)
+    text = to_markdown(table, args.scenario, args.seeds, against)
     print(text)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
