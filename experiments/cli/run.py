@@ -163,18 +163,20 @@ def main(args: argparse.Namespace) -> int:
     console = Console(quiet=args.quiet or args.json)
     console.print(
         f"[bold]{scenario.name}[/bold] (seed {describe_seed(seed_info)}, venue {scenario.venue.name}, "
-        f"{scenario.n_steps} steps of {scenario.step:g} s)"
+        f"{steps_text(scenario)})"
     )
     with Progress(
         TextColumn("simulating"),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total} steps"),
+        TextColumn("{task.completed} steps"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task("run", total=scenario.n_steps)
+        # adaptive steps: how many is not known in advance (the bar only counts them)
+        fixed = scenario.stepping.policy == "fixed"
+        task = bar.add_task("run", total=scenario.n_steps if fixed else None)
         result = run_scenario(
             scenario, seed, audit=args.audit, progress=lambda n: bar.update(task, completed=n)
         )
@@ -189,3 +191,13 @@ def main(args: argparse.Namespace) -> int:
     print_summary(console, result, out, args.table)
     console.print(written(out, plots), soft_wrap=True)  # a path stays on one line
     return 0
+
+
+def steps_text(scenario: Scenario) -> str:
+    """How the run steps: "1800 steps of 1 s", or at most that many with adaptive steps."""
+    if scenario.stepping.policy == "fixed":
+        return f"{scenario.n_steps} steps of {scenario.step:g} s"
+    return (
+        f"adaptive steps of {scenario.step:g} to {scenario.stepping.max_step:g} s, "
+        f"at most {scenario.n_steps}"
+    )

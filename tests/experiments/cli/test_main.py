@@ -179,3 +179,18 @@ def test_quiet_prints_nothing_and_no_plots_claims_none(capsys, tmp_path, tiny_ar
     assert out.splitlines()[-1] == last
     assert len(out.splitlines()) < 15  # the key outcomes, not every summary field
     assert "liquidated" in out and "summary.md" in out
+
+
+def test_a_run_with_adaptive_steps_says_so_and_writes_its_outputs(capsys, tmp_path):
+    from experiments.cli.run import steps_text
+
+    assert steps_text(load_scenario("calm", {})) == "1800 steps of 1 s"
+    adaptive = load_scenario("calm", {"stepping.policy": "adaptive"})
+    assert steps_text(adaptive) == "adaptive steps of 1 to 10 s, at most 1800"
+    out = tmp_path / "run"
+    settings = ["--set", "stepping.policy=adaptive", "--set", "duration=120"]
+    code = main(["run", "--scenario", "calm", *settings, "--no-plots", "--out", str(out)])
+    assert code == 0
+    assert "adaptive steps of 1 to 10 s" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["steps"] < 120  # fewer steps than seconds
