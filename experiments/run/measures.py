@@ -40,12 +40,44 @@ def max_drawdown_pct(prices: pd.Series) -> float:
     return float(((peak - values) / peak).max() * 100.0)
 
 
+def step_lengths(timeseries: pd.DataFrame) -> np.ndarray:
+    """Seconds each recorded row covers (``time`` is the end of each step; the first step
+    starts at 0)."""
+    time = timeseries["time"].to_numpy(dtype=float)
+    return np.diff(time, prepend=0.0)
+
+
+def uniform_steps(timeseries: pd.DataFrame) -> bool:
+    """True when every row covers the same time (fixed steps): one-step returns are then
+    returns over one horizon. Adaptive steps (`model.stepping`) give rows of several lengths."""
+    if "time" not in timeseries:  # rows without their times: taken as one step each
+        return True
+    lengths = step_lengths(timeseries)
+    return bool(len(lengths) == 0 or np.allclose(lengths, lengths[0], rtol=1e-9, atol=1e-9))
+
+
+def time_weighted_median(values: pd.Series, timeseries: pd.DataFrame) -> float:
+    """The median of ``values`` (indexed like ``timeseries``, NaN dropped) over time: each row
+    weighs the seconds it covers. With fixed steps this is the plain median."""
+    values = values.dropna()
+    if not len(values):
+        return float("nan")
+    if uniform_steps(timeseries):
+        return float(values.median())
+    weights = pd.Series(step_lengths(timeseries), index=timeseries.index).loc[values.index]
+    order = np.argsort(values.to_numpy(dtype=float), kind="stable")
+    sorted_values = values.to_numpy(dtype=float)[order]
+    cumulative = np.cumsum(weights.to_numpy(dtype=float)[order])
+    return float(sorted_values[np.searchsorted(cumulative, cumulative[-1] / 2.0)])
+
+
 def return_statistics(timeseries: pd.DataFrame) -> dict[str, float]:
     """Tail and clustering statistics of the mid price's one-step log returns, measured as
     shared/spec/validation.md prescribes (first 10% of steps dropped as burn-in; see
-    `experiments.run.stylized_facts`). NaN when the book never had both sides."""
+    `experiments.run.stylized_facts`). NaN when the book never had both sides, or when the
+    steps were not all of one length (adaptive steps: returns over different horizons)."""
     mid = ((timeseries["best_bid"] + timeseries["best_ask"]) / 2.0).to_numpy(dtype=float)
-    if not np.isfinite(mid).any():
+    if not np.isfinite(mid).any() or not uniform_steps(timeseries):
         return dict.fromkeys(RETURN_FIELDS, float("nan"))
     r = log_returns(mid)
     return {

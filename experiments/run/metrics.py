@@ -29,6 +29,8 @@ from experiments.run.measures import (
     near,
     perp_mid,
     return_statistics,
+    time_weighted_median,
+    uniform_steps,
 )
 
 # The measures keep their old import path (experiments.run.metrics).
@@ -152,7 +154,7 @@ FIELD_MEANINGS = {
     "liquidation within one second",
     "max_mark_index_gap_pct": "largest |mark − index| / index (%)",
     "max_spread_bps": "widest quoted spread (bps)",
-    "median_spread_bps": "median quoted spread (bps)",
+    "median_spread_bps": "median quoted spread (bps), over time (each step weighs its length)",
     "cascades_count": "cascades of at least two linked liquidations",
     "largest_cascade_liquidations": "liquidations in the largest cascade",
     "largest_cascade_notional": "USDT notional of the largest cascade",
@@ -215,6 +217,11 @@ def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
             reasons[key] = "no ADL fill in this run (ADL did not fire, or a haircut policy)"
         elif key == "adl_liquidation_ratio":
             reasons[key] = "no position was liquidated in this run"
+        elif key in RETURN_FIELDS and not uniform_steps(timeseries):
+            reasons[key] = (
+                "one-step returns need steps of one length, and this run took adaptive steps "
+                "(stepping.policy = adaptive): run it with fixed steps for this field"
+            )
         elif key in RETURN_FIELDS:
             reasons[key] = (
                 f"not defined for this run's one-step mid returns ({len(timeseries)} steps, "
@@ -288,7 +295,7 @@ def summarize(
         "mark_drops_with_liquidation": drops_with_liquidation(timeseries, liq),
         "max_mark_index_gap_pct": float(gap.max()) if len(gap) else 0.0,
         "max_spread_bps": float(spread.max()) if len(spread) else float("nan"),
-        "median_spread_bps": float(spread.median()) if len(spread) else float("nan"),
+        "median_spread_bps": time_weighted_median(timeseries["spread_bps"], timeseries),
         "cascades_count": len(cascades),
         "largest_cascade_liquidations": int(biggest["n_liquidations"].sum()),
         "largest_cascade_notional": float(biggest["notional"].sum()),

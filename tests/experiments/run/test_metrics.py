@@ -161,3 +161,34 @@ def test_basis_recovery_takes_its_band():
     assert basis_recovery_seconds(ts, 60.0) == pytest.approx(180.0)  # within 0.5% at 240 s
     assert basis_recovery_seconds(ts, 60.0, 0.01) == pytest.approx(120.0)
     assert np.isnan(basis_recovery_seconds(ts, None, 0.01))
+
+
+def test_time_statistics_weigh_each_row_by_the_seconds_it_covers():
+    from experiments.run.measures import time_weighted_median, uniform_steps
+
+    fixed = pd.DataFrame({"time": [1.0, 2.0, 3.0, 4.0], "spread": [1.0, 2.0, 3.0, 10.0]})
+    assert uniform_steps(fixed)
+    assert time_weighted_median(fixed["spread"], fixed) == 2.5  # the plain median
+    # adaptive rows: the 10-second calm row at 1 bp outweighs three busy one-second rows
+    adaptive = pd.DataFrame({"time": [10.0, 11.0, 12.0, 13.0], "spread": [1.0, 5.0, 6.0, 7.0]})
+    assert not uniform_steps(adaptive)
+    assert time_weighted_median(adaptive["spread"], adaptive) == 1.0
+    gaps = pd.DataFrame({"time": [10.0, 11.0, 12.0], "spread": [float("nan"), 5.0, 6.0]})
+    assert time_weighted_median(gaps["spread"], gaps) == 5.0  # NaN rows are left out
+
+
+def test_an_adaptive_run_gives_no_one_step_return_statistics_and_says_why():
+    from experiments.run.measures import RETURN_FIELDS
+    from experiments.run.metrics import json_summary
+    from experiments.run.runner import run_scenario
+    from model.scenario import load_scenario
+
+    program = {"start": 300.0, "duration": 30.0, "notional": -1e6}
+    settings = {"stepping.policy": "adaptive", "duration": 600.0, "flow_shocks": [program]}
+    result = run_scenario(load_scenario("calm", settings), 1)
+    assert result.summary["steps"] < 600  # long steps while calm, one-second ones around it
+    summary = json_summary(result.summary, result.timeseries)
+    for field in RETURN_FIELDS:
+        assert summary[field] is None
+        assert "adaptive steps" in summary["null_reasons"][field]
+    assert summary["median_spread_bps"] is not None
