@@ -42,9 +42,13 @@ def max_drawdown_pct(prices: pd.Series) -> float:
 
 def step_lengths(timeseries: pd.DataFrame) -> np.ndarray:
     """Seconds each recorded row covers (``time`` is the end of each step; the first step
-    starts at 0)."""
+    starts at 0, or, in rows whose times start at 0, is as long as the next)."""
     time = timeseries["time"].to_numpy(dtype=float)
-    return np.diff(time, prepend=0.0)
+    if not len(time):
+        return time
+    gaps = np.diff(time)
+    first = time[0] if time[0] > 0 or not len(gaps) else gaps[0]
+    return np.concatenate([[first], gaps])
 
 
 def uniform_steps(timeseries: pd.DataFrame) -> bool:
