@@ -53,12 +53,10 @@ class StepPolicy:
         self.last_event = -math.inf  # when something last happened
         self.last_mark: list[float] | None = None
         self.fine_steps = 0  # steps of one ``step`` so far
-        self.steps = 0
 
     def next(self, t: float, events: int, risk: RiskSnapshot, mark: np.ndarray) -> float:
         """The length of the step starting at ``t``, after the last step left ``events``
         events in the log, ``risk`` (the last risk check) and ``mark``."""
-        self.steps += 1
         if not self.adaptive:
             self.fine_steps += 1
             return self.base
