@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from experiments.batch.preregistered import add_set_option
 from experiments.perf.worktree import ROOT, checkout
 from model.overrides import parse_overrides
 from model.scenario import ScenarioError, load_scenario
@@ -200,14 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="without --against: settings of the 'after' runs, compared with this tree as it is",
     )
-    parser.add_argument(
-        "--set",
-        dest="common",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="settings of every run, before and after",
-    )
+    add_set_option(parser, ", before and after")
     parser.add_argument("--seeds", type=int, default=50)
     parser.add_argument("--scenario", default="flash-crash")
     parser.add_argument("--out", type=Path, help="write the table (Markdown) and both CSVs here")
@@ -217,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     if (args.against is None) == (not args.changed):
         parser.error("give either --against REV or --with KEY=VALUE (the settings compared)")
     try:
-        common = parse_overrides(args.common)
+        common = parse_overrides(args.overrides)
         changed = parse_overrides(args.changed)
         load_scenario(args.scenario, {**common, **changed})
     except (ValueError, ScenarioError) as exc:
@@ -229,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         after, before = run_settings(args.scenario, args.seeds, changed, common)
         against = "itself without " + ", ".join(f"`{o}`" for o in args.changed)
-    if args.common:
-        against += " (every run: " + ", ".join(f"`{o}`" for o in args.common) + ")"
+    if args.overrides:
+        against += " (every run: " + ", ".join(f"`{o}`" for o in args.overrides) + ")"
     table = compare(after, before)
     text = to_markdown(table, args.scenario, args.seeds, against)
     print(text)

@@ -122,7 +122,7 @@ def test_resume_after_a_journal_cut_mid_line_completes_with_no_missing_or_duplic
 
 
 def test_interrupted_experiment_keeps_finished_runs_and_resume_runs_only_the_rest(
-    tmp_path, tiny, monkeypatch
+    tmp_path, tiny, spy_on_runs
 ):
     out = tmp_path / "mc"
 
@@ -134,18 +134,7 @@ def test_interrupted_experiment_keeps_finished_runs_and_resume_runs_only_the_res
         monte_carlo("flash-crash", RUNS, out, overrides=tiny, workers=1, progress=stop_after_three)
     assert pd.read_parquet(out / "runs.parquet")["run"].tolist() == [0, 1, 2]
 
-    executed: list[int] = []
-    real_run = Executor.run
-
-    def counting(self, jobs):
-        def spy():
-            for job in jobs:
-                executed.append(job.run)
-                yield job
-
-        return real_run(self, spy())
-
-    monkeypatch.setattr(Executor, "run", counting)
+    executed = spy_on_runs()
     resumed = monte_carlo("flash-crash", RUNS, out, overrides=tiny, workers=2, resume=True)
     assert sorted(executed) == [3, 4, 5]
     assert resumed["run"].tolist() == list(range(RUNS))

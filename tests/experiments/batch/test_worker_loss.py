@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from distributed import Client, LocalCluster
 
-from experiments.batch.executor import LOST, Executor
+from experiments.batch.executor import LOST
 from experiments.batch.journal import JOURNAL_FILE
 from experiments.batch.montecarlo import monte_carlo
 from experiments.cli import main
@@ -133,7 +133,7 @@ def test_a_worker_killed_mid_experiment_loses_no_run(
     pd.testing.assert_frame_equal(without_wall_time(resumed), without_wall_time(reference))
 
 
-def test_resume_runs_again_only_the_runs_recorded_lost(tmp_path, tiny, reference, monkeypatch):
+def test_resume_runs_again_only_the_runs_recorded_lost(tmp_path, tiny, reference, spy_on_runs):
     out = tmp_path / "mc"
     monte_carlo("flash-crash", RUNS, out, overrides=tiny, workers=1, report=False)
     # what a pass that lost runs 1 and 4 with their worker leaves in the journal
@@ -144,18 +144,7 @@ def test_resume_runs_again_only_the_runs_recorded_lost(tmp_path, tiny, reference
     (out / JOURNAL_FILE).write_text("".join(json.dumps(r) + "\n" for r in records))
     (out / "runs.parquet").unlink()
 
-    executed: list[int] = []
-    real_run = Executor.run
-
-    def counting(self, jobs):
-        def spy():
-            for job in jobs:
-                executed.append(job.run)
-                yield job
-
-        return real_run(self, spy())
-
-    monkeypatch.setattr(Executor, "run", counting)
+    executed = spy_on_runs()
     progress: list[tuple[int, ...]] = []
     resumed = monte_carlo(
         "flash-crash",
