@@ -73,6 +73,7 @@ PER_CONTRACT = (
 )
 MARKET_WIDE = (
     "time",
+    "dt",
     "insurance_fund",
     "liq_count_long",
     "liq_count_short",
@@ -149,6 +150,7 @@ class Recorder:
         m = self.model
         row = self.row
         row["time"] = m.clock
+        row["dt"] = m.market.dt
         measures = m.population.measures()
         for c, book in enumerate(m.market.exchange.books):
             key = self._keys[c]

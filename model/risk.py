@@ -47,6 +47,31 @@ class RiskSnapshot:
         return bool(len(self.isolated_breaches) or len(self.cross_breaches))
 
 
+def liquidation_distance(ledger: Ledger, snapshot: RiskSnapshot, mark: np.ndarray) -> float:
+    """The smallest relative move of the mark that would bring some live pool to its
+    maintenance margin, to first order: (margin balance − MM) / notional for each isolated
+    position and (cross margin balance − Σ cross MM) / Σ cross notional for each account with
+    cross positions (a bound: it assumes every cross position loses at once). ``inf`` when
+    nothing is open; ≤ 0 when some pool is already at or below maintenance."""
+    n = len(snapshot.cross_equity)  # accounts opened since the check are not in it
+    live = ~ledger.system[:n]
+    lots = ledger.lots[:n]
+    notional = np.abs(lots * ledger.lot) * mark
+    open_ = (lots != 0) & live[:, None]
+    iso = open_ & ledger.isolated[:n]
+    cross = open_ & ~ledger.isolated[:n]
+    nearest = math.inf
+    if np.logical_or.reduce(iso, axis=None):
+        cushion = (snapshot.iso_equity - snapshot.maintenance)[iso] / notional[iso]
+        nearest = min(nearest, float(np.minimum.reduce(cushion)))
+    cross_notional = np.add.reduce(np.where(cross, notional, 0.0), axis=1)
+    holders = cross_notional > 0
+    if np.logical_or.reduce(holders):
+        cushion = (snapshot.cross_equity - snapshot.cross_maintenance)[holders]
+        nearest = min(nearest, float(np.minimum.reduce(cushion / cross_notional[holders])))
+    return nearest
+
+
 def ratio_of(mm: np.ndarray, balance: np.ndarray) -> np.ndarray:
     """Margin ratio MM / margin balance; inf when the balance is ≤ 0 with MM > 0, 0 when MM is 0."""
     out = np.empty(np.shape(mm))
@@ -66,6 +91,11 @@ def use_compiled(on: bool = True) -> None:
     pays off in a process that runs more than about five such runs."""
     global _COMPILED
     _COMPILED = on
+
+
+def is_compiled() -> bool:
+    """Whether `assess` uses the compiled kernel in this process (`use_compiled`)."""
+    return _COMPILED
 
 
 def assess(ledger: Ledger, mark: np.ndarray) -> RiskSnapshot:

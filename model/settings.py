@@ -162,6 +162,13 @@ class Stepping(StrictSettings):
         description="a move of the mark in one step larger than this (bps) keeps steps short "
         "(adaptive)",
     )
+    near_sigmas: float = Field(
+        2.0,
+        gt=0.0,
+        le=100.0,
+        description="a step is no longer than the time over which some account is this many "
+        "standard deviations of the mark from liquidation (adaptive)",
+    )
 
 
 class PriceFormation(StrictSettings):

@@ -34,7 +34,7 @@ from model.gateway import MarketAccess
 from model.market import Market
 from model.randomness import RandomStreams
 from model.recorder import AccountSnapshots, Recorder
-from model.risk import RiskSnapshot
+from model.risk import RiskSnapshot, liquidation_distance
 from model.scenario import Scenario, scenario_from_keywords
 from model.stepping import StepPolicy
 from model.view import MarketView
@@ -132,7 +132,9 @@ class CascadeModel(mesa.Model):
         self.recorder = Recorder(self)
         self.datacollector = self.recorder.datacollector
         self.snapshots = AccountSnapshots(self, scenario.account_snapshot_every)
-        self.stepping = StepPolicy(scenario)
+        self.stepping = StepPolicy(
+            scenario, lambda: liquidation_distance(market.ledger, market.risk, market.mark)
+        )
         self.running = True
 
     # ---- the step ----------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class CascadeModel(mesa.Model):
         """Advance the market by one step of ``scenario.step`` seconds."""
         t = self.clock
         market = self.market
-        dt = self.stepping.next(t, len(self.events), market.risk, market.mark)
+        dt = self.stepping.next(t, len(self.events), market.mark, market.index_price)
         self.fundamental = self.fundamental_process.step(t, dt)
         self.view.value = self.fundamental
         market.open(t, self.fundamental, dt)

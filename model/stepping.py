@@ -8,11 +8,17 @@ number of ``step``s, and returns to one ``step`` while any of these holds:
 * a scheduled trigger (a move of the value signal in ``index.shocks``, or a sell or buy
   program in ``flow_shocks``) is running or ended less than ``calm_after`` seconds ago; a long
   step never runs into a trigger's start: it is cut short to end there;
-* some account is near liquidation: its margin ratio on the mark is at least 80% (the level at
-  which Binance warns, `model.risk.WARNING_RATIO`);
+* some account is near liquidation for a step of that length: the mark would have to move by
+  less than ``near_sigmas`` standard deviations over the step to bring it to maintenance
+  (`model.risk.liquidation_distance`). The standard deviation is the mark's per-second
+  volatility, an exponentially weighted average of its squared moves (half-life
+  ``VOLATILITY_HALFLIFE``), never below the value signal's calm volatility, times the square
+  root of the step's length. A long step is shortened to the longest length at which every
+  account is that far from liquidation, down to one ``step``;
 * less than ``calm_after`` seconds ago something was liquidated, taken over, deleveraged,
-  left in deficit (any event of the log), or the mark moved by more than ``jump_bps`` in one
-  step.
+  left in deficit (any event of the log), the mark moved by more than ``jump_bps`` in one
+  step, or the mark stood more than ``jump_bps`` from the index (a basis that arbitrage is
+  closing: arbitrageurs look at it every few seconds, and a long step would slow them).
 
 The conditions are read at the start of a step from the last one's results, so a step is
 never taken back. The rates of everything that happens at random times scale with the step's
@@ -22,29 +28,39 @@ length, and so do decays, funding samples and the value signal's moves (`MarketV
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
-from model.risk import RiskSnapshot
 from model.scenario import Scenario
 
 EPS = 1e-9
+YEAR_SECONDS = 365.0 * 86_400.0
+VOLATILITY_HALFLIFE = 300.0  # seconds (chosen): how fast the volatility estimate forgets
 
 
 class StepPolicy:
     """Chooses each step's length (seconds).
 
     Args:
-        scenario: the run's settings (``step``, ``stepping``, the triggers, ``duration``).
+        scenario: the run's settings (``step``, ``stepping``, the triggers, ``duration``, the
+            contracts' volatility).
+        distance: gives, when called, the smallest relative move of the mark that would
+            liquidate some account now (`model.risk.liquidation_distance` of the last check).
     """
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, distance: Callable[[], float]) -> None:
+        self.distance = distance
         settings = scenario.stepping
         self.base = scenario.step
         self.adaptive = settings.policy == "adaptive"
         self.longest = max(1, int(settings.max_step / scenario.step + EPS))
         self.calm_after = settings.calm_after
         self.jump = settings.jump_bps / 1e4
+        self.near_sigmas = settings.near_sigmas
+        # the floor of the per-second variance: the value signal's calm volatility
+        self.variance_floor = max(c.volatility for c in scenario.contracts) ** 2 / YEAR_SECONDS
+        self.variance = self.variance_floor  # of the mark's relative moves, per second
         self.duration = scenario.duration
         windows = [(s.start, s.start + s.duration) for s in scenario.index.shocks]
         windows += [(f.start, f.start + f.duration) for f in scenario.flow_shocks]
@@ -52,11 +68,12 @@ class StepPolicy:
         self.events_seen = 0
         self.last_event = -math.inf  # when something last happened
         self.last_mark: list[float] | None = None
+        self.last_t = 0.0
         self.fine_steps = 0  # steps of one ``step`` so far
 
-    def next(self, t: float, events: int, risk: RiskSnapshot, mark: np.ndarray) -> float:
+    def next(self, t: float, events: int, mark: np.ndarray, index: np.ndarray) -> float:
         """The length of the step starting at ``t``, after the last step left ``events``
-        events in the log, ``risk`` (the last risk check) and ``mark``."""
+        events in the log, the mark at ``mark`` and the index at ``index``."""
         if not self.adaptive:
             self.fine_steps += 1
             return self.base
@@ -65,13 +82,13 @@ class StepPolicy:
             self.events_seen = events
             self.last_event = t
         last, self.last_mark = self.last_mark, marks
-        if last is not None and any(
-            abs(now / before - 1.0) > self.jump
-            for now, before in zip(marks, last, strict=True)
-            if before > 0 and now > 0
-        ):
-            self.last_event = t
-        if self._busy(t, risk):
+        if last is not None:
+            self._observe(t, marks, last)
+        self.last_t = t
+        for now, reference in zip(marks, index.tolist(), strict=True):
+            if reference > 0 and abs(now / reference - 1.0) > self.jump:
+                self.last_event = t
+        if self._busy(t):
             self.fine_steps += 1
             return self.base
         # the longest step that neither passes the end of the run nor runs into a trigger
@@ -81,16 +98,43 @@ class StepPolicy:
                 reach = min(reach, start - t)
                 break
         k = max(1, int(reach / self.base + EPS))
+        if k > 1:
+            k = min(k, self._safe_steps())
         if k == 1:
             self.fine_steps += 1
         return k * self.base
 
-    def _busy(self, t: float, risk: RiskSnapshot) -> bool:
-        """One ``step`` at a time now: a trigger runs, an account is near liquidation, or
-        something happened within ``calm_after`` seconds."""
+    def _observe(self, t: float, marks: list[float], last: list[float]) -> None:
+        """Fold the last step's moves of the mark into the volatility estimate; a move larger
+        than ``jump_bps`` counts as an event."""
+        dt = max(t - self.last_t, EPS)
+        largest = 0.0
+        for now, before in zip(marks, last, strict=True):
+            if before > 0 and now > 0:
+                largest = max(largest, abs(now / before - 1.0))
+        if largest > self.jump:
+            self.last_event = t
+        keep = 0.5 ** (dt / VOLATILITY_HALFLIFE)
+        self.variance = keep * self.variance + (1.0 - keep) * largest * largest / dt
+
+    def _safe_steps(self) -> int:
+        """The most ``step``s over which every account stays ``near_sigmas`` standard
+        deviations of the mark from liquidation (at least one)."""
+        distance = self.distance()
+        if distance == math.inf:
+            return self.longest
+        if distance <= 0.0:
+            return 1
+        sigma = self.near_sigmas * math.sqrt(max(self.variance, self.variance_floor))
+        seconds = (distance / sigma) ** 2
+        return max(1, min(self.longest, int(seconds / self.base + EPS)))
+
+    def _busy(self, t: float) -> bool:
+        """One ``step`` at a time now: a trigger runs, or something happened within
+        ``calm_after`` seconds."""
         if t - self.last_event < self.calm_after - EPS:
             return True
         for start, end in self.windows:
             if start <= t + EPS and t < end + self.calm_after - EPS:
                 return True
-        return risk.accounts_at_risk > 0
+        return False

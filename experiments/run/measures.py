@@ -41,8 +41,11 @@ def max_drawdown_pct(prices: pd.Series) -> float:
 
 
 def step_lengths(timeseries: pd.DataFrame) -> np.ndarray:
-    """Seconds each recorded row covers (``time`` is the end of each step; the first step
-    starts at 0, or, in rows whose times start at 0, is as long as the next)."""
+    """Seconds each recorded row covers: its ``dt`` column, or, in series recorded without it,
+    the gaps between ``time``s (``time`` is the end of each step; the first step starts at 0,
+    or, in rows whose times start at 0, is as long as the next)."""
+    if "dt" in timeseries:
+        return timeseries["dt"].to_numpy(dtype=float)
     time = timeseries["time"].to_numpy(dtype=float)
     if not len(time):
         return time
@@ -54,7 +57,7 @@ def step_lengths(timeseries: pd.DataFrame) -> np.ndarray:
 def uniform_steps(timeseries: pd.DataFrame) -> bool:
     """True when every row covers the same time (fixed steps): one-step returns are then
     returns over one horizon. Adaptive steps (`model.stepping`) give rows of several lengths."""
-    if "time" not in timeseries:  # rows without their times: taken as one step each
+    if "time" not in timeseries and "dt" not in timeseries:  # taken as one step each
         return True
     lengths = step_lengths(timeseries)
     return bool(len(lengths) == 0 or np.allclose(lengths, lengths[0], rtol=1e-9, atol=1e-9))

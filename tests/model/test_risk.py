@@ -63,6 +63,38 @@ def test_cross_loss_on_one_contract_puts_both_positions_at_risk():
     assert crash.accounts_at_risk >= 1
 
 
+@pytest.mark.parametrize("isolated", [True, False])
+@pytest.mark.parametrize("side", [1, -1])
+def test_the_liquidation_distance_is_the_mark_move_that_liquidates(isolated, side):
+    """A move of the mark a little short of the distance, against the position, leaves it
+    standing; a little beyond, it breaches (to first order: maintenance moves with the mark)."""
+    ledger = Ledger([0.001], [TABLE])
+    trader = ledger.open_account(6_000.0, isolated=isolated, leverage=10)
+    other = ledger.open_account(1e7, leverage=10)
+    ledger.apply_fill(trader, 0, side * 1_000, 60_000.0, 0.0)
+    ledger.apply_fill(other, 0, -side * 1_000, 60_000.0, 0.0)
+    mark = np.array([60_000.0])
+    distance = risk.liquidation_distance(ledger, assess(ledger, mark), mark)
+    assert 0.0 < distance < 0.1
+    near = assess(ledger, mark * (1.0 - side * 0.98 * distance))
+    beyond = assess(ledger, mark * (1.0 - side * 1.02 * distance))
+    assert not near.any_breach
+    assert beyond.any_breach
+
+
+def test_the_liquidation_distance_ignores_system_accounts_and_flat_books():
+    ledger = Ledger([0.001], [TABLE])
+    assert risk.liquidation_distance(ledger, assess(ledger, np.array([1.0])), np.array([1.0])) == (
+        np.inf
+    )
+    fund = ledger.open_account(0.0, system=True)
+    other = ledger.open_account(1e7, leverage=10)
+    ledger.apply_fill(fund, 0, 1_000, 60_000.0, 0.0)  # a fund with no margin is exempt
+    ledger.apply_fill(other, 0, -1_000, 60_000.0, 0.0)
+    mark = np.array([60_000.0])
+    assert risk.liquidation_distance(ledger, assess(ledger, mark), mark) > 0.5
+
+
 # ---- the compiled kernel gives the NumPy version's arrays, bit for bit ---------------------
 TABLES = [TierTable.preset(name) for name in TierTable.available()]
 SNAPSHOT_FIELDS = (

@@ -7,7 +7,6 @@ import pytest
 
 from agents.liquidity import VolatilityGauge
 from agents.population import poisson_pick
-from model.risk import RiskSnapshot
 from model.scenario import ScenarioError, load_scenario
 from model.simulation import CascadeModel
 from model.stepping import StepPolicy
@@ -15,21 +14,22 @@ from model.stepping import StepPolicy
 ADAPTIVE = {"stepping.policy": "adaptive", "stepping.max_step": 10.0}
 
 
-def risk(at_risk: int = 0) -> RiskSnapshot:
-    """A risk check with ``at_risk`` accounts at a margin ratio of 0.9, the rest at 0.1."""
-    ratio = np.array([0.9] * at_risk + [0.1] * 5)
-    empty = np.zeros((0, 2), dtype=np.int64)
-    zeros = np.zeros(len(ratio))
-    return RiskSnapshot(zeros, zeros, zeros, zeros, zeros, ratio, empty, np.zeros(0, np.int64))
+FAR = 0.5  # an account half the price away from liquidation
+NEAR = 1e-5  # one tenth of a basis point away
 
 
-def lengths(policy: StepPolicy, until: float, events_at: float = -1.0, at_risk_from: float = 1e9):
-    """Step lengths from 0 to ``until``, with one event logged at ``events_at`` and accounts
-    near liquidation from ``at_risk_from``."""
+def lengths(
+    scenario, until: float, events_at: float = -1.0, near_from: float = 1e9, near: float = NEAR
+):
+    """Step lengths from 0 to ``until`` with the mark still, one event logged at ``events_at``
+    and an account ``near`` (a relative move of the mark) from liquidation from ``near_from``."""
+    now = {"t": 0.0}
+    policy = StepPolicy(scenario, lambda: near if now["t"] >= near_from else FAR)
     t, out, mark = 0.0, [], np.array([60_000.0])
     while t < until - 1e-9:
+        now["t"] = t
         events = 1 if t > events_at >= 0 else 0
-        dt = policy.next(t, events, risk(1 if t >= at_risk_from else 0), mark)
+        dt = policy.next(t, events, mark, mark)
         out.append((t, dt))
         t += dt
     return out
@@ -37,8 +37,7 @@ def lengths(policy: StepPolicy, until: float, events_at: float = -1.0, at_risk_f
 
 def test_a_fixed_policy_takes_every_step_of_the_scenario():
     scenario = load_scenario("calm", {"duration": 120.0})
-    policy = StepPolicy(scenario)
-    assert {dt for _, dt in lengths(policy, 120.0)} == {1.0}
+    assert {dt for _, dt in lengths(scenario, 120.0)} == {1.0}
     model = CascadeModel(scenario, rng=1)
     model.run()
     assert model.steps == scenario.n_steps and model.clock == 120.0
@@ -47,7 +46,7 @@ def test_a_fixed_policy_takes_every_step_of_the_scenario():
 def test_adaptive_steps_are_long_while_calm_and_short_around_a_trigger():
     program = {"start": 300.0, "duration": 60.0, "notional": -1e6}
     scenario = load_scenario("calm", {**ADAPTIVE, "duration": 900.0, "flow_shocks": [program]})
-    steps = lengths(StepPolicy(scenario), 900.0)
+    steps = lengths(scenario, 900.0)
     times = [t for t, _ in steps]
     assert 300.0 in times  # a long step never runs into the trigger's start
     for t, dt in steps:
@@ -60,12 +59,23 @@ def test_adaptive_steps_are_long_while_calm_and_short_around_a_trigger():
 
 def test_adaptive_steps_stay_short_after_an_event_and_near_liquidation():
     scenario = load_scenario("calm", {**ADAPTIVE, "duration": 600.0})
-    after_event = lengths(StepPolicy(scenario), 600.0, events_at=100.0)
+    after_event = lengths(scenario, 600.0, events_at=100.0)
     short = [t for t, dt in after_event if dt == 1.0]
     assert short and min(short) >= 100.0 and max(short) < 100.0 + 10.0 + 60.0
-    at_risk = lengths(StepPolicy(scenario), 600.0, at_risk_from=200.0)
+    at_risk = lengths(scenario, 600.0, near_from=200.0)
     assert all(dt == 1.0 for t, dt in at_risk if t >= 200.0)
     assert all(dt == 10.0 for t, dt in at_risk if t < 190.0)
+
+
+def test_a_step_is_as_long_as_the_nearest_account_stays_near_sigmas_from_liquidation():
+    scenario = load_scenario("calm", {**ADAPTIVE, "duration": 300.0})
+    sigma = scenario.contracts[0].volatility / np.sqrt(365.0 * 86_400.0)  # per √s, calm floor
+    z = scenario.stepping.near_sigmas
+    for seconds in (1, 4, 7, 10):
+        near = z * sigma * np.sqrt(seconds + 0.5)  # safe for seconds + 0.5 s, not one more
+        steps = {dt for _, dt in lengths(scenario, 300.0, near_from=0.0, near=near)}
+        assert steps <= {float(seconds), 300.0 % seconds or float(seconds)}
+        assert float(seconds) in steps
 
 
 def test_an_adaptive_run_covers_the_same_time_in_fewer_steps_and_repeats_itself():
