@@ -197,7 +197,8 @@ def run_experiment(
     check_runs(experiment.runs)
     out = Path(out)
     experiment.point_scenarios()  # every point must validate before the directory is touched
-    with Executor(workers, scheduler) as executor:  # reaches the cluster before that too
+    # reaches the cluster before that too
+    with Executor(workers, scheduler, experiment.total) as executor:
         records = settled(prepare(out, experiment.definition(), resume=resume))
         write_provenance(out, experiment.scenario, command, experiment.seed_record())
         # a run lost with its worker is run again; every other run journaled is done

@@ -39,6 +39,7 @@ def run_scenario(
     *,
     audit: bool = False,
     progress: Callable[[int], None] | None = None,
+    snapshots: bool = True,
 ) -> RunResult:
     """Build the model, run every step, and summarise.
 
@@ -47,9 +48,14 @@ def run_scenario(
         seed: root seed or SeedSequence; None uses ``scenario.seed``.
         audit: check every invariant after every step (slower).
         progress: called with the step count after each step.
+        snapshots: take the per-account snapshots (``accounts``; every
+            ``scenario.account_snapshot_every`` seconds). Nothing else depends on them: a run
+            whose accounts nobody keeps (a Monte Carlo without ``--keep-series``) skips them.
     """
     started = time.perf_counter()
     model = CascadeModel(scenario, rng=seed, audit=audit)
+    if not snapshots:
+        model.snapshots.every = 0.0
     model.run(progress)
     timeseries = model.datacollector.get_model_vars_dataframe()
     events, cascades = find_cascades(model.events.to_frame(), scenario.cascade_window)

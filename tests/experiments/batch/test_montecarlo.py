@@ -95,7 +95,9 @@ def test_keep_series_writes_each_runs_files(tmp_path, tiny):
         folder = tmp_path / "mc" / "runs" / str(run)
         assert (folder / "timeseries.parquet").is_file()
         assert (folder / "events.parquet").is_file()
-        assert json.loads((folder / "summary.json").read_text())["steps"] == 120
+        steps = json.loads((folder / "summary.json").read_text())["steps"]
+        series = pd.read_parquet(folder / "timeseries.parquet")
+        assert len(series) == steps and series["time"].iloc[-1] == 120.0
 
 
 def test_resume_after_a_journal_cut_mid_line_completes_with_no_missing_or_duplicate_runs(
@@ -308,3 +310,23 @@ def test_cli_exits_non_zero_and_draws_no_empty_plots_when_every_run_fails(
     assert pd.read_parquet(out / "runs.parquet")["status"].tolist() == ["error", "error"]
     assert not list(out.glob("*.png"))
     assert "2 of 2 runs raised" in (out / "report.md").read_text()
+
+
+def test_many_runs_per_worker_use_the_compiled_risk_check_with_the_same_results(
+    tmp_path, tiny, monkeypatch
+):
+    from model import risk
+
+    assert not Executor(2, runs=executor.COMPILE_FROM * 2 - 1).compiled
+    assert Executor(2, runs=executor.COMPILE_FROM * 2).compiled
+    plain = monte_carlo("flash-crash", 3, tmp_path / "plain", overrides=tiny, workers=1)
+    monkeypatch.setattr(executor, "COMPILE_FROM", 1)
+    calls = []
+    real = risk.assess_compiled
+    monkeypatch.setattr(risk, "assess_compiled", lambda *a: calls.append(1) or real(*a))
+    compiled = monte_carlo("flash-crash", 3, tmp_path / "compiled", overrides=tiny, workers=1)
+    pooled = monte_carlo("flash-crash", 3, tmp_path / "pooled", overrides=tiny, workers=2)
+    assert calls  # the in-process runs took the kernel ...
+    assert not risk.is_compiled()  # ... and left the process as it was
+    pd.testing.assert_frame_equal(without_wall_time(plain), without_wall_time(compiled))
+    pd.testing.assert_frame_equal(without_wall_time(plain), without_wall_time(pooled))

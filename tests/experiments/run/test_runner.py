@@ -141,3 +141,16 @@ def test_an_unwritable_out_is_refused_before_the_run(tmp_path, capsys, monkeypat
         assert not target.exists()
     finally:
         locked.chmod(0o755)
+
+
+def test_a_run_without_account_snapshots_has_the_same_results():
+    scenario = load_scenario("flash-crash", {"population.leveraged": 60, "duration": 700.0})
+    with_them = run_scenario(scenario, 3)
+    without = run_scenario(scenario, 3, snapshots=False)
+    assert len(with_them.accounts) > 0 and without.accounts.empty
+    assert with_them.timeseries.equals(without.timeseries)
+    assert with_them.events.equals(without.events)
+    keep = [k for k in with_them.summary if k != "wall_seconds"]
+    assert json.dumps({k: with_them.summary[k] for k in keep}, default=str) == json.dumps(
+        {k: without.summary[k] for k in keep}, default=str
+    )
