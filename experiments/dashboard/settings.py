@@ -92,12 +92,15 @@ def preset_settings(preset: str | Path) -> dict[str, float]:
 
 
 def build_model(preset: str | Path, seed: int | None, settings: dict[str, float]) -> CascadeModel:
-    """The model Reset builds: the preset, the seed (None: the preset's) and the controls' values.
+    """The model Reset builds: the preset, the seed (None: the preset's) and the controls' values,
+    in steps of one second whatever the preset's policy (the dashboard shows the market second
+    by second; adaptive steps would make its frames uneven in time).
 
     Raises:
         ScenarioError: a setting out of its allowed range.
     """
     keywords: dict[str, Any] = dict(settings)  # dotted keys, never the model's own arguments
+    keywords["stepping.policy"] = "fixed"
     return CascadeModel(preset=preset, rng=seed, **keywords)
 
 

@@ -53,6 +53,9 @@ def run_model(scenario_name: str, seed: int, pairs: list[str]) -> dict[str, Any]
     sim.run()
     wall, cpu = time.perf_counter() - built, time.process_time() - cpu
     books = sim.exchange.books
+    # steps of one ``step``: every step in a revision without adaptive steps
+    stepping = getattr(sim, "stepping", None)
+    fine = int(getattr(stepping, "fine_steps", sim.steps))
     messages = sum(b.messages for b in books) if hasattr(books[0], "messages") else None
     return {
         "wall": wall,  # the steps alone; building the model is reported apart
@@ -60,6 +63,8 @@ def run_model(scenario_name: str, seed: int, pairs: list[str]) -> dict[str, Any]
         "build": built - started,
         "sim_seconds": scenario.duration,
         "steps": int(sim.steps),
+        "fine_steps": fine,
+        "fine_share": fine * scenario.step / scenario.duration,  # of the simulated time
         "agents": len(sim.agents),
         "messages": messages,
     }

@@ -8,7 +8,9 @@ revision.
     python -m experiments.perf.benchmark --phases default   # ... by phase of the step
 
 For each case it prints simulated seconds per wall second, agent-steps per second (agents ×
-steps / wall), book messages per second and peak memory. With ``--against REV`` it checks REV
+steps / wall), book messages per second, peak memory, the number of steps and the share of the
+simulated time spent in steps of one ``step`` (all of it with fixed steps; with adaptive ones,
+`model.stepping`, the time around triggers, events and accounts near liquidation). With ``--against REV`` it checks REV
 out in a temporary git worktree, runs the two trees alternately (so drifts in machine load hit
 both alike) and prints the ratio of their speeds with its spread over the repeats, because
 absolute times move between machines and between runs. Benchmarks measure speed; the test suite
@@ -122,6 +124,13 @@ def _fmt(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _fine(result: dict[str, Any]) -> str:
+    """The share of simulated time a run spent in steps of one ``step`` (all of it with fixed
+    steps; with adaptive ones, the time around triggers, events and accounts near liquidation)."""
+    share = result.get("fine_share")
+    return "n/a" if share is None else f"{share:.0%}"
+
+
 def _row(label: str, results: list[dict[str, Any]], case: Case) -> str:
     best = min(results, key=lambda r: r["wall"])
     median_wall = statistics.median(r["wall"] for r in results)
@@ -138,7 +147,7 @@ def _row(label: str, results: list[dict[str, Any]], case: Case) -> str:
         f"{best['sim_per_wall']:8.1f} sim-s/s   "
         f"{best['agent_steps_per_s']:>12,.0f} agent-steps/s   {_fmt(msgs)} msg/s   "
         f"peak {best['peak_mb']:,.0f} MB   ({best['agents']:,} agents, {best['steps']:,} steps, "
-        f"{_fmt(best['messages'])} messages)"
+        f"{_fine(best)} of the time in one-step steps, {_fmt(best['messages'])} messages)"
     )
 
 

@@ -63,9 +63,11 @@ def hill_tail_index(returns: np.ndarray, fraction: float = 0.025, tail: str = "b
 def autocorrelation(x: np.ndarray, lags: Sequence[int]) -> np.ndarray:
     """Sample autocorrelation of ``x`` at the given lags (NaN where the lag is too long)."""
     x = np.asarray(x, dtype=float)
+    out = np.full(len(lags), np.nan)
+    if not len(x):
+        return out
     x = x - x.mean()
     denom = float(np.dot(x, x))
-    out = np.full(len(lags), np.nan)
     if denom == 0.0:
         return out
     for i, lag in enumerate(lags):

@@ -44,7 +44,10 @@ def test_the_controls_start_at_the_presets_values_and_no_slider_rounds_them(pres
 @pytest.mark.parametrize("preset", available_scenarios())
 def test_a_plain_reset_builds_the_preset_itself(preset):
     model = build_model(preset, None, {**preset_settings(preset), **SMALL})
-    assert model.config == load_scenario(preset, SMALL)  # its shock, its every setting
+    # its shock, its every setting; steps of one second whatever the preset's policy
+    fixed = {**SMALL, "stepping.policy": "fixed"}
+    assert model.config == load_scenario(preset, fixed)
+    assert model.config.stepping.policy == "fixed"
     assert model.seed == load_scenario(preset).seed
 
 
