@@ -11,10 +11,11 @@ number of ``step``s, and returns to one ``step`` while any of these holds:
 * some account is near liquidation for a step of that length: the mark would have to move by
   less than ``near_sigmas`` standard deviations over the step to bring it to maintenance
   (`model.risk.liquidation_distance`). The standard deviation is the mark's per-second
-  volatility, an exponentially weighted average of its squared moves (half-life
-  ``VOLATILITY_HALFLIFE``), never below the value signal's calm volatility, times the square
-  root of the step's length. A long step is shortened to the longest length at which every
-  account is that far from liquidation, down to one ``step``;
+  volatility (the sum of its squared moves over the last ``VOLATILITY_WINDOW`` seconds,
+  divided by that span, so that a turbulent minute is forgotten a minute later; never below
+  the value signal's calm volatility) times the square root of the step's length. A long step
+  is shortened to the longest length at which every account is that far from liquidation,
+  down to one ``step``;
 * less than ``calm_after`` seconds ago something was liquidated, taken over, deleveraged,
   left in deficit (any event of the log), the mark moved by more than ``jump_bps`` in one
   step, or the mark stood more than ``jump_bps`` from the index (a basis that arbitrage is
@@ -28,6 +29,7 @@ length, and so do decays, funding samples and the value signal's moves (`MarketV
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 
 import numpy as np
@@ -36,7 +38,7 @@ from model.scenario import Scenario
 
 EPS = 1e-9
 YEAR_SECONDS = 365.0 * 86_400.0
-VOLATILITY_HALFLIFE = 300.0  # seconds (chosen): how fast the volatility estimate forgets
+VOLATILITY_WINDOW = 60.0  # seconds (chosen): the span of moves the volatility estimate averages
 
 
 class StepPolicy:
@@ -61,6 +63,8 @@ class StepPolicy:
         # the floor of the per-second variance: the value signal's calm volatility
         self.variance_floor = max(c.volatility for c in scenario.contracts) ** 2 / YEAR_SECONDS
         self.variance = self.variance_floor  # of the mark's relative moves, per second
+        self._moves: deque[tuple[float, float]] = deque()  # (time, squared move) in the window
+        self._sum = 0.0  # of the squared moves in the window
         self.duration = scenario.duration
         windows = [(s.start, s.start + s.duration) for s in scenario.index.shocks]
         windows += [(f.start, f.start + f.duration) for f in scenario.flow_shocks]
@@ -68,7 +72,6 @@ class StepPolicy:
         self.events_seen = 0
         self.last_event = -math.inf  # when something last happened
         self.last_mark: list[float] | None = None
-        self.last_t = 0.0
         self.fine_steps = 0  # steps of one ``step`` so far
 
     def next(self, t: float, events: int, mark: np.ndarray, index: np.ndarray) -> float:
@@ -84,7 +87,6 @@ class StepPolicy:
         last, self.last_mark = self.last_mark, marks
         if last is not None:
             self._observe(t, marks, last)
-        self.last_t = t
         for now, reference in zip(marks, index.tolist(), strict=True):
             if reference > 0 and abs(now / reference - 1.0) > self.jump:
                 self.last_event = t
@@ -105,17 +107,20 @@ class StepPolicy:
         return k * self.base
 
     def _observe(self, t: float, marks: list[float], last: list[float]) -> None:
-        """Fold the last step's moves of the mark into the volatility estimate; a move larger
-        than ``jump_bps`` counts as an event."""
-        dt = max(t - self.last_t, EPS)
+        """Fold the last step's largest move of the mark (over contracts) into the volatility
+        estimate; a move larger than ``jump_bps`` counts as an event."""
         largest = 0.0
         for now, before in zip(marks, last, strict=True):
             if before > 0 and now > 0:
                 largest = max(largest, abs(now / before - 1.0))
         if largest > self.jump:
             self.last_event = t
-        keep = 0.5 ** (dt / VOLATILITY_HALFLIFE)
-        self.variance = keep * self.variance + (1.0 - keep) * largest * largest / dt
+        moves = self._moves
+        moves.append((t, largest * largest))
+        self._sum += largest * largest
+        while moves[0][0] <= t - VOLATILITY_WINDOW + EPS:
+            self._sum -= moves.popleft()[1]
+        self.variance = max(self.variance_floor, max(self._sum, 0.0) / VOLATILITY_WINDOW)
 
     def _safe_steps(self) -> int:
         """The most ``step``s over which every account stays ``near_sigmas`` standard

@@ -127,3 +127,25 @@ def test_the_volatility_gauge_reads_the_same_market_in_steps_of_any_length():
 def test_a_longest_step_shorter_than_a_step_is_refused():
     with pytest.raises(ScenarioError, match=r"stepping\.max_step"):
         load_scenario("calm", {"stepping.policy": "adaptive", "stepping.max_step": 0.5})
+
+
+def test_a_turbulent_minute_shortens_steps_near_liquidation_and_is_forgotten_a_minute_later():
+    """The volatility behind the cushion is the mark's moves over the last minute: while they
+    are large an account 0.5% away keeps steps short; a minute after they stop, steps are long
+    again (jumps are switched off here, so only the cushion can shorten a step)."""
+    scenario = load_scenario("calm", {**ADAPTIVE, "duration": 400.0, "stepping.jump_bps": 1e4})
+    policy = StepPolicy(scenario, lambda: 0.005)
+    t, mark, out = 0.0, 60_000.0, []
+    while t < 400.0 - 1e-9:
+        if 100.0 <= t < 160.0:  # a minute of 1% moves each step, up and down
+            mark *= 1.0 + (0.01 if len(out) % 2 else -0.01)
+        prices = np.array([mark])
+        dt = policy.next(t, 0, prices, prices)
+        out.append((t, dt))
+        t += dt
+    assert all(dt == 10.0 for s, dt in out if s < 100.0)
+    # one 1% move in a minute: σ² = 1e-4 / 60 per second, (0.5% / 2σ)² ≈ 3.8 s
+    assert [dt for s, dt in out if s == 100.0] == [3.0]
+    assert {dt for s, dt in out if 103.0 <= s < 160.0} == {1.0}
+    assert all(dt == 1.0 for s, dt in out if 160.0 <= s < 218.0)  # still remembered
+    assert all(dt == 10.0 or s + dt == 400.0 for s, dt in out if s >= 220.0)  # forgotten
