@@ -14,8 +14,12 @@ def run(name, **overrides):
 
 
 def test_short_squeeze_liquidates_shorts_and_book_orders_lift_the_price_further():
-    book = run("short-squeeze").summary
-    off = run("short-squeeze", **{"venue.liquidation.impact": "off_book"}).summary
+    # at one-second steps, the setting this seed's check was written for: the index's
+    # overshoot is a few hundredths of a percent to a few tenths from seed to seed (adaptive
+    # steps draw another path; `experiments.perf.equivalence` compares the two over 50 seeds)
+    fixed = {"stepping.policy": "fixed"}
+    book = run("short-squeeze", **fixed).summary
+    off = run("short-squeeze", **fixed, **{"venue.liquidation.impact": "off_book"}).summary
     assert book["short_liquidations_notional"] > 0 and book["long_liquidations_notional"] == 0
     # the fundamental rises 7%: liquidation orders take the mark and the index beyond it
     assert book["max_runup_pct"] > off["max_runup_pct"] > 6.0
