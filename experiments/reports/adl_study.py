@@ -30,6 +30,7 @@ STUDY_FIELDS = [
     "adl_loss_socialised",
     "adl_shortfall_needed",
     "adl_shortfall_covered",
+    "adl_paid_against_mark",
     "adl_notional",
     "adl_over_utilisation",
     "adl_accounts_hit",

@@ -26,6 +26,7 @@ EVENT_FIELDS = (
     "liquidations_before_first_adl_share",
     "adl_in_profit_share",
     "adl_median_leverage",
+    "adl_fill_median_leverage",
 )
 RECOVERY_BANDS = {"basis_recovery_seconds": BASIS_BAND, "basis_within_1pct_seconds": 0.01}
 
@@ -225,7 +226,10 @@ def adl_study(events: pd.DataFrame) -> dict[str, float]:
     """How much loss ADL socialised, against how much was needed, and who paid (Chitra, arXiv
     2512.01112): ``shortfall`` events carry what the venue could not cover itself; ``adl``
     fills and ``haircut`` events carry the winner's profit taken (``socialised``) and what the
-    winner paid against the mark (``covered``)."""
+    winner paid against the mark (``covered``: negative when the fill was better for the winner
+    than the mark). ``adl_paid_against_mark`` sums ``covered``; ``adl_shortfall_covered`` sums
+    only what winners paid (the fills where ``covered`` > 0), the loss beyond the mark they
+    took off the venue, never negative."""
     hits = events[events["kind"].isin(["adl", "haircut"])]
     needed = float(events.loc[events["kind"] == "shortfall", "notional"].sum())
     socialised = float(hits["socialised"].sum())
@@ -237,7 +241,8 @@ def adl_study(events: pd.DataFrame) -> dict[str, float]:
     return {
         "adl_loss_socialised": socialised,
         "adl_shortfall_needed": needed,
-        "adl_shortfall_covered": float(hits["covered"].sum()),
+        "adl_shortfall_covered": float(hits["covered"].clip(lower=0.0).sum()),
+        "adl_paid_against_mark": float(hits["covered"].sum()),
         "adl_over_utilisation": over,
         "adl_accounts_hit": int(hits["counterparty"].nunique()),
         "adl_largest_share": float(per_account.max() / total) if total > 0 else float("nan"),
@@ -266,5 +271,9 @@ def adl_against_event(events: pd.DataFrame) -> dict[str, float]:
         out["first_adl_delay_seconds"] = first - float(liq["time"].min())
         out["liquidations_before_first_adl_share"] = float((liq["time"] < first).mean())
     out["adl_in_profit_share"] = float((adl["counterparty_upnl"] > 0).mean())
-    out["adl_median_leverage"] = float(adl["counterparty_leverage"].median())
+    # each account hit once, at its leverage when ADL first reached it (before its position
+    # was cut); over fills, an account hit many times would count many times
+    first_hits = adl.sort_values("time", kind="stable").drop_duplicates("counterparty")
+    out["adl_median_leverage"] = float(first_hits["counterparty_leverage"].median())
+    out["adl_fill_median_leverage"] = float(adl["counterparty_leverage"].median())
     return out

@@ -104,6 +104,7 @@ SUMMARY_FIELDS = [
     "adl_loss_socialised",
     "adl_shortfall_needed",
     "adl_shortfall_covered",
+    "adl_paid_against_mark",
     "adl_over_utilisation",
     "adl_accounts_hit",
     "adl_largest_share",
@@ -113,6 +114,7 @@ SUMMARY_FIELDS = [
     "liquidations_before_first_adl_share",
     "adl_in_profit_share",
     "adl_median_leverage",
+    "adl_fill_median_leverage",
     "conservation_error",
     "wall_seconds",
 ]
@@ -164,7 +166,10 @@ FIELD_MEANINGS = {
     "abs_return_acf_lag1": "autocorrelation of |one-step mid log returns| at lag 1",
     "adl_loss_socialised": "winners' profit closed by ADL or haircut (USDT)",
     "adl_shortfall_needed": "loss the venue could not cover itself when ADL fired (USDT)",
-    "adl_shortfall_covered": "what ADL'd winners paid against the mark (USDT)",
+    "adl_shortfall_covered": "loss beyond the mark that ADL'd winners took off the venue: what "
+    "they paid against the mark, summed over the fills where they paid (USDT, ≥ 0)",
+    "adl_paid_against_mark": "what ADL'd winners paid against the mark over all fills, "
+    "Σ side·qty·(fill − mark) (USDT; negative when fills were better for them than the mark)",
     "adl_over_utilisation": "loss socialised / loss needed (NaN when neither, inf when none needed)",
     "adl_accounts_hit": "winners closed or haircut by ADL",
     "adl_largest_share": "largest share of the socialised loss borne by one account",
@@ -176,8 +181,11 @@ FIELD_MEANINGS = {
     "the first ADL fill (NaN: no ADL fill)",
     "adl_in_profit_share": "share of ADL fills whose counterparty was in profit on the lots "
     "closed (NaN: no ADL fill)",
-    "adl_median_leverage": "median effective leverage (position notional / margin balance of "
-    "its pool) of the counterparties of ADL fills (NaN: no ADL fill)",
+    "adl_median_leverage": "median over the accounts ADL closed of their effective leverage "
+    "(position notional / margin balance of its pool) when ADL first reached them (NaN: no ADL "
+    "fill)",
+    "adl_fill_median_leverage": "median effective leverage of the counterparties of ADL fills, "
+    "one value per fill (an account hit several times counts several times; NaN: no ADL fill)",
     "conservation_error": "largest relative money-conservation error over the run",
     "wall_seconds": "wall-clock seconds the run took",
     **CRASH_MEANINGS,
@@ -206,15 +214,13 @@ def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
                 f"came back within {RECOVERY_BANDS[key]:.1%} of the index after the last one ended"
             )
         elif key in CRASH_NULL_REASONS:
-            reasons[key] = CRASH_NULL_REASONS[key]
+            reasons[key] = _crash_reason(key, summary)
         elif key == "mark_drops_with_liquidation":
             reasons[key] = "the mark never fell from one step to the next"
         elif key == "liquidations_book_share":
             reasons[key] = "no position was liquidated in this run"
-        elif key in ADL_RATIO_FIELDS:
-            reasons[key] = "no loss was socialised in this run (ADL did not fire)"
-        elif key in EVENT_FIELDS:
-            reasons[key] = "no ADL fill in this run (ADL did not fire, or a haircut policy)"
+        elif key in ADL_RATIO_FIELDS or key in EVENT_FIELDS:
+            reasons[key] = _adl_reason(key, summary)
         elif key == "adl_liquidation_ratio":
             reasons[key] = "no position was liquidated in this run"
         elif key in RETURN_FIELDS and not uniform_steps(timeseries):
@@ -231,6 +237,58 @@ def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
         else:
             reasons[key] = "not a finite number in this run"
     return reasons
+
+
+def _crash_reason(key: str, summary: dict[str, Any]) -> str:
+    """Why a crash measure is not a number: which of its conditions failed in this run
+    (`experiments.run.crash`)."""
+    if key in ("trigger_notional", "liquidated_per_trigger"):
+        return CRASH_NULL_REASONS[key]
+    fall = summary.get("trigger_drawdown_pct", float("nan"))
+    if not math.isfinite(fall):
+        return "the scenario has no trigger (index.shocks or flow_shocks) inside the run"
+    if key == "trough_spread_bps":
+        return "the book was one-sided at the mark's trough after the first trigger"
+    if key == "trough_depth_bid":
+        return (
+            "the book had bids but no ask at the mark's trough after the first trigger: no mid "
+            "to measure depth around"
+        )
+    if key == "recovery_halflife_seconds":
+        if fall <= 0:
+            return "the mark did not fall below its level before the first trigger"
+        return "the mark never regained half of its fall before the run ended"
+    return CRASH_NULL_REASONS[key]
+
+
+def _adl_reason(key: str, summary: dict[str, Any]) -> str:
+    """Why an ADL measure is not a number, from what the run's ADL did (the summary's counts)."""
+    hit, fills = int(summary["adl_accounts_hit"]), int(summary["adl_count"])
+    socialised, needed = summary["adl_loss_socialised"], summary["adl_shortfall_needed"]
+    if hit == 0:
+        return "ADL did not fire in this run (no ADL fill and no haircut)"
+    if key in EVENT_FIELDS:
+        if fills == 0:
+            return f"the ADL policy closes no position (haircuts of {hit} accounts): no ADL fill"
+        if (
+            key in ("first_adl_delay_seconds", "liquidations_before_first_adl_share")
+            and not (summary["liquidations_count"])
+        ):
+            return "ADL fired, but no position was liquidated in this run"
+        return "not a finite number in this run"
+    if socialised <= 0:
+        took = f"ADL fired ({fills} fills, {hit} accounts) but took no profit: the lots it "
+        took += "closed were not in profit at the mark"
+        if key == "adl_over_utilisation":
+            return took + ", and the venue recorded no shortfall it could not cover (0 / 0)"
+        return took + ", so there is no loss to share"
+    if key == "adl_over_utilisation" and needed <= 0:
+        return (
+            f"ADL took {socialised:,.0f} USDT of winners' profit while the venue recorded no "
+            "shortfall it could not cover itself (the fund could pay, but the venue's rules "
+            "passed positions to ADL): the ratio has no finite value"
+        )
+    return "not a finite number in this run"
 
 
 def json_summary(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str, Any]:

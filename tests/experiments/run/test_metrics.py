@@ -122,15 +122,55 @@ def test_the_event_measures_from_the_event_log():
     for t in (10.0, 11.0, 11.0, 40.0):  # three liquidations before the first ADL, one with it
         log.add("liquidation", t, 1, 0, notional=1_000.0)
     log.add("liquidation", 70.0, 1, 0, notional=6_000.0)
-    log.add("adl", 40.0, 9, 0, notional=2_000.0, counterparty_upnl=50.0, counterparty_leverage=0.2)
-    log.add("adl", 41.0, 9, 0, notional=1_000.0, counterparty_upnl=-5.0, counterparty_leverage=3.0)
-    log.add("adl", 42.0, 9, 0, notional=1_000.0, counterparty_upnl=20.0, counterparty_leverage=0.4)
+    for t, notional, upnl, leverage, account in (
+        (40.0, 2_000.0, 50.0, 0.2, 1),
+        (41.0, 1_000.0, -5.0, 3.0, 2),
+        (42.0, 1_000.0, 20.0, 0.4, 3),
+    ):
+        log.add(
+            "adl",
+            t,
+            9,
+            0,
+            notional=notional,
+            counterparty=account,
+            counterparty_upnl=upnl,
+            counterparty_leverage=leverage,
+        )
     out = adl_against_event(log.to_frame())
     assert out["adl_liquidation_ratio"] == pytest.approx(4_000.0 / 10_000.0)
     assert out["first_adl_delay_seconds"] == pytest.approx(30.0)
     assert out["liquidations_before_first_adl_share"] == pytest.approx(3 / 5)
     assert out["adl_in_profit_share"] == pytest.approx(2 / 3)
     assert out["adl_median_leverage"] == pytest.approx(0.4)
+    assert out["adl_fill_median_leverage"] == pytest.approx(0.4)
+
+
+def test_the_median_leverage_of_adl_counts_each_account_once_at_its_first_hit():
+    from experiments.run.metrics import adl_against_event
+    from model.events import EventLog
+
+    log = EventLog()
+    log.add("liquidation", 1.0, 1, 0, notional=1_000.0)
+    # account 3 is hit three times, its leverage falling as ADL cuts it; 4 and 5 once each
+    for t, account, leverage in ((5.0, 3, 5.0), (6.0, 3, 4.0), (7.0, 3, 3.0), (8.0, 4, 0.2)):
+        log.add("adl", t, 9, 0, counterparty=account, counterparty_leverage=leverage)
+    log.add("adl", 9.0, 9, 0, counterparty=5, counterparty_leverage=0.3)
+    out = adl_against_event(log.to_frame())
+    assert out["adl_median_leverage"] == pytest.approx(0.3)  # of 5.0, 0.2, 0.3
+    assert out["adl_fill_median_leverage"] == pytest.approx(3.0)  # of 5, 4, 3, 0.2, 0.3
+
+
+def test_what_winners_paid_against_the_mark_and_the_shortfall_they_covered():
+    from experiments.run.metrics import adl_study
+    from model.events import EventLog
+
+    log = EventLog()
+    log.add("adl", 1.0, 7, 0, counterparty=1, socialised=10.0, covered=80.0)
+    log.add("adl", 2.0, 7, 0, counterparty=2, socialised=10.0, covered=-30.0)  # better than mark
+    study = adl_study(log.to_frame())
+    assert study["adl_paid_against_mark"] == pytest.approx(50.0)
+    assert study["adl_shortfall_covered"] == pytest.approx(80.0)  # never below 0
 
 
 def test_the_event_measures_without_adl_are_nan():
