@@ -140,6 +140,22 @@ class AutoDeleverager:
     def candidates(self, contract: int, side: int, mark: np.ndarray) -> Candidates:
         """Positions of ``side`` on ``contract`` (not system accounts), ranked by the policy."""
         ledger = self.ledger
+        accounts, qty, upnl, ranks = self._ranked(contract, side, mark)
+        price = float(mark[contract])
+        p = pools.pools(ledger, mark, accounts)
+        iso = ledger.isolated[accounts, contract]
+        balance = np.where(iso, p.iso_equity[:, contract], p.cross_equity)
+        positive = np.where(balance > 0, balance, 1.0)
+        leverage = np.where(balance > 0, qty * price / positive, np.inf)
+        lots = np.abs(ledger.lots[accounts, contract])
+        return Candidates(accounts, lots, ranks, upnl, balance, leverage)
+
+    def _ranked(
+        self, contract: int, side: int, mark: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The accounts holding ``side`` on ``contract`` (not system accounts), their
+        quantities, UPNL on that contract and rank under the policy."""
+        ledger = self.ledger
         lots = ledger.lots[:, contract]
         accounts = np.flatnonzero((np.sign(lots) == side) & ~ledger.system)
         qty = np.abs(lots[accounts]) * ledger.lot[contract]
@@ -161,12 +177,7 @@ class AutoDeleverager:
             ranks = pnl_pct * ratio
         else:  # pnl, pro_rata and the haircut policies rank by profit
             ranks = upnl
-        p = pools.pools(ledger, mark, accounts)
-        iso = ledger.isolated[accounts, contract]
-        balance = np.where(iso, p.iso_equity[:, contract], p.cross_equity)
-        positive = np.where(balance > 0, balance, 1.0)
-        leverage = np.where(balance > 0, qty * price / positive, np.inf)
-        return Candidates(accounts, np.abs(lots[accounts]), ranks, upnl, balance, leverage)
+        return accounts, qty, upnl, ranks
 
     def deleverage(
         self,
@@ -276,12 +287,12 @@ class AutoDeleverager:
 
         Returns (accounts, lights).
         """
-        pool = self.candidates(contract, side, mark)
-        if pool.accounts.size == 0:
-            return pool.accounts, pool.accounts.copy()
-        order = np.argsort(np.argsort(pool.ranks, kind="stable"), kind="stable")
-        pct = (order + 1) / pool.accounts.size
-        return pool.accounts, np.ceil(pct * 5).astype(int)
+        accounts, _, _, ranks = self._ranked(contract, side, mark)
+        if accounts.size == 0:
+            return accounts, accounts.copy()
+        order = np.argsort(np.argsort(ranks, kind="stable"), kind="stable")
+        pct = (order + 1) / accounts.size
+        return accounts, np.ceil(pct * 5).astype(int)
 
 
 Plan = list[tuple[int, int, float, float]]  # (account, lots, rank, UPNL per lot)
