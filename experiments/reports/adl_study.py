@@ -32,7 +32,11 @@ STUDY_FIELDS = [
     "adl_shortfall_covered",
     "adl_paid_against_mark",
     "adl_notional",
+    "adl_profit_taken",
+    "adl_needed_budget",
+    "adl_overshoot",
     "adl_over_utilisation",
+    "adl_socialised_per_needed",
     "adl_accounts_hit",
     "adl_largest_share",
     "adl_gini",
@@ -62,23 +66,25 @@ def policy_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def paired_over_utilisation(runs: pd.DataFrame) -> pd.DataFrame:
-    """Over-utilisation per seed (rows) and policy (columns); runs with nothing to socialise
-    and nothing socialised (NaN) are left out of comparisons."""
-    return runs.pivot_table(
-        index="seed_index", columns=POLICY_KEY, values="adl_over_utilisation", sort=False
-    )
+def paired_over_utilisation(
+    runs: pd.DataFrame, field: str = "adl_over_utilisation"
+) -> pd.DataFrame:
+    """Over-utilisation (``field``) per seed (rows) and policy (columns); runs where it is not
+    defined (NaN) are left out of comparisons."""
+    return runs.pivot_table(index="seed_index", columns=POLICY_KEY, values=field, sort=False)
 
 
-def minimal_is_least(runs: pd.DataFrame, policy: str = "minimal") -> pd.Series:
-    """Per paired seed: True when ``policy``'s over-utilisation is ≤ every other policy's
-    (seeds where it is undefined for ``policy`` are left out).
+def minimal_is_least(
+    runs: pd.DataFrame, policy: str = "minimal", field: str = "adl_over_utilisation"
+) -> pd.Series:
+    """Per paired seed: True when ``policy``'s over-utilisation (``field``) is ≤ every other
+    policy's (seeds where it is undefined for ``policy`` are left out).
 
     Ratios are compared up to `FLOAT_RTOL`: a haircut policy's ratio is a sum of haircuts over a
     sum of the same shortfalls, added in another order, so two policies that socialise exactly
     what was needed can differ in the last bit (1 + 2.2e-16 against 1.0).
     """
-    table = paired_over_utilisation(runs)
+    table = paired_over_utilisation(runs, field)
     if policy not in table.columns and policy in set(runs[POLICY_KEY]):
         return pd.Series(dtype=bool)  # no seed where it is defined: nothing socialised, none needed
     if policy not in table.columns:

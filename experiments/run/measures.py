@@ -7,6 +7,8 @@ ADL (loss socialised against loss needed, who paid, the 2025-10-10 comparison).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -20,7 +22,13 @@ from experiments.run.stylized_facts import (
 
 BASIS_BAND = 0.005  # the basis counts as recovered within 0.5% (spec validation, recovery)
 LARGEST_DROPS = 10
-ADL_RATIO_FIELDS = ("adl_over_utilisation", "adl_largest_share", "adl_gini")
+ADL_RATIO_FIELDS = (
+    "adl_over_utilisation",
+    "adl_socialised_per_needed",
+    "adl_largest_share",
+    "adl_gini",
+)
+ADL_ROUND_GAP = 5.0  # seconds without an ADL fill that end a round (Chitra, arXiv 2512.01112 v3)
 EVENT_FIELDS = (
     "first_adl_delay_seconds",
     "liquidations_before_first_adl_share",
@@ -222,32 +230,93 @@ def gini(values: np.ndarray) -> float:
     return float((2.0 * (ranks * x).sum()) / (n * x.sum()) - (n + 1.0) / n)
 
 
-def adl_study(events: pd.DataFrame) -> dict[str, float]:
-    """How much loss ADL socialised, against how much was needed, and who paid (Chitra, arXiv
-    2512.01112): ``shortfall`` events carry what the venue could not cover itself; ``adl``
-    fills and ``haircut`` events carry the winner's profit taken (``socialised``) and what the
-    winner paid against the mark (``covered``: negative when the fill was better for the winner
-    than the mark). ``adl_paid_against_mark`` sums ``covered``; ``adl_shortfall_covered`` sums
-    only what winners paid (the fills where ``covered`` > 0), the loss beyond the mark they
-    took off the venue, never negative."""
+def adl_study(events: pd.DataFrame, timeseries: pd.DataFrame | None = None) -> dict[str, float]:
+    """How much loss ADL socialised, against how much was needed, and who paid.
+
+    Two accountings. The venue's: ``shortfall`` events carry what the venue could not cover
+    itself; ``adl`` fills and ``haircut`` events carry the winner's profit on the closed lots
+    at the mark (``socialised``) and what the winner paid against the mark (``covered``:
+    negative when the fill was better for the winner than the mark); their ratio is
+    ``adl_socialised_per_needed``. ``adl_paid_against_mark`` sums ``covered``;
+    ``adl_shortfall_covered`` sums only what winners paid (the fills where ``covered`` > 0).
+
+    Chitra's (arXiv 2512.01112 v3, and Chitra et al., arXiv 2602.15182, eqs. 5 and 15): the
+    fills fall into rounds (a new round after ``ADL_ROUND_GAP`` seconds without a fill, across
+    contracts); a round's needed budget is B = Σ |mark − fill price| · qty over its fills, and
+    what the production policy took is H = Σ over winner accounts of the equity they would
+    have had at the round's end without ADL minus what they had with it, (Σ Q·(price at the
+    round's end − fill price) + fees)₊ for the signed quantities Q they were closed out of,
+    the price path held fixed. The overshoot is Σ (H − B)₊ over rounds; over-utilisation is
+    ΣH / ΣB. A haircut takes cash, not positions: its amount counts in both H and B. As in the
+    paper's replay, the price at a round's end is the contract's last traded price (else its
+    mark) in the first recorded row after the round's last fill (``timeseries``; without it,
+    the mark at each fill, which makes H equal B fill by fill).
+    """
     hits = events[events["kind"].isin(["adl", "haircut"])]
     needed = float(events.loc[events["kind"] == "shortfall", "notional"].sum())
     socialised = float(hits["socialised"].sum())
-    over = float("inf") if socialised > 0 else float("nan")  # when nothing was needed
+    per_needed = float("inf") if socialised > 0 else float("nan")  # when nothing was needed
     if needed > 0:
-        over = socialised / needed
+        per_needed = socialised / needed
     per_account = hits.groupby("counterparty")["socialised"].sum()
     total = float(per_account.sum())
+    taken, budget, overshoot = production_haircut(hits, timeseries)
     return {
         "adl_loss_socialised": socialised,
         "adl_shortfall_needed": needed,
         "adl_shortfall_covered": float(hits["covered"].clip(lower=0.0).sum()),
         "adl_paid_against_mark": float(hits["covered"].sum()),
-        "adl_over_utilisation": over,
+        "adl_profit_taken": taken,
+        "adl_needed_budget": budget,
+        "adl_overshoot": overshoot,
+        "adl_over_utilisation": taken / budget if budget > 0 else float("nan"),
+        "adl_socialised_per_needed": per_needed,
         "adl_accounts_hit": int(hits["counterparty"].nunique()),
         "adl_largest_share": float(per_account.max() / total) if total > 0 else float("nan"),
         "adl_gini": gini(per_account.to_numpy()),
     }
+
+
+def production_haircut(
+    hits: pd.DataFrame, timeseries: pd.DataFrame | None
+) -> tuple[float, float, float]:
+    """ΣH, ΣB and Σ (H − B)₊ over the ADL rounds of ``hits`` (`adl_study`)."""
+    if hits.empty:
+        return 0.0, 0.0, 0.0
+    hits = hits.sort_values("time", kind="stable")
+    time = hits["time"].to_numpy(dtype=float)
+    rounds = np.concatenate([[0], np.cumsum(np.diff(time) > ADL_ROUND_GAP)])
+    fill = hits["kind"].to_numpy() == "adl"
+    qty = hits["qty"].to_numpy(dtype=float)
+    price = hits["fill_price"].to_numpy(dtype=float)
+    mark = hits["mark_price"].to_numpy(dtype=float)
+    contract = hits["contract"].to_numpy(dtype=int)
+    # the winner held the side opposite the closed position (``side``): Q = −side · qty
+    held = -hits["side"].to_numpy(dtype=float) * qty
+    fee = hits["fee"].fillna(0.0).to_numpy(dtype=float)
+    end_mark = mark.copy()
+    if timeseries is not None and len(timeseries):
+        rows = timeseries["time"].to_numpy(dtype=float)
+        for r in np.unique(rounds):
+            inside = rounds == r
+            at = min(int(np.searchsorted(rows, time[inside].max(), side="right")), len(rows) - 1)
+            for c in np.unique(contract[inside]):
+                suffix = "" if c == 0 else f"_{c}"
+                last = float(timeseries[f"last{suffix}"].iloc[at])
+                if not math.isfinite(last):
+                    last = float(timeseries[f"mark{suffix}"].iloc[at])
+                end_mark[inside & (contract == c)] = last
+    cash = hits["socialised"].to_numpy(dtype=float)
+    lost = np.where(fill, held * (end_mark - price) + fee, cash)
+    need = np.where(fill, np.abs(mark - price) * qty, cash)
+    frame = pd.DataFrame(
+        {"round": rounds, "account": hits["counterparty"].to_numpy(), "lost": lost, "need": need}
+    )
+    per_winner = frame.groupby(["round", "account"])["lost"].sum().clip(lower=0.0)
+    taken = per_winner.groupby(level="round").sum()
+    budget = frame.groupby("round")["need"].sum()
+    overshoot = float((taken - budget).clip(lower=0.0).sum())
+    return float(taken.sum()), float(budget.sum()), overshoot
 
 
 def adl_against_event(events: pd.DataFrame) -> dict[str, float]:

@@ -105,7 +105,11 @@ SUMMARY_FIELDS = [
     "adl_shortfall_needed",
     "adl_shortfall_covered",
     "adl_paid_against_mark",
+    "adl_profit_taken",
+    "adl_needed_budget",
+    "adl_overshoot",
     "adl_over_utilisation",
+    "adl_socialised_per_needed",
     "adl_accounts_hit",
     "adl_largest_share",
     "adl_gini",
@@ -170,7 +174,15 @@ FIELD_MEANINGS = {
     "they paid against the mark, summed over the fills where they paid (USDT, ≥ 0)",
     "adl_paid_against_mark": "what ADL'd winners paid against the mark over all fills, "
     "Σ side·qty·(fill − mark) (USDT; negative when fills were better for them than the mark)",
-    "adl_over_utilisation": "loss socialised / loss needed (NaN when neither, inf when none needed)",
+    "adl_profit_taken": "what ADL took from winners, Chitra's H summed over rounds: per winner "
+    "and round, the equity it would have had at the round's end without ADL minus what it had "
+    "(USDT)",
+    "adl_needed_budget": "Chitra's needed budget B summed over rounds: Σ |mark − fill price| · "
+    "qty over ADL fills, plus haircut cash (USDT)",
+    "adl_overshoot": "Chitra's overshoot: Σ over rounds of (H − B)₊ (USDT)",
+    "adl_over_utilisation": "ADL taken / needed, Σ H / Σ B over rounds (NaN when B is 0)",
+    "adl_socialised_per_needed": "loss socialised / loss the venue could not cover itself (NaN "
+    "when neither, inf when none needed)",
     "adl_accounts_hit": "winners closed or haircut by ADL",
     "adl_largest_share": "largest share of the socialised loss borne by one account",
     "adl_gini": "Gini coefficient of the socialised loss over the accounts hit",
@@ -276,13 +288,18 @@ def _adl_reason(key: str, summary: dict[str, Any]) -> str:
         ):
             return "ADL fired, but no position was liquidated in this run"
         return "not a finite number in this run"
+    if key == "adl_over_utilisation":
+        return (
+            f"ADL fired ({fills} fills, {hit} accounts) but its needed budget Σ |mark − fill "
+            "price| · qty is 0: every fill was at the mark"
+        )
     if socialised <= 0:
         took = f"ADL fired ({fills} fills, {hit} accounts) but took no profit: the lots it "
         took += "closed were not in profit at the mark"
-        if key == "adl_over_utilisation":
+        if key == "adl_socialised_per_needed":
             return took + ", and the venue recorded no shortfall it could not cover (0 / 0)"
         return took + ", so there is no loss to share"
-    if key == "adl_over_utilisation" and needed <= 0:
+    if key == "adl_socialised_per_needed" and needed <= 0:
         return (
             f"ADL took {socialised:,.0f} USDT of winners' profit while the venue recorded no "
             "shortfall it could not cover itself (the fund could pay, but the venue's rules "
@@ -358,7 +375,7 @@ def summarize(
         "largest_cascade_liquidations": int(biggest["n_liquidations"].sum()),
         "largest_cascade_notional": float(biggest["notional"].sum()),
         **return_statistics(timeseries),
-        **adl_study(events),
+        **adl_study(events, timeseries),
         **adl_against_event(events),
         "conservation_error": float(conservation_error),
         "wall_seconds": float(wall_seconds),

@@ -33,12 +33,22 @@ def study(tmp_path_factory):
 def test_minimal_over_utilisation_is_least_on_every_paired_seed(study):
     frame, _ = study
     assert (frame["status"] == "ok").all()
-    least = minimal_is_least(frame)
+    # the venue's accounting: profit socialised over the shortfall it could not cover
+    least = minimal_is_least(frame, field="adl_socialised_per_needed")
     assert len(least) == 4  # ADL was needed on every seed, so the ratio is defined
     assert least.all()
-    table = paired_over_utilisation(frame)
+    table = paired_over_utilisation(frame, "adl_socialised_per_needed")
     # the queues close whole positions: they socialise more than was needed
     assert (table[["bitmex", "binance", "pnl", "pro_rata"]] > 1.0).all().all()
+
+
+def test_chitras_over_utilisation_is_one_for_haircuts_and_measured_for_queues(study):
+    frame, _ = study
+    table = paired_over_utilisation(frame)  # Σ H / Σ B over ADL rounds
+    # a haircut takes exactly the cash it is asked for: H = B
+    assert np.allclose(table[["haircut", "minimal"]].to_numpy(), 1.0, rtol=1e-9)
+    queues = table[["bitmex", "binance", "pnl", "pro_rata"]].to_numpy()
+    assert np.isfinite(queues).all() and (queues > 0).all()
 
 
 def test_haircut_policies_close_no_position(study):

@@ -93,7 +93,7 @@ def test_adl_study_fields_from_the_event_log():
     assert study["adl_loss_socialised"] == pytest.approx(450.0)
     assert study["adl_shortfall_needed"] == pytest.approx(100.0)
     assert study["adl_shortfall_covered"] == pytest.approx(150.0)
-    assert study["adl_over_utilisation"] == pytest.approx(4.5)
+    assert study["adl_socialised_per_needed"] == pytest.approx(4.5)
     assert study["adl_accounts_hit"] == 2
     assert study["adl_largest_share"] == pytest.approx(300.0 / 450.0)
     # two accounts paying 300 and 150: mean absolute difference 150 / (2 × mean 225) = 1/6
@@ -107,11 +107,66 @@ def test_adl_study_without_adl_is_nan_and_inf_when_nothing_was_needed():
     from model.events import EventLog
 
     empty = adl_study(EventLog().to_frame())
-    assert np.isnan(empty["adl_over_utilisation"]) and empty["adl_accounts_hit"] == 0
+    assert np.isnan(empty["adl_socialised_per_needed"]) and empty["adl_accounts_hit"] == 0
+    assert np.isnan(empty["adl_over_utilisation"]) and empty["adl_overshoot"] == 0.0
     log = EventLog()
     log.add("shortfall", 1.0, 7, 0, notional=0.0)  # the fund could pay but was not allowed to
     log.add("adl", 1.0, 7, 0, counterparty=1, socialised=10.0)
-    assert adl_study(log.to_frame())["adl_over_utilisation"] == np.inf
+    assert adl_study(log.to_frame())["adl_socialised_per_needed"] == np.inf
+
+
+def test_chitras_needed_budget_production_haircut_and_overshoot_by_round():
+    """Two rounds (fills 10 s apart). A bankrupt long (side +1) of 2 BTC is closed against a
+    short winner at its bankruptcy price 100 above the mark: B = 100 · 2. The mark falls 50
+    more by the round's end, so holding the short would have been worth 50 · 2 more: H = 300.
+    In the second round a fill 20 below the mark on 1 BTC, and the price back up 30 by the
+    round's end: B = 20, H = (1 · (price_end − fill)) for the long winner = 50. The price at a
+    round's end is the last trade, else the mark."""
+    import pandas as pd
+
+    from experiments.run.metrics import adl_study
+    from model.events import EventLog
+
+    log = EventLog()
+    log.add(
+        "adl",
+        100.0,
+        7,
+        0,
+        side=1,
+        qty=2.0,
+        fill_price=60_100.0,
+        mark_price=60_000.0,
+        counterparty=1,
+    )
+    log.add(
+        "adl",
+        110.0,
+        7,
+        0,
+        side=-1,
+        qty=1.0,
+        fill_price=59_980.0,
+        mark_price=60_000.0,
+        counterparty=2,
+    )
+    series = pd.DataFrame(
+        {
+            "time": [100.0, 101.0, 110.0, 111.0],
+            "mark": [60_000.0, 59_990.0, 60_000.0, 60_030.0],
+            "last": [60_000.0, 59_950.0, 60_000.0, np.nan],
+        }
+    )
+    study = adl_study(log.to_frame(), series)
+    assert study["adl_needed_budget"] == pytest.approx(200.0 + 20.0)
+    # short winner: −2 · (59,950 − 60,100) = 300; long winner: 1 · (60,030 − 59,980) = 50
+    assert study["adl_profit_taken"] == pytest.approx(350.0)
+    assert study["adl_overshoot"] == pytest.approx(100.0 + 30.0)
+    assert study["adl_over_utilisation"] == pytest.approx(350.0 / 220.0)
+    # without the series each winner is valued at the mark of its fill: H = B fill by fill
+    plain = adl_study(log.to_frame())
+    assert plain["adl_profit_taken"] == pytest.approx(220.0)
+    assert plain["adl_overshoot"] == 0.0
 
 
 def test_the_event_measures_from_the_event_log():

@@ -82,6 +82,7 @@ CHECKS: dict[str, Check] = {
         not kinds(r, "adl").empty and kinds(r, "liquidation").empty
     ),
     "ADL took": lambda s, r: socialised(r) > 0 and shortfall(r) <= 0,
+    "ADL fired (": lambda s, r: not kinds(r, "adl", "haircut").empty,
     "no position was liquidated": lambda s, r: kinds(r, "liquidation")["notional"].sum() <= 0,
     "no step had both a bid and an ask": lambda s, r: (
         not (r.timeseries["best_bid"].notna() & r.timeseries["best_ask"].notna()).any()
@@ -108,9 +109,18 @@ def took_no_profit(scenario: Scenario, result: RunResult, reason: str) -> bool:
     return fired and socialised(result) <= 0 and zero_over_zero
 
 
+def needed_budget(result: RunResult) -> float:
+    fills = kinds(result, "adl")
+    haircuts = kinds(result, "haircut")
+    gap = (fills["mark_price"] - fills["fill_price"]).abs() * fills["qty"]
+    return float(gap.sum() + haircuts["socialised"].sum())
+
+
 def holds(scenario: Scenario, result: RunResult, reason: str) -> bool:
     if reason.startswith("ADL fired (") and "took no profit" in reason:
         return took_no_profit(scenario, result, reason)
+    if reason.startswith("ADL fired (") and "needed budget" in reason:
+        return needed_budget(result) <= 0
     if reason.startswith("the scenario has no shock"):  # no shock, or the basis never came back
         return not triggers_inside(scenario) or basis_never_back(scenario, result, reason)
     openings = [opening for opening in CHECKS if reason.startswith(opening)]
@@ -139,9 +149,10 @@ def test_adl_reasons_say_what_adl_did():
     }
     assert _adl_reason("adl_gini", base).startswith("ADL did not fire")
     fired = {**base, "adl_accounts_hit": 4, "adl_count": 28}
-    assert "took no profit" in _adl_reason("adl_over_utilisation", fired)
-    assert "(0 / 0)" in _adl_reason("adl_over_utilisation", fired)
+    assert "took no profit" in _adl_reason("adl_socialised_per_needed", fired)
+    assert "(0 / 0)" in _adl_reason("adl_socialised_per_needed", fired)
+    assert "needed budget" in _adl_reason("adl_over_utilisation", fired)
     unbounded = {**fired, "adl_loss_socialised": 120.0}
-    assert _adl_reason("adl_over_utilisation", unbounded).startswith("ADL took 120 USDT")
+    assert _adl_reason("adl_socialised_per_needed", unbounded).startswith("ADL took 120 USDT")
     haircuts = {**fired, "adl_count": 0}
     assert "closes no position" in _adl_reason("adl_median_leverage", haircuts)
