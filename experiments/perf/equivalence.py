@@ -31,6 +31,7 @@ import pandas as pd
 from scipy import stats
 
 from experiments.batch.preregistered import add_set_option
+from experiments.figures.stamp import Stamp, git_commit, source_digest
 from experiments.perf.worktree import ROOT, checkout
 from model.overrides import parse_overrides
 from model.scenario import ScenarioError, load_scenario
@@ -227,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         against += " (every run: " + ", ".join(f"`{o}`" for o in args.overrides) + ")"
     table = compare(after, before)
     text = to_markdown(table, args.scenario, args.seeds, against)
+    stamp = Stamp(
+        "python -m experiments.perf.equivalence " + " ".join(argv or sys.argv[1:]),
+        git_commit(ROOT),
+        source_digest(ROOT),
+    )
+    text += "\n" + stamp.line() + "\n"
     print(text)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
