@@ -34,22 +34,24 @@ def test_oct_10_reconstruction_against_the_event_over_twenty_seeds(tmp_path):
     assert (frame["insurance_fund_min"] >= 0.0).all()
     assert (frame["insurance_fund_min"] <= frame["insurance_fund_start"]).all()
     hits = target_table(frame).set_index("field")["hit"]
-    # hits: ADL / liquidated (the target depth was tuned to), the first ADL's delay, ADL'd
-    # positions in profit, the perpetual back within 1% of the index within 15 minutes
-    for field in (
-        "adl_liquidation_ratio",
-        "first_adl_delay_seconds",
-        "adl_in_profit_share",
-        "basis_within_1pct_seconds",
-    ):
+    # hits: ADL / liquidated (the target depth was tuned to) and ADL'd positions in profit
+    for field in ("adl_liquidation_ratio", "adl_in_profit_share"):
         assert hits[field] == "hit", field
     assert (frame["adl_in_profit_share"] >= 0.95).all()
-    assert (frame["basis_within_1pct_seconds"] <= 900.0).all()
-    # misses, reported as misses: about 45% of liquidations come before the first ADL (event:
-    # 1.1%); the median leverage of ADL'd positions is about 0.6x (event: 0.2x, range up to 0.5)
-    assert hits["liquidations_before_first_adl_share"] == "miss"
+    # misses, reported as misses (prices made by trading, seeds 1-20 of the preset's root):
+    # the first ADL comes about 24 s after the first liquidation (event: 61.7 s, range from
+    # 30 s); about 40% of liquidations come before it (event: 1.1%); the median leverage of
+    # the accounts ADL closes is about 0.6x (event: 0.2x, range up to 0.5); the perpetual is
+    # not back within 1% of the index within 15 minutes on about half of the seeds
+    for field in (
+        "first_adl_delay_seconds",
+        "liquidations_before_first_adl_share",
+        "adl_median_leverage",
+        "basis_within_1pct_seconds",
+    ):
+        assert hits[field] == "miss", field
+    assert frame["first_adl_delay_seconds"].median() < 30.0
     assert frame["liquidations_before_first_adl_share"].median() > 0.10
-    assert hits["adl_median_leverage"] == "miss"
     assert 0.5 < frame["adl_median_leverage"].median() < 1.0
     # ADL reaches the hedgers: hundreds of accounts hit on most seeds, not ten carry accounts
     assert frame["adl_accounts_hit"].median() > 100
@@ -184,11 +186,16 @@ def test_minimal_adl_policy_socialises_least_on_every_paired_seed(tmp_path):
         "oct-10-2025", {POLICY_KEY: policies}, 20, tmp_path / "adl", workers=2, report=False
     )
     assert (frame["status"] == "ok").all()
-    least = minimal_is_least(frame)
+    # the venue's accounting: profit socialised over the shortfall it could not cover itself
+    least = minimal_is_least(frame, field="adl_socialised_per_needed")
     assert len(least) == 20 and least.all()
-    # the preset's queue socialises more than was needed on every seed (paper: 8x to 28x)
-    queue = frame[frame[POLICY_KEY] == "bitmex"]["adl_over_utilisation"]
-    assert (queue > 1.0).all()
+    # the preset's queue socialises more than was needed on every seed
+    queue = frame[frame[POLICY_KEY] == "bitmex"]
+    assert (queue["adl_socialised_per_needed"] > 1.0).all()
+    # Chitra's accounting (Σ H / Σ B over ADL rounds): a haircut takes exactly what it needs
+    cut = frame[frame[POLICY_KEY].isin(["haircut", "minimal"])]["adl_over_utilisation"]
+    assert np.allclose(cut.dropna(), 1.0, rtol=1e-9)
+    assert np.isfinite(queue["adl_over_utilisation"]).all()
 
 
 def test_presets_show_what_they_are_for_on_ten_paired_seeds(tmp_path):

@@ -3,7 +3,7 @@
     python -m experiments.perf.equivalence --against 63b7734 --seeds 50 --scenario flash-crash
     python -m experiments.perf.equivalence --with stepping.policy=adaptive --seeds 50
 
-Runs the scenario on seeds 1..N with this tree and with REV (checked out in a temporary git
+Runs the scenario on seeds 1..N (or from ``--first-seed``) with this tree and with REV (checked out in a temporary git
 worktree, both in fresh processes, side by side), or, without ``--against``, with this tree as
 it is and with the settings of ``--with`` (adaptive steps against fixed ones), then compares every numeric summary field the
 two have in common with a two-sample Kolmogorov–Smirnov test and a Mann–Whitney U test. Where
@@ -60,11 +60,13 @@ def _start(
     seeds: int,
     tmp: Path,
     settings: dict[str, Any] | None = None,
+    first: int = 1,
 ) -> subprocess.Popen[str]:
     script = tmp / f"runner-{abs(hash(str(tree)))}.py"
     script.write_text(_RUNNER)
     env = dict(os.environ, PYTHONPATH=str(tree))
-    args = [scenario, "1", str(seeds)] + ([json.dumps(settings)] if settings else [])
+    args = [scenario, str(first), str(first + seeds - 1)]
+    args += [json.dumps(settings)] if settings else []
     return subprocess.Popen(
         [sys.executable, str(script), *args],
         cwd=tree,
@@ -83,31 +85,39 @@ def _collect(proc: subprocess.Popen[str]) -> pd.DataFrame:
 
 
 def run_both(
-    scenario: str, seeds: int, against: str, common: dict[str, Any] | None = None
+    scenario: str,
+    seeds: int,
+    against: str,
+    common: dict[str, Any] | None = None,
+    first: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summaries of seeds 1..N on this tree and on REV (the two run at the same time), both
-    with the settings ``common``."""
+    """Summaries of seeds ``first``..``first + seeds − 1`` on this tree and on REV (the two run
+    at the same time), both with the settings ``common``."""
     with tempfile.TemporaryDirectory() as tmp_name, checkout(against, ROOT) as other:
         tmp = Path(tmp_name)
         procs = [
-            _start(ROOT, scenario, seeds, tmp, common),
-            _start(other, scenario, seeds, tmp, common),
+            _start(ROOT, scenario, seeds, tmp, common, first),
+            _start(other, scenario, seeds, tmp, common, first),
         ]
         mine, theirs = (_collect(p) for p in procs)
     return mine, theirs
 
 
 def run_settings(
-    scenario: str, seeds: int, changed: dict[str, Any], common: dict[str, Any] | None = None
+    scenario: str,
+    seeds: int,
+    changed: dict[str, Any],
+    common: dict[str, Any] | None = None,
+    first: int = 1,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summaries of seeds 1..N on this tree with the settings ``changed`` and without (side by
-    side), both with ``common``."""
+    """Summaries of seeds ``first``..``first + seeds − 1`` on this tree with the settings
+    ``changed`` and without (side by side), both with ``common``."""
     base = common or {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         procs = [
-            _start(ROOT, scenario, seeds, tmp, {**base, **changed}),
-            _start(ROOT, scenario, seeds, tmp, base),
+            _start(ROOT, scenario, seeds, tmp, {**base, **changed}, first),
+            _start(ROOT, scenario, seeds, tmp, base, first),
         ]
         with_settings, without = (_collect(p) for p in procs)
     return with_settings, without
@@ -159,11 +169,14 @@ def _holm(p: np.ndarray) -> np.ndarray:
     return adjusted
 
 
-def to_markdown(table: pd.DataFrame, scenario: str, seeds: int, against: str) -> str:
+def to_markdown(
+    table: pd.DataFrame, scenario: str, seeds: int, against: str, first: int = 1
+) -> str:
     """The comparison as a Markdown table with a one-line verdict (``against``: what the runs
     are compared with, a revision or a description)."""
+    seed_range = f"seeds {first}–{first + seeds - 1}"
     lines = [
-        f"Summary fields of `{scenario}`, seeds 1–{seeds}, this tree against {against}.",
+        f"Summary fields of `{scenario}`, {seed_range}, this tree against {against}.",
         "",
         "| field | median before | median after | KS p | MW p | KS p (Holm) | MW p (Holm) |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -203,12 +216,20 @@ def main(argv: list[str] | None = None) -> int:
         help="without --against: settings of the 'after' runs, compared with this tree as it is",
     )
     add_set_option(parser, ", before and after")
-    parser.add_argument("--seeds", type=int, default=50)
+    parser.add_argument("--seeds", type=int, default=50, help="how many seeds (default 50)")
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=1,
+        help="the first seed (default 1; e.g. 101 for a held-out range after 1–50)",
+    )
     parser.add_argument("--scenario", default="flash-crash")
     parser.add_argument("--out", type=Path, help="write the table (Markdown) and both CSVs here")
     args = parser.parse_args(argv)
     if args.seeds < 5:
         parser.error("--seeds must be ≥ 5 for the tests to mean anything")
+    if args.first_seed < 0:
+        parser.error("--first-seed must be ≥ 0")
     if (args.against is None) == (not args.changed):
         parser.error("give either --against REV or --with KEY=VALUE (the settings compared)")
     try:
@@ -219,15 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still remove the worktree
     if args.against is not None:
-        after, before = run_both(args.scenario, args.seeds, args.against, common)
+        after, before = run_both(args.scenario, args.seeds, args.against, common, args.first_seed)
         against = f"`{args.against}`"
     else:
-        after, before = run_settings(args.scenario, args.seeds, changed, common)
+        after, before = run_settings(args.scenario, args.seeds, changed, common, args.first_seed)
         against = "itself without " + ", ".join(f"`{o}`" for o in args.changed)
     if args.overrides:
         against += " (every run: " + ", ".join(f"`{o}`" for o in args.overrides) + ")"
     table = compare(after, before)
-    text = to_markdown(table, args.scenario, args.seeds, against)
+    text = to_markdown(table, args.scenario, args.seeds, against, args.first_seed)
     stamp = Stamp(
         "python -m experiments.perf.equivalence " + " ".join(argv or sys.argv[1:]),
         git_commit(ROOT),

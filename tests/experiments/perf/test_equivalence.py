@@ -32,6 +32,17 @@ def test_settings_against_this_tree_run_both_arms_with_the_common_settings():
     assert (before["steps"] == 120).all()
 
 
+def test_a_held_out_range_of_seeds_starts_where_it_is_told(capsys):
+    after, before = eq.run_settings(
+        "calm", 5, {"stepping.policy": "adaptive"}, {"duration": 30.0}, first=101
+    )
+    assert sorted(after["seed"]) == sorted(before["seed"]) == [101, 102, 103, 104, 105]
+    rng = np.random.default_rng(2)
+    sample = pd.DataFrame({"x": rng.normal(size=40)})
+    table = eq.compare(sample, sample)
+    assert "seeds 101–140" in eq.to_markdown(table, "calm", 40, "itself", first=101)
+
+
 def test_the_command_wants_one_thing_to_compare(capsys):
     with pytest.raises(SystemExit):
         eq.main(["--seeds", "5"])
