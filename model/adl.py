@@ -209,6 +209,7 @@ class AutoDeleverager:
         fund = bool(ledger.system[account])
         leverage = dict(zip(pool.accounts.tolist(), pool.leverage.tolist(), strict=True))
         for target, take, rank, upnl_per_lot in plan:
+            holdings = int(np.count_nonzero(ledger.lots[target]))  # before this fill
             self.exchange.cancel_all(target)
             before = float(ledger.wallet[account])
             ledger.transfer_position(
@@ -234,6 +235,7 @@ class AutoDeleverager:
                 style_step=f"adl:{self.rules.ranking}:{cause}",
                 counterparty_upnl=upnl_per_lot * take,
                 counterparty_leverage=leverage[target],
+                counterparty_contracts=holdings,
             )
             need -= take
         return need

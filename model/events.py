@@ -63,6 +63,7 @@ class Event:
     closed_by: str = ""  # liquidation: "book" (its order filled), "fund" (taken over), "outside"
     counterparty_upnl: float = float("nan")  # adl: the winner's UPNL at the mark on the lots
     counterparty_leverage: float = float("nan")  # adl: winner's position notional / its pool
+    counterparty_contracts: int = 0  # adl: contracts the winner held positions in, before
 
 
 COLUMNS = [f.name for f in fields(Event)]
@@ -114,7 +115,7 @@ class EventLog:
 def _dtype(name: str) -> str:
     if name in ("kind", "style_step", "closed_by"):
         return "object"
-    if name in ("account", "contract", "side", "counterparty"):
+    if name in ("account", "contract", "side", "counterparty", "counterparty_contracts"):
         return "int64"
     if name == "partial":
         return "bool"

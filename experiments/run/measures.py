@@ -35,6 +35,7 @@ EVENT_FIELDS = (
     "adl_in_profit_share",
     "adl_median_leverage",
     "adl_fill_median_leverage",
+    "adl_multi_contract_share",
 )
 RECOVERY_BANDS = {"basis_recovery_seconds": BASIS_BAND, "basis_within_1pct_seconds": 0.01}
 
@@ -345,4 +346,6 @@ def adl_against_event(events: pd.DataFrame) -> dict[str, float]:
     first_hits = adl.sort_values("time", kind="stable").drop_duplicates("counterparty")
     out["adl_median_leverage"] = float(first_hits["counterparty_leverage"].median())
     out["adl_fill_median_leverage"] = float(adl["counterparty_leverage"].median())
+    if "counterparty_contracts" in adl:  # event logs written before the column have none
+        out["adl_multi_contract_share"] = float((adl["counterparty_contracts"] >= 2).mean())
     return out

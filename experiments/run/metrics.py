@@ -119,6 +119,7 @@ SUMMARY_FIELDS = [
     "adl_in_profit_share",
     "adl_median_leverage",
     "adl_fill_median_leverage",
+    "adl_multi_contract_share",
     "conservation_error",
     "wall_seconds",
 ]
@@ -198,6 +199,8 @@ FIELD_MEANINGS = {
     "fill)",
     "adl_fill_median_leverage": "median effective leverage of the counterparties of ADL fills, "
     "one value per fill (an account hit several times counts several times; NaN: no ADL fill)",
+    "adl_multi_contract_share": "share of ADL fills whose counterparty held positions in two or "
+    "more contracts when ADL reached it (NaN: no ADL fill)",
     "conservation_error": "largest relative money-conservation error over the run",
     "wall_seconds": "wall-clock seconds the run took",
     **CRASH_MEANINGS,

@@ -256,3 +256,4 @@ def test_an_adl_fill_records_the_winners_profit_and_effective_leverage(market):
     assert adl.counterparty_upnl == pytest.approx(1.0 * (59_000.0 - 58_000.0))  # 1 BTC closed
     balance = margin + 2.0 * (59_000.0 - 58_000.0)  # its isolated pool at the mark
     assert adl.counterparty_leverage == pytest.approx(2.0 * 58_000.0 / balance)
+    assert adl.counterparty_contracts == 1  # one position, on this contract, before the fill

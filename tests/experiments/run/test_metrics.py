@@ -287,3 +287,14 @@ def test_an_adaptive_run_gives_no_one_step_return_statistics_and_says_why():
         assert summary[field] is None
         assert "adaptive steps" in summary["null_reasons"][field]
     assert summary["median_spread_bps"] is not None
+
+
+def test_the_share_of_adl_fills_against_accounts_holding_several_contracts():
+    from experiments.run.metrics import adl_against_event
+    from model.events import EventLog
+
+    log = EventLog()
+    log.add("liquidation", 1.0, 1, 0, notional=1_000.0)
+    for t, holdings in ((5.0, 1), (6.0, 2), (7.0, 3), (8.0, 1)):
+        log.add("adl", t, 9, 0, counterparty=int(t), counterparty_contracts=holdings)
+    assert adl_against_event(log.to_frame())["adl_multi_contract_share"] == pytest.approx(0.5)
