@@ -229,17 +229,13 @@ class Executor:
         elif self._pool is not None:
             limit = QUEUE_PER_WORKER * self.workers
             yield from _stream(jobs, fn, self._pool.submit, limit, _first_done)
-        elif self.compiled:
+        else:  # in this process: leave its risk-check mode as it was found
             was = risk.is_compiled()
-            risk.use_compiled()
             try:
                 for job in jobs:
-                    yield execute(job)
+                    yield fn(job)
             finally:
                 risk.use_compiled(was)
-        else:
-            for job in jobs:
-                yield execute(job)
 
     def _run_on_dask(
         self, jobs: Iterable[Job], fn: Callable[[Job], dict[str, Any]]

@@ -9,8 +9,7 @@ revision.
 
 For each case it prints simulated seconds per wall second, agent-steps per second (agents ×
 steps / wall), book messages per second, peak memory, the number of steps and the share of the
-simulated time spent in steps of one ``step`` (all of it with fixed steps; with adaptive ones,
-`model.stepping`, the time around triggers, events and accounts near liquidation). With ``--against REV`` it checks REV
+simulated time spent in steps of one ``step`` (`_fine`). With ``--against REV`` it checks REV
 out in a temporary git worktree, runs the two trees alternately (so drifts in machine load hit
 both alike) and prints the ratio of their speeds with its spread over the repeats, because
 absolute times move between machines and between runs. Benchmarks measure speed; the test suite

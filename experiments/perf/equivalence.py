@@ -3,10 +3,11 @@
     python -m experiments.perf.equivalence --against 63b7734 --seeds 50 --scenario flash-crash
     python -m experiments.perf.equivalence --with stepping.policy=adaptive --seeds 50
 
-Runs the scenario on seeds 1..N (or from ``--first-seed``) with this tree and with REV (checked out in a temporary git
-worktree, both in fresh processes, side by side), or, without ``--against``, with this tree as
-it is and with the settings of ``--with`` (adaptive steps against fixed ones), then compares every numeric summary field the
-two have in common with a two-sample Kolmogorov–Smirnov test and a Mann–Whitney U test. Where
+Runs the scenario on seeds 1..N (or from ``--first-seed``) with this tree and with REV (checked
+out in a temporary git worktree, both in fresh processes, side by side), or, without
+``--against``, with this tree as it is and with the settings of ``--with`` (adaptive steps
+against fixed ones), then compares every numeric summary field the two have in common with a
+two-sample Kolmogorov–Smirnov test and a Mann–Whitney U test. Where
 an optimisation must not change behaviour the runs are identical and every p-value is 1; where it
 deliberately does (makers that amend quotes keep queue priority), the question is whether the
 distributions still agree. With many fields some small p-values come by chance, so the table

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.reports.distributions import markdown_table
-from experiments.run.measures import perp_mid, uniform_steps
+from experiments.run.measures import perp_mid, require_uniform_steps
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index, log_returns
 
 HORIZONS = (1, 60)
@@ -191,11 +191,7 @@ def load_series(directory: Path | list[Path], runs: list[int] | None = None) -> 
         )
     series = [pd.read_parquet(p) for p in paths]
     for path, ts in zip(paths, series, strict=True):
-        if not uniform_steps(ts):
-            raise ValueError(
-                f"{str(path)!r} has steps of several lengths (adaptive steps): returns at a "
-                "horizon of N steps need fixed ones; rerun with --set stepping.policy=fixed"
-            )
+        require_uniform_steps(ts, path, "returns at a horizon of N steps")
     return series
 
 

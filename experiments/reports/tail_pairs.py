@@ -28,7 +28,7 @@ import pandas as pd
 
 from experiments.reports.amplification import IMPACT_KEY
 from experiments.reports.distributions import markdown_table
-from experiments.run.measures import near, uniform_steps
+from experiments.run.measures import near, require_uniform_steps
 from experiments.run.stylized_facts import hill_tail_index, log_returns
 
 FRACTION = 0.025
@@ -51,11 +51,7 @@ def tail_times(
 
 def _arm(run_dir: Path, fraction: float, window: float, burn_in: float) -> dict[str, object]:
     ts = pd.read_parquet(run_dir / "timeseries.parquet", columns=["time", "best_bid", "best_ask"])
-    if not uniform_steps(ts):
-        raise ValueError(
-            f"{str(run_dir)!r} has steps of several lengths (adaptive steps): one-step returns "
-            "need fixed ones; rerun the sweep with --set stepping.policy=fixed"
-        )
+    require_uniform_steps(ts, run_dir, "one-step returns")
     events = pd.read_parquet(run_dir / "events.parquet", columns=["kind", "time"])
     liquidations = np.sort(events.loc[events["kind"] == "liquidation", "time"].to_numpy(float))
     hill, tail = tail_times(ts, fraction, burn_in)

@@ -73,6 +73,20 @@ def uniform_steps(timeseries: pd.DataFrame) -> bool:
     return bool(len(lengths) == 0 or np.allclose(lengths, lengths[0], rtol=1e-9, atol=1e-9))
 
 
+def require_uniform_steps(timeseries: pd.DataFrame, source: object, need: str) -> None:
+    """Refuse a series of uneven steps (adaptive steps) where ``need`` (what the caller
+    computes) needs fixed ones; ``source`` names the series in the message.
+
+    Raises:
+        ValueError: the rows cover several lengths of time.
+    """
+    if not uniform_steps(timeseries):
+        raise ValueError(
+            f"{str(source)!r} has steps of several lengths (adaptive steps): {need} need fixed "
+            "ones; rerun with --set stepping.policy=fixed"
+        )
+
+
 def time_weighted_median(values: pd.Series, timeseries: pd.DataFrame) -> float:
     """The median of ``values`` (indexed like ``timeseries``, NaN dropped) over time: each row
     weighs the seconds it covers. With fixed steps this is the plain median."""

@@ -285,10 +285,8 @@ def _adl_reason(key: str, summary: dict[str, Any]) -> str:
     if key in EVENT_FIELDS:
         if fills == 0:
             return f"the ADL policy closes no position (haircuts of {hit} accounts): no ADL fill"
-        if (
-            key in ("first_adl_delay_seconds", "liquidations_before_first_adl_share")
-            and not (summary["liquidations_count"])
-        ):
+        first_fields = ("first_adl_delay_seconds", "liquidations_before_first_adl_share")
+        if key in first_fields and summary["liquidations_count"] == 0:
             return "ADL fired, but no position was liquidated in this run"
         return "not a finite number in this run"
     if key == "adl_over_utilisation":

@@ -26,14 +26,17 @@ def kinds(result: RunResult, *names: str):
     return result.events[result.events["kind"].isin(names)]
 
 
+def trigger_starts(scenario: Scenario) -> list[float]:
+    return [s.start for s in scenario.index.shocks] + [f.start for f in scenario.flow_shocks]
+
+
 def triggers_inside(scenario: Scenario) -> bool:
-    starts = [s.start for s in scenario.index.shocks] + [f.start for f in scenario.flow_shocks]
-    return any(start < scenario.duration for start in starts)
+    return any(start < scenario.duration for start in trigger_starts(scenario))
 
 
 def mark_after_first_trigger(scenario: Scenario, result: RunResult) -> tuple[float, np.ndarray]:
     ts = result.timeseries
-    start = min([s.start for s in scenario.index.shocks] + [f.start for f in scenario.flow_shocks])
+    start = min(trigger_starts(scenario))
     after = np.flatnonzero(ts["time"].to_numpy() > start)
     mark = ts["mark"].to_numpy(dtype=float)
     return (mark[after[0] - 1] if after[0] > 0 else mark[after[0]]), mark[after[0] :]
@@ -48,7 +51,7 @@ def never_regained_half(scenario: Scenario, result: RunResult) -> bool:
 
 def row_at_trough(scenario: Scenario, result: RunResult):
     ts = result.timeseries
-    start = min([s.start for s in scenario.index.shocks] + [f.start for f in scenario.flow_shocks])
+    start = min(trigger_starts(scenario))
     after = ts[ts["time"] > start]
     return after.iloc[int(np.nanargmin(after["mark"].to_numpy(dtype=float)))]
 
