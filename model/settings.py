@@ -147,10 +147,10 @@ class Stepping(StrictSettings):
         "one second: keep fixed for stylized facts)",
     )
     max_step: float = Field(
-        10.0, gt=0.0, le=3600.0, description="seconds: the longest step (adaptive)"
+        30.0, gt=0.0, le=3600.0, description="seconds: the longest step (adaptive)"
     )
     calm_after: float = Field(
-        60.0,
+        30.0,
         ge=0.0,
         le=86_400.0,
         description="seconds of one-`step` steps after a trigger ends, an event or a jump (adaptive)",

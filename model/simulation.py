@@ -139,7 +139,8 @@ class CascadeModel(mesa.Model):
 
     # ---- the step ----------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance the market by one step of ``scenario.step`` seconds."""
+        """Advance the market by one step: ``scenario.step`` seconds, or several of them when
+        adaptive steps find nothing happening (`model.stepping`)."""
         t = self.clock
         market = self.market
         dt = self.stepping.next(t, len(self.events), market.mark, market.index_price)

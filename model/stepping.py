@@ -130,7 +130,7 @@ class StepPolicy:
             return self.longest
         if distance <= 0.0:
             return 1
-        sigma = self.near_sigmas * math.sqrt(max(self.variance, self.variance_floor))
+        sigma = self.near_sigmas * math.sqrt(self.variance)  # floored in `_observe`
         seconds = (distance / sigma) ** 2
         return max(1, min(self.longest, int(seconds / self.base + EPS)))
 

@@ -11,7 +11,7 @@ from model.scenario import ScenarioError, load_scenario
 from model.simulation import CascadeModel
 from model.stepping import StepPolicy
 
-ADAPTIVE = {"stepping.policy": "adaptive", "stepping.max_step": 10.0}
+ADAPTIVE = {"stepping.policy": "adaptive", "stepping.max_step": 10.0, "stepping.calm_after": 60.0}
 
 
 FAR = 0.5  # an account half the price away from liquidation
