@@ -141,8 +141,10 @@ def funding_rate_mean(result: RunResult, context: Context) -> float:
     interval = context.scenario.venue.funding.interval_seconds
     ts = result.timeseries
     time = ts["time"].to_numpy(dtype=float)
-    settlements = np.arange(interval, time[-1] + 1e-9, interval) if len(time) else []
-    rows = np.searchsorted(time, np.asarray(settlements) - 1e-9, side="left")
+    if not len(time):
+        return math.nan
+    settlements = np.arange(interval, time[-1] + 1e-9, interval)
+    rows = np.searchsorted(time, settlements - 1e-9, side="left")
     rates = ts["funding_rate"].to_numpy(dtype=float)[rows[rows < len(time)]]
     return float(rates.mean()) if len(rates) else math.nan
 
