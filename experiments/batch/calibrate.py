@@ -410,6 +410,7 @@ class Calibration:
     best_trial: int
     per_seed: pd.DataFrame  # the best trial's statistics, one row per seed
     sampler_seed: int
+    git: dict[str, Any] | None = None  # the checkout when the study started (its code ran)
 
 
 def calibrate(
@@ -430,6 +431,7 @@ def calibrate(
         raise CalibrationError("--seeds: at least one seed is needed")
     if any(seed < 0 for seed in seeds) or len(set(seeds)) != len(seeds):
         raise CalibrationError(f"--seeds: distinct integers ≥ 0 are needed, got {seeds}")
+    checkout = git_commit()  # read before the runs: the tree may change while they run
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=sampler_seed)
     study = optuna.create_study(direction="minimize", sampler=sampler)
@@ -459,6 +461,7 @@ def calibrate(
         best.number,
         per_seed[best.number],
         sampler_seed,
+        checkout,
     )
 
 
@@ -540,7 +543,7 @@ def calibration_json(result: Calibration, command: str | None) -> dict[str, Any]
         "per_seed": _records(result.per_seed),
         "targets": [asdict(t) for t in spec.targets],
         "command": command,
-        "git": git_commit(),
+        "git": result.git,
     }
 
 
