@@ -35,6 +35,18 @@ from model.scenario import ScenarioError, load_scenario
 
 NAN, INF = math.nan, math.inf
 
+
+def calibration_spec(
+    key: str, low: float, high: float, statistic: str = "median_spread_bps"
+) -> str:
+    """A calibration spec (cascade calibrate --spec) fitting one setting to one statistic."""
+    return (
+        'scenario = "oct-10-2025"\nduration = 600.0\n[calm]\n"index.shocks" = []\n'
+        f'[[parameters]]\nkey = "{key}"\nlow = {low}\nhigh = {high}\n'
+        f'[[targets]]\nstatistic = "{statistic}"\nvalue = 1.0\nsource = "chosen: a test"\n'
+    )
+
+
 # Files every command-line case finds in its (empty, temporary) working directory.
 FILES = {
     "results": "a file, not a directory\n",
@@ -68,6 +80,11 @@ FILES = {
     # TOML is read from the TOML's folder, so this one is missing.
     "sub/replay.toml": 'duration = 300.0\n[index]\nreplay = "ok.csv"\n',
     "sub/short.toml": 'duration = 300.0\n[index]\nreplay = "../short.csv"\n',
+    # calibration specs (cascade calibrate --spec), each with one fault
+    "cal-key.toml": calibration_spec("contracts.0.depht_scale", 0.1, 2),
+    "cal-bounds.toml": calibration_spec("contracts.0.depth_scale", 2, 0.5),
+    "cal-statistic.toml": calibration_spec("contracts.0.depth_scale", 0.1, 2, "spread"),
+    "cal-funding.toml": calibration_spec("contracts.0.depth_scale", 0.1, 2, "funding_rate_mean"),
 }
 
 SMALL = ["--set", "population.leveraged=5", "--set", "population.noise=2"]
@@ -256,6 +273,22 @@ CLI_CASES: list[tuple[str, list[str], str]] = [
     ("sensitivity-range", ["sensitivity", *MANY, "--param", "population.long_bias=0.5:0.4",
                            "--samples", "2"],
      r"--param population\.long_bias: low must be below high, got 0\.5:0\.4"),
+    ("calibrate-unknown-key", ["calibrate", "--spec", "cal-key.toml", "--trials", "1"],
+     r"unknown setting 'contracts\.0\.depht_scale'.*did you mean 'contracts\.0\.depth_scale'"),
+    ("calibrate-bounds", ["calibrate", "--spec", "cal-bounds.toml", "--trials", "1"],
+     r"parameters\.0 \(contracts\.0\.depth_scale\): bounds must have low < high, got 2\.0 ≥ 0\.5"),
+    ("calibrate-statistic", ["calibrate", "--spec", "cal-statistic.toml", "--trials", "1"],
+     r"targets\.0\.statistic: unknown statistic 'spread'; allowed: \['crowd_mean_leverage', "),
+    ("calibrate-funding-short-run", ["calibrate", "--spec", "cal-funding.toml"],
+     (r"funding_rate_mean needs a funding settlement: duration must be at least the funding "
+      r"interval \(3600 s\), got 600 s")),
+    ("calibrate-trials-zero", ["calibrate", "--trials", "0"], r"--trials must be at least 1, got 0"),
+    ("calibrate-seeds", ["calibrate", "--seeds", "1,x"],
+     r"argument --seeds: invalid comma-separated integers value: '1,x'"),
+    ("calibrate-spec-missing", ["calibrate", "--spec", "missing.toml"],
+     r"calibration spec 'missing\.toml' does not exist"),
+    ("calibrate-out-file", ["calibrate", "--duration", "3700", "--out", "results"],
+     r"--out 'results' is a file, not a directory"),
     ("sensitivity-samples", ["sensitivity", *MANY, "--param", "population.long_bias=0.5:0.9",
                              "--samples", "3"],
      r"--samples must be a power of 2 for Sobol, got 3"),

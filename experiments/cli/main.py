@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "experiments.cli.montecarlo",
     "experiments.cli.sweep",
     "experiments.cli.sensitivity",
+    "experiments.cli.calibrate",
     "experiments.cli.compare",
     "experiments.cli.report",  # also `cascade bench`
 ]
