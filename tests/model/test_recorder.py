@@ -13,6 +13,9 @@ SMALL = {
     "population.momentum": 5,
     "duration": 60.0,
     "index.shocks": [],  # a shortened preset: its shock would fall after the end
+    # one-second steps: a snapshot is taken at the end of the step that reaches its time, and
+    # adaptive steps of up to 30 s would reach every third
+    "stepping.policy": "fixed",
 }
 
 

@@ -186,11 +186,11 @@ def test_a_run_with_adaptive_steps_says_so_and_writes_its_outputs(capsys, tmp_pa
 
     assert steps_text(load_scenario("calm", {})) == "1800 steps of 1 s"
     adaptive = load_scenario("calm", {"stepping.policy": "adaptive"})
-    assert steps_text(adaptive) == "adaptive steps of 1 to 10 s, at most 1800"
+    assert steps_text(adaptive) == "adaptive steps of 1 to 30 s, at most 1800"
     out = tmp_path / "run"
     settings = ["--set", "stepping.policy=adaptive", "--set", "duration=120"]
     code = main(["run", "--scenario", "calm", *settings, "--no-plots", "--out", str(out)])
     assert code == 0
-    assert "adaptive steps of 1 to 10 s" in capsys.readouterr().out
+    assert "adaptive steps of 1 to 30 s" in capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
     assert summary["steps"] < 120  # fewer steps than seconds
