@@ -59,7 +59,12 @@ def leveraged_crowd(
         isolated = rng.random(n) < pop.isolated_share
     leverage = np.clip(leverage, 1.0, access.leverage_cap)
     side = np.where(rng.random(n) < pop.long_bias, 1, -1)
-    home = rng.integers(n_contracts, size=n)
+    weights = contract_weights(pop.contract_weights, n_contracts)
+    home = (
+        rng.integers(n_contracts, size=n)
+        if weights is None
+        else rng.choice(n_contracts, n, p=weights)
+    )
     stop = rng.random(n) < d.stop_loss_share
     topup = rng.random(n) < d.topup_share
     reduce = rng.random(n) < d.reduce_share
@@ -85,7 +90,9 @@ def leveraged_crowd(
     traders = []
     for i in range(n):
         reserve = capital[i] * d.reserve_pct if topup[i] else 0.0
-        held = list(range(n_contracts)) if (not isolated[i] and n_contracts > 1) else [int(home[i])]
+        held = holdings(
+            rng, int(home[i]), bool(isolated[i]), n_contracts, pop.portfolio_contracts, weights
+        )
         traders.append(
             LeveragedTrader(
                 model,
@@ -106,6 +113,46 @@ def leveraged_crowd(
         if whales:  # a leveraged trader in a higher tier, told apart in the records
             traders[-1].kind = "whale"
     return traders
+
+
+def contract_weights(weights: list[float] | None, n_contracts: int) -> np.ndarray | None:
+    """``population.contract_weights`` normalised to sum to 1 (None: equal, drawn the way
+    they always were)."""
+    if weights is None:
+        return None
+    out = np.asarray(weights, dtype=float)
+    return out / out.sum()
+
+
+def holdings(
+    rng: np.random.Generator,
+    home: int,
+    isolated: bool,
+    n_contracts: int,
+    portfolio: int | None,
+    weights: np.ndarray | None,
+) -> list[int]:
+    """The contracts a leveraged trader holds, its home contract first: only that one in
+    isolated mode or on a one-contract venue; in cross mode every contract, or, with
+    ``population.portfolio_contracts`` = k, its home and k − 1 others drawn by weight without
+    replacement."""
+    if isolated or n_contracts == 1:
+        return [home]
+    if portfolio is None:
+        return list(range(n_contracts))
+    others = [c for c in range(n_contracts) if c != home]
+    k = min(portfolio, n_contracts) - 1
+    if k <= 0:
+        return [home]
+    p = None
+    if weights is not None:
+        w = weights[others]
+        if w.sum() <= 0:
+            return [home]
+        p = w / w.sum()
+        k = min(k, int(np.count_nonzero(w)))
+    picked = rng.choice(len(others), size=k, replace=False, p=p)
+    return [home, *(others[int(j)] for j in sorted(picked.tolist()))]
 
 
 def open_positions(
@@ -131,7 +178,7 @@ def open_positions(
             # at the rate of the tier the position will sit in
             size = trader.target_lots(c, price) * view.lot[c] * price
             mmr = view.maintenance_margin(c, size) / size if size else 0.0
-            worst = pop.entry_room * max(0.0, 1.0 / trader.leverage - mmr)
+            worst = pop.entry_room * max(0.0, 1.0 / trader.me.leverage(c) - mmr)
             move = float(np.expm1(rng.normal(0.0, pop.entry_dispersion)))
             entry = price * (1.0 + (min(move, worst) if trader.side > 0 else max(move, -worst)))
             lots = trader.target_lots(c, entry)

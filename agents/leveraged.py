@@ -127,8 +127,9 @@ class LeveragedTrader(Trader):
     def target_lots(self, contract: int, price: float) -> int:
         """Lots of the position the trader wants on ``contract`` at ``price``."""
         wallet = self.me.wallet
-        buying_power = wallet * self.leverage * ENTRY_SIZE / len(self.contracts)
-        cap = self.view.max_notional(contract, self.leverage) * 0.999
+        leverage = self.me.leverage(contract)  # its own, capped by the contract's first tier
+        buying_power = wallet * leverage * ENTRY_SIZE / len(self.contracts)
+        cap = self.view.max_notional(contract, leverage) * 0.999
         # an account whose wallet is gone has no buying power (not a negative size)
         return self.view.to_lots(contract, max(0.0, min(buying_power, cap) / price))
 

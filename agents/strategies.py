@@ -148,7 +148,7 @@ def rebalance(
         if abs(want - have) < st.min_trade * max(abs(want), abs(have)):
             continue
         c = int(home[i])
-        most = view.max_notional(c, trader.leverage)
+        most = view.max_notional(c, trader.me.leverage(c))
         if math.isfinite(most):  # a table whose last tier allows this leverage has no cap
             cap_lots = view.to_lots(c, most * 0.999 / float(price[i]))
             want = max(-cap_lots, min(cap_lots, want))

@@ -5,9 +5,11 @@ the model does not hold. Spot liquidity providers and value traders react to it;
 made from the spot venues' prices (`model.index_price`), so forced selling can push the index
 away from it. With ``index.mode = "exogenous"`` the index is this value itself (the ablation
 without feedback to the index). Log returns per step are correlated normal
-draws (one correlation for every pair of contracts) plus Poisson jumps, seeded from the model's
+draws (one correlation for every pair of contracts, or a one-factor model in which each loads
+on the first contract's return with its beta) plus Poisson jumps, seeded from the model's
 generator. A scheduled shock adds a deterministic log drift that sums to the shock's total move
-over its duration. A replay CSV (``time`` and one price column per contract) replaces the random
+over its duration (with betas, a shock that names no contracts is market-wide news: each
+contract moves by its beta times the shock's log move). A replay CSV (``time`` and one price column per contract) replaces the random
 process by linear interpolation in time.
 """
 
@@ -53,6 +55,9 @@ class FundamentalValue:
         initial: starting prices, one per contract.
         volatility: per-√second volatility of each contract's log price.
         correlation: correlation between any two contracts' diffusive returns.
+        betas: each contract's beta to the first (None: ``correlation``): contract c's return
+            is ``beta_c`` times the first's plus an independent part, so that its volatility
+            stays ``volatility[c]``; this needs ``beta_c · volatility[0] ≤ volatility[c]``.
         jump_intensity: expected jumps per second (per contract).
         jump_mean: mean log jump size.
         jump_std: standard deviation of the log jump size.
@@ -67,6 +72,7 @@ class FundamentalValue:
         volatility: np.ndarray,
         correlation: float = 0.0,
         jump_intensity: float = 0.0,
+        betas: Sequence[float] | None = None,
         jump_mean: float = 0.0,
         jump_std: float = 0.0,
         shocks: Sequence[Shock] = (),
@@ -80,7 +86,11 @@ class FundamentalValue:
         self.volatility = np.broadcast_to(np.asarray(volatility, dtype=float), (n,)).copy()
         if not -1.0 <= correlation <= 1.0:
             raise ValueError(f"correlation must be in [-1, 1], got {correlation}")
-        corr = np.full((n, n), correlation) + np.eye(n) * (1.0 - correlation)
+        self.betas = None if betas is None else one_factor_betas(betas, self.volatility)
+        if self.betas is None:
+            corr = np.full((n, n), correlation) + np.eye(n) * (1.0 - correlation)
+        else:
+            corr = one_factor_correlation(self.betas, self.volatility)
         # A valid correlation matrix for n contracts needs correlation ≥ −1/(n−1); clip eigen
         # values so the factorisation always exists.
         vals, vecs = np.linalg.eigh(corr)
@@ -117,11 +127,49 @@ class FundamentalValue:
         for shock in self.shocks:
             move = shock.log_move(t, t + dt)
             if move:
+                if shock.contracts is None and self.betas is not None:
+                    log_ret += self.betas * move  # market-wide news, by each one's beta
+                    continue
                 targets = range(n) if shock.contracts is None else shock.contracts
                 for c in targets:
                     log_ret[c] += move
         self.price = self.price * np.exp(log_ret)
         return self.price.copy()
+
+
+def one_factor_betas(betas: Sequence[float], volatility: np.ndarray) -> np.ndarray:
+    """Check the betas of a one-factor model against the volatilities; the betas as an array.
+
+    Raises:
+        ValueError: one beta per contract is needed, the first is 1, and no contract's
+            systematic part (its beta times the first's volatility) exceeds its volatility.
+    """
+    out = np.asarray(betas, dtype=float)
+    n = volatility.size
+    if out.shape != (n,):
+        raise ValueError(f"index.betas: one beta per contract is needed ({n}), got {out.size}")
+    if not np.all(np.isfinite(out)) or out[0] != 1.0:
+        raise ValueError(f"index.betas: finite numbers whose first is 1, got {list(betas)}")
+    systematic = np.abs(out) * volatility[0]
+    too_big = np.flatnonzero(systematic > volatility * (1.0 + 1e-12))
+    if too_big.size:
+        c = int(too_big[0])
+        raise ValueError(
+            f"index.betas: contract {c}'s beta {out[c]:g} times the first's volatility exceeds "
+            f"its own volatility; allowed: |beta| ≤ {volatility[c] / volatility[0]:.4g}"
+        )
+    return out
+
+
+def one_factor_correlation(betas: np.ndarray, volatility: np.ndarray) -> np.ndarray:
+    """The correlation matrix of returns ``beta_c · r_0 + e_c`` with independent ``e_c`` and
+    total volatilities ``volatility``: ``beta_i beta_j σ_0² / (σ_i σ_j)`` off the diagonal."""
+    loading = np.divide(
+        betas * volatility[0], volatility, out=np.zeros_like(betas), where=volatility > 0
+    )
+    corr = np.outer(loading, loading)
+    np.fill_diagonal(corr, 1.0)
+    return corr
 
 
 def load_replay(path: str | Path, n_contracts: int) -> tuple[np.ndarray, np.ndarray]:

@@ -52,8 +52,11 @@ class Market:
             for c in scenario.contracts
         ]
         self.n_contracts = len(specs)
-        # nobody can hold more leverage than the venue's first tier allows, whatever was drawn
-        self.venue_leverage_cap = min(float(s.tiers.max_leverages[0]) for s in specs)
+        # nobody can hold more leverage on a contract than its first tier allows, whatever was
+        # drawn (Hyperliquid: 40x on BTC, 10x on most altcoins); an account's leverage is its
+        # wish, capped per contract when the account is opened
+        self.leverage_caps = np.array([float(s.tiers.max_leverages[0]) for s in specs])
+        self.venue_leverage_cap = float(self.leverage_caps.max())
         self.exchange = Exchange(specs, venue.maker_fee, venue.taker_fee)
         self.ledger = self.exchange.ledger
         self.events = events
@@ -188,8 +191,13 @@ class Market:
 
     # ---- set-up, before a run ------------------------------------------------------------------
     def open_account(self, capital: float, isolated: bool = False, leverage: float = 10.0) -> int:
-        """A new exchange account with ``capital`` USDT deposited; its index."""
-        return self.ledger.open_account(capital, isolated=isolated, leverage=leverage)
+        """A new exchange account with ``capital`` USDT deposited; its index. Its leverage on
+        each contract is ``leverage``, capped by that contract's first tier."""
+        account = self.ledger.open_account(capital, isolated=isolated, leverage=leverage)
+        for c, cap in enumerate(self.leverage_caps.tolist()):
+            if leverage > cap:
+                self.ledger.set_leverage(account, c, cap)
+        return account
 
     def transfer_position(
         self, source: int, target: int, contract: int, lots: int, entry: float

@@ -208,6 +208,19 @@ class PopulationSettings(StrictSettings):
     leverage: LeverageDistribution = LeverageDistribution()
     capital: CapitalDistribution = CapitalDistribution()
     isolated_share: float = Field(0.5, ge=0.0, le=1.0, description="share in isolated mode")
+    contract_weights: list[float] | None = Field(
+        None,
+        description="how often each contract is a leveraged trader's home contract (≥ 0, not "
+        "all 0, one per contract; normalised); None: equally often",
+    )
+    portfolio_contracts: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="contracts a cross-margin leveraged trader holds: its home contract and "
+        "this many minus one others, drawn by contract_weights without replacement (at most "
+        "all); None: every contract. Isolated traders hold their home contract only",
+    )
     long_bias: float = Field(0.5, ge=0.0, le=1.0, description="share of directional longs")
     defences: Defences = Defences()
     herding: Herding = Herding()

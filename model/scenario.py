@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
-from model.fundamental import load_replay
+from model.fundamental import load_replay, one_factor_betas
 from model.overrides import (
     deep_merge,
     explain,
@@ -175,6 +175,19 @@ class Scenario(StrictSettings):
                     f"after the end of the run ({self.duration:g} s); allowed: start + duration "
                     "≤ duration"
                 )
+        weights = self.population.contract_weights
+        if weights is not None and (
+            len(weights) != len(self.contracts) or min(weights) < 0 or sum(weights) <= 0
+        ):
+            raise ValueError(
+                f"population.contract_weights: {weights} for {len(self.contracts)} contracts; "
+                "allowed: one weight ≥ 0 per contract, not all 0 (or none for equal weights)"
+            )
+        if self.index.betas is not None:
+            # one beta per contract, the first 1, none beyond what the volatilities allow
+            one_factor_betas(
+                self.index.betas, np.array([c.volatility for c in self.contracts], dtype=float)
+            )
         for i, shock in enumerate(self.index.shocks):
             for c in shock.contracts or []:
                 if not 0 <= c < len(self.contracts):

@@ -102,6 +102,13 @@ class IndexSettings(StrictSettings):
         "fundamental value itself (no feedback to the index)",
     )
     correlation: float = Field(0.8, ge=-1.0, le=1.0, description="between contracts' returns")
+    betas: list[float] | None = Field(
+        None,
+        description="each underlying's beta to the first (1 for the first): a one-factor model "
+        "of the value signals that replaces correlation, and a shock that names no contracts "
+        "moves each by its beta times the shock's log move (market-wide news); None: "
+        "correlation, and every shock moves its contracts alike",
+    )
     jump_intensity: float = Field(0.0, ge=0.0, le=10_000.0, description="jumps per day")
     jump_mean: float = Field(0.0, ge=-1.0, le=1.0, description="mean log jump size")
     jump_std: float = Field(0.0, ge=0.0, le=1.0, description="std of log jump size")

@@ -113,6 +113,7 @@ class CascadeModel(mesa.Model):
             initial,
             volatility=np.array([c.volatility for c in scenario.contracts]) / np.sqrt(YEAR_SECONDS),
             correlation=idx.correlation,
+            betas=idx.betas,
             jump_intensity=idx.jump_intensity / 86_400.0,
             jump_mean=idx.jump_mean,
             jump_std=idx.jump_std,

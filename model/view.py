@@ -101,6 +101,11 @@ class AccountView:
         """Entry price of the position on ``contract`` (USDT)."""
         return float(self._ledger.entry[self.account, contract])
 
+    def leverage(self, contract: int = 0) -> float:
+        """The leverage that sets the initial margin of a position on ``contract``: the
+        account's, capped by the contract's first tier."""
+        return self._ledger.leverage.item(self.account, contract)
+
     def isolated(self, contract: int = 0) -> bool:
         """True when the position on ``contract`` is margined in isolation."""
         return bool(self._ledger.isolated[self.account, contract])

@@ -5,6 +5,7 @@ assembles the measures of `experiments.run.measures`."""
 from __future__ import annotations
 
 import math
+import statistics
 from typing import Any
 
 import pandas as pd
@@ -84,6 +85,8 @@ SUMMARY_FIELDS = [
     "index_drawdown_pct",
     "index_overshoot_pct",
     "index_gap_end_pct",
+    "other_contracts_median_drawdown_pct",
+    "other_contracts_drawdown_over_first",
     "max_runup_pct",
     "index_runup_pct",
     "index_runup_overshoot_pct",
@@ -144,6 +147,10 @@ FIELD_MEANINGS = {
     "insurance_fund_end": "insurance fund(s) at the end (USDT)",
     "bad_debt": "losses nobody could cover, written off (USDT)",
     "max_drawdown_pct": "largest peak-to-trough fall of the mark price (%)",
+    "other_contracts_median_drawdown_pct": "median over the contracts after the first (the "
+    "altcoins of a multi-asset venue) of each one's largest peak-to-trough fall of its mark (%)",
+    "other_contracts_drawdown_over_first": "other_contracts_median_drawdown_pct over the first "
+    "contract's max_drawdown_pct (above 1: the other contracts fell further)",
     "index_drawdown_pct": "largest peak-to-trough fall of the index (%)",
     "index_overshoot_pct": "index drawdown minus the fundamental value's fall over the same "
     "window (%; 0 when the index is the fundamental value)",
@@ -210,6 +217,31 @@ FIELD_MEANINGS = {
 SPREAD_FIELDS = ("max_spread_bps", "median_spread_bps")
 
 
+OTHER_CONTRACT_FIELDS = (
+    "other_contracts_median_drawdown_pct",
+    "other_contracts_drawdown_over_first",
+)
+
+
+def other_contracts_drawdown(timeseries: pd.DataFrame) -> dict[str, float]:
+    """How far the contracts after the first fell (the median of their marks' largest
+    drawdowns), and that over the first contract's; NaN on a one-contract venue."""
+    out = dict.fromkeys(OTHER_CONTRACT_FIELDS, float("nan"))
+    columns = []
+    c = 1
+    while f"mark_{c}" in timeseries:
+        columns.append(f"mark_{c}")
+        c += 1
+    if not columns:
+        return out
+    median = float(statistics.median(max_drawdown_pct(timeseries[col]) for col in columns))
+    out["other_contracts_median_drawdown_pct"] = median
+    first = max_drawdown_pct(timeseries["mark"])
+    if first > 0:
+        out["other_contracts_drawdown_over_first"] = median / first
+    return out
+
+
 def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str, str]:
     """Why each field of ``summary`` that is not a finite number could not be computed.
 
@@ -230,6 +262,13 @@ def null_reasons(summary: dict[str, Any], timeseries: pd.DataFrame) -> dict[str,
             )
         elif key in CRASH_NULL_REASONS:
             reasons[key] = _crash_reason(key, summary)
+        elif key in OTHER_CONTRACT_FIELDS:
+            reasons[key] = (
+                "the venue has one contract (the measure compares the other contracts with the "
+                "first)"
+                if "mark_1" not in timeseries
+                else "the first contract's mark never fell, so there is nothing to compare with"
+            )
         elif key == "mark_drops_with_liquidation":
             reasons[key] = "the mark never fell from one step to the next"
         elif key == "liquidations_book_share":
@@ -362,6 +401,7 @@ def summarize(
         "bad_debt": float(bad["notional"].sum()),
         "max_drawdown_pct": max_drawdown_pct(timeseries["mark"]),
         "max_runup_pct": max_runup_pct(timeseries["mark"]),
+        **other_contracts_drawdown(timeseries),
         **index_feedback(timeseries),
         **{
             field: basis_recovery_seconds(timeseries, shock_end, band)

@@ -43,3 +43,12 @@ def test_cross_margin_carries_an_eth_drop_into_btc_positions():
 def test_calm_liquidates_nobody():
     s = run("calm").summary
     assert s["liquidations_count"] == 0 and s["adl_count"] == 0
+
+
+def test_the_multi_asset_event_hits_the_altcoins_harder_and_reaches_adl_on_several_contracts():
+    result = run("oct-10-2025-assets")
+    summary = result.summary
+    # market-wide news: the altcoins (higher betas, thinner books, lower caps) fall further
+    assert summary["other_contracts_drawdown_over_first"] > 1.0
+    adl = result.events[result.events["kind"] == "adl"]
+    assert adl["contract"].nunique() >= 2  # one backstop vault, ADL per asset

@@ -41,3 +41,19 @@ def test_the_command_prints_the_table(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ADL / liquidated notional" in out and "hit" in out
     assert main([str(tmp_path / "nowhere")]) == 2
+
+
+def test_runs_on_several_contracts_add_the_altcoin_and_portfolio_rows():
+    frame = runs_with(np.full(5, 0.3))
+    assert "other_contracts_drawdown_over_first" not in set(target_table(frame)["field"])
+    frame["other_contracts_median_drawdown_pct"] = 12.0
+    frame["other_contracts_drawdown_over_first"] = [0.9, 1.1, 1.2, 1.3, 1.4]
+    frame["adl_multi_contract_share"] = 0.25
+    table = target_table(frame).set_index("field")
+    assert table.loc["other_contracts_drawdown_over_first", "hit"] == "hit"  # median 1.2 > 1
+    assert table.loc["other_contracts_drawdown_over_first", "runs in range"] == "4 of 5"
+    assert table.loc["adl_multi_contract_share", "hit"] == "reported"
+    assert table.loc["adl_multi_contract_share", "median"] == "0.25"
+    frame["other_contracts_drawdown_over_first"] = 1.0  # as far as BTC: not further
+    table = target_table(frame).set_index("field")
+    assert table.loc["other_contracts_drawdown_over_first", "hit"] == "miss"
