@@ -103,6 +103,10 @@ CHECKS: dict[str, Check] = {
         mark_after_first_trigger(s, r)[1].min() >= mark_after_first_trigger(s, r)[0]
     ),
     "the mark never regained half": never_regained_half,
+    "the venue has one contract": lambda s, r: len(s.contracts) == 1,
+    "the first contract's mark never fell": lambda s, r: (
+        len(s.contracts) > 1 and not (np.diff(r.timeseries["mark"].to_numpy()) < 0).any()
+    ),
 }
 
 
