@@ -12,7 +12,13 @@ import pytest
 from experiments.cli import main
 from experiments.run import runner
 from experiments.run.crash import CRASH_FIELDS
-from experiments.run.metrics import ADL_RATIO_FIELDS, EVENT_FIELDS, RECOVERY_BANDS, SUMMARY_FIELDS
+from experiments.run.metrics import (
+    ADL_RATIO_FIELDS,
+    EVENT_FIELDS,
+    OTHER_CONTRACT_FIELDS,
+    RECOVERY_BANDS,
+    SUMMARY_FIELDS,
+)
 from experiments.run.runner import run_scenario, write_run
 from model.scenario import load_scenario
 
@@ -66,6 +72,7 @@ def test_summary_json_has_null_reasons_only_for_what_the_run_could_not_compute(t
         "adl_liquidation_ratio",
         *RECOVERY_BANDS,
         *CRASH_FIELDS,
+        *OTHER_CONTRACT_FIELDS,  # one contract: nothing to compare with the first
     }
     assert set(summary["null_reasons"]) == nulls
     reasons = summary["null_reasons"]
