@@ -41,6 +41,12 @@ class Target:
     high: float
     multi_contract: bool = False  # only for runs on several contracts
     reported: bool = False  # no range to hit: the value is reported
+    above: bool = False  # the range excludes ``low``: the value must be strictly above it
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Which of ``values`` lie in the range (NaN never does)."""
+        low = values > self.low if self.above else values >= self.low
+        return low & (values <= self.high)
 
 
 # spec §7 (Hyperliquid, 2025-10-10 21:15-21:27 UTC); ranges from issue 11
@@ -73,6 +79,7 @@ TARGETS = (
         1.0,
         math.inf,
         multi_contract=True,
+        above=True,  # strictly further than the first contract
     ),
     Target(
         "adl_multi_contract_share",
@@ -88,8 +95,8 @@ TARGETS = (
 
 def _range(target: Target) -> str:
     if math.isinf(target.high):
-        return f"> {target.low:g}"
-    return f"[{target.low:g}, {target.high:g}]"
+        return f"{'>' if target.above else '≥'} {target.low:g}"
+    return f"{'(' if target.above else '['}{target.low:g}, {target.high:g}]"
 
 
 def _fmt(value: float) -> str:
@@ -109,16 +116,14 @@ def target_table(runs: pd.DataFrame) -> pd.DataFrame:
             continue
         values = runs[target.field].astype(float).to_numpy()
         finite = values[np.isfinite(values)]
-        inside = (values >= target.low) & (values <= target.high)
+        inside = target.contains(values)
         median = float(np.median(values)) if len(finite) == len(values) else float("nan")
         if len(finite) and len(finite) == len(values):
             low, high = np.quantile(finite, BAND)
             band = f"[{_fmt(low)}, {_fmt(high)}]"
         else:
             band = f"{len(values) - len(finite)} of {len(values)} runs undefined"
-        hit = bool(np.isfinite(median) and target.low <= median <= target.high)
-        if target.multi_contract and not target.reported:
-            hit = hit and median > target.low  # strictly further than the first contract
+        hit = bool(target.contains(np.array([median]))[0])
         rows.append(
             {
                 "target": target.label,

@@ -224,9 +224,10 @@ OTHER_CONTRACT_FIELDS = (
 )
 
 
-def other_contracts_drawdown(timeseries: pd.DataFrame) -> dict[str, float]:
+def other_contracts_drawdown(timeseries: pd.DataFrame, first: float) -> dict[str, float]:
     """How far the contracts after the first fell (the median of their marks' largest
-    drawdowns), and that over the first contract's; NaN on a one-contract venue."""
+    drawdowns), and that over ``first``, the first contract's (its ``max_drawdown_pct``); NaN
+    on a one-contract venue."""
     out = dict.fromkeys(OTHER_CONTRACT_FIELDS, float("nan"))
     columns = []
     c = 1
@@ -237,7 +238,6 @@ def other_contracts_drawdown(timeseries: pd.DataFrame) -> dict[str, float]:
         return out
     median = float(statistics.median(max_drawdown_pct(timeseries[col]) for col in columns))
     out["other_contracts_median_drawdown_pct"] = median
-    first = max_drawdown_pct(timeseries["mark"])
     if first > 0:
         out["other_contracts_drawdown_over_first"] = median / first
     return out
@@ -383,6 +383,7 @@ def summarize(
     gap = (timeseries["mark"] - timeseries["index"]).abs() / timeseries["index"] * 100.0
     fund = timeseries["insurance_fund"]
     biggest = cascades.sort_values(["n_liquidations", "notional"]).tail(1)
+    drawdown = max_drawdown_pct(timeseries["mark"])
     summary = {
         "scenario": scenario,
         "seed": int(seed),
@@ -400,9 +401,9 @@ def summarize(
         "insurance_fund_min": float(min(insurance_fund_start, fund.min())) if len(fund) else 0.0,
         "insurance_fund_end": float(fund.iloc[-1]) if len(fund) else float(insurance_fund_start),
         "bad_debt": float(bad["notional"].sum()),
-        "max_drawdown_pct": max_drawdown_pct(timeseries["mark"]),
+        "max_drawdown_pct": drawdown,
         "max_runup_pct": max_runup_pct(timeseries["mark"]),
-        **other_contracts_drawdown(timeseries),
+        **other_contracts_drawdown(timeseries, drawdown),
         **index_feedback(timeseries),
         **{
             field: basis_recovery_seconds(timeseries, shock_end, band)

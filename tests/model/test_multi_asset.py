@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from experiments.run.measures import max_drawdown_pct
 from experiments.run.metrics import null_reasons, other_contracts_drawdown
 from model.fundamental import FundamentalValue, Shock, one_factor_correlation
 from model.scenario import ScenarioError, load_scenario
@@ -157,10 +158,10 @@ def test_the_other_contracts_fall_is_compared_with_the_first():
             "best_ask": [1.0] * 3,
         }
     )
-    out = other_contracts_drawdown(ts)
+    out = other_contracts_drawdown(ts, max_drawdown_pct(ts["mark"]))
     assert out["other_contracts_median_drawdown_pct"] == pytest.approx(25.0)
     assert out["other_contracts_drawdown_over_first"] == pytest.approx(2.5)
-    one = other_contracts_drawdown(ts[["mark", "best_bid", "best_ask"]])
+    one = other_contracts_drawdown(ts[["mark", "best_bid", "best_ask"]], 10.0)
     assert all(math.isnan(v) for v in one.values())
     reasons = null_reasons(one, ts[["mark", "best_bid", "best_ask"]])
     assert "one contract" in reasons["other_contracts_median_drawdown_pct"]
