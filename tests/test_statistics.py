@@ -34,23 +34,21 @@ def test_oct_10_reconstruction_against_the_event_over_twenty_seeds(tmp_path):
     assert (frame["insurance_fund_min"] >= 0.0).all()
     assert (frame["insurance_fund_min"] <= frame["insurance_fund_start"]).all()
     hits = target_table(frame).set_index("field")["hit"]
-    # hits: ADL / liquidated (the target depth was tuned to) and ADL'd positions in profit
-    for field in ("adl_liquidation_ratio", "adl_in_profit_share"):
+    # hits, as predictions (the preset is fitted to the calm market before the event, not to
+    # these): ADL / liquidated, the first ADL's delay and ADL'd positions in profit
+    for field in ("adl_liquidation_ratio", "first_adl_delay_seconds", "adl_in_profit_share"):
         assert hits[field] == "hit", field
     assert (frame["adl_in_profit_share"] >= 0.95).all()
-    # misses, reported as misses (prices made by trading, seeds 1-20 of the preset's root):
-    # the first ADL comes about 24 s after the first liquidation (event: 61.7 s, range from
-    # 30 s); about 40% of liquidations come before it (event: 1.1%); the median leverage of
-    # the accounts ADL closes is about 0.6x (event: 0.2x, range up to 0.5); the perpetual is
-    # not back within 1% of the index within 15 minutes on about half of the seeds
+    # misses, reported as misses (seeds 1-20 of the preset's root): about 40% of liquidations
+    # come before the first ADL (event: 1.1%); the median leverage of the accounts ADL closes is
+    # about 0.8x (event: 0.2x, range up to 0.5); the perpetual is not back within 1% of the
+    # index within 15 minutes on about half of the seeds
     for field in (
-        "first_adl_delay_seconds",
         "liquidations_before_first_adl_share",
         "adl_median_leverage",
         "basis_within_1pct_seconds",
     ):
         assert hits[field] == "miss", field
-    assert frame["first_adl_delay_seconds"].median() < 30.0
     assert frame["liquidations_before_first_adl_share"].median() > 0.10
     assert 0.5 < frame["adl_median_leverage"].median() < 1.0
     # ADL reaches the hedgers: hundreds of accounts hit on most seeds, not ten carry accounts
@@ -217,11 +215,16 @@ def test_presets_show_what_they_are_for_on_ten_paired_seeds(tmp_path):
     book = squeeze[squeeze[impact] == "book"]
     assert (book["short_liquidations_notional"] > 0).all()
     # the squeeze (from 600 s) liquidates shorts only; a long at its cap may drift into its
-    # liquidation price in the calm before it (one account on one seed at 9607bb5)
+    # liquidation price in the calm before it (one account on one seed at 9607bb5), and the
+    # partial liquidations of that drift may go on into the squeeze's first step, before the
+    # buy program has moved the mark (account 221 of run 1 at 6b51b35: at 548-559 s and 600 s)
     for run in book["run"]:
         events = pd.read_parquet(tmp_path / "sq" / "runs" / str(run) / "events.parquet")
         longs = events[(events["kind"] == "liquidation") & (events["side"] == 1)]
-        assert (longs["time"] < 600.0).all(), run
+        before = longs[longs["time"] < 600.0]
+        late = longs[longs["time"] >= 600.0]
+        assert (late["time"] <= 600.0).all(), run
+        assert late["account"].isin(before["account"]).all(), run
     assert (book["long_liquidations_notional"] < 1e-3 * book["short_liquidations_notional"]).all()
     runup = squeeze.pivot(index="seed_index", columns=impact, values="max_runup_pct")
     assert (runup["book"] > runup["off_book"]).mean() >= 0.8

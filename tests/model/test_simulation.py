@@ -7,6 +7,7 @@ import pytest
 from experiments.run.runner import run_scenario
 from model.scenario import available_scenarios, load_scenario
 from model.simulation import CascadeModel
+from tests.conftest import OCT_10_BEFORE_CALIBRATION
 
 SMALL = {"population.leveraged": 120, "population.noise": 20, "population.momentum": 10}
 
@@ -14,7 +15,13 @@ SMALL = {"population.leveraged": 120, "population.noise": 20, "population.moment
 # oct-10 needs a crowd large enough, against the same liquidity, to overwhelm its fund
 # the scripted fall (makers told the value): 200 traders over 700 s exhaust the vault on every
 # seed, so the ADL mechanics below are exercised
-OCT = {**SMALL, "population.leveraged": 200, "duration": 700.0, "prices.makers_know_value": True}
+OCT = {
+    **SMALL,
+    **OCT_10_BEFORE_CALIBRATION,
+    "population.leveraged": 200,
+    "duration": 700.0,
+    "prices.makers_know_value": True,
+}
 
 
 def small(name, **extra):

@@ -258,7 +258,7 @@ def test_reset_while_playing_stops_and_builds_a_fresh_run(page: Page):
 def test_a_preset_switch_then_reset_keeps_the_preset_and_its_settings(page: Page):
     pick(page, "oct-10-2025")
     expect(page.get_by_text("oct-10-2025: step 0 of 1500")).to_be_visible()
-    expect(shown(page, "Median leverage")).to_have_text("20")
+    expect(shown(page, "Median leverage")).to_have_text("17.6")
     expect(shown(page, "Long bias")).to_have_text("0.85")
     expect(shown(page, "Shock size")).to_have_text("-14.5")
     expect(page.get_by_label("Insurance fund (USDT)")).to_have_value("28,000")
@@ -269,7 +269,7 @@ def test_a_preset_switch_then_reset_keeps_the_preset_and_its_settings(page: Page
     expect(page.get_by_text("oct-10-2025: step 0 of 1500")).to_be_visible()
     expect(page.get_by_text("custom")).to_have_count(0)
     for line in (
-        "population.leverage.median = 20",
+        "population.leverage.median = 17.6",
         "insurance_fund.initial = 28,000",
         "population.herding.strength = 0",
         "population.long_bias = 0.85",

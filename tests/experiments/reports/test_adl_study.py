@@ -9,12 +9,14 @@ import pytest
 
 from experiments.batch.sweep import sweep
 from experiments.reports.adl_study import POLICY_KEY, minimal_is_least, paired_over_utilisation
+from tests.conftest import OCT_10_BEFORE_CALIBRATION
 
 POLICIES = ["bitmex", "binance", "pnl", "pro_rata", "haircut", "minimal"]
 SMALL_OCT = {  # a crowd large enough to exhaust the vault, the shock 30 s in, 6 minutes
     # the makers told the value (the scripted baseline): the policies are compared on the same
     # losses, and the scripted fall exhausts the vault on every seed in 6 minutes
     "prices.makers_know_value": True,
+    **OCT_10_BEFORE_CALIBRATION,
     "population.leveraged": 200,
     "population.noise": 20,
     "population.momentum": 10,
