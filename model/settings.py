@@ -148,10 +148,10 @@ class Stepping(StrictSettings):
     policy: Literal["fixed", "adaptive"] = Field(
         "fixed",
         description="fixed: every step is `step` seconds; adaptive: steps of up to max_step "
-        "while no trigger runs, no account is near liquidation, nothing was liquidated, "
-        "deleveraged or left in deficit and the mark did not jump in the last calm_after "
-        "seconds (the time series then has a row per step, and its statistics assume rows of "
-        "one second: keep fixed for stylized facts)",
+        "while no trigger runs or ended in the last calm_after seconds, no account is near "
+        "liquidation, and nothing was liquidated, deleveraged or left in deficit and the mark "
+        "did not jump in the last event_window seconds (the time series then has a row per "
+        "step, and its statistics assume rows of one second: keep fixed for stylized facts)",
     )
     max_step: float = Field(
         30.0, gt=0.0, le=3600.0, description="seconds: the longest step (adaptive)"
@@ -160,7 +160,14 @@ class Stepping(StrictSettings):
         30.0,
         ge=0.0,
         le=86_400.0,
-        description="seconds of one-`step` steps after a trigger ends, an event or a jump (adaptive)",
+        description="seconds of one-`step` steps after a trigger ends (adaptive)",
+    )
+    event_window: float = Field(
+        5.0,
+        ge=0.0,
+        le=86_400.0,
+        description="seconds of one-`step` steps after an event (liquidation, takeover, ADL, "
+        "deficit) or a jump of the mark (adaptive)",
     )
     jump_bps: float = Field(
         20.0,

@@ -16,10 +16,17 @@ number of ``step``s, and returns to one ``step`` while any of these holds:
   the value signal's calm volatility) times the square root of the step's length. A long step
   is shortened to the longest length at which every account is that far from liquidation,
   down to one ``step``;
-* less than ``calm_after`` seconds ago something was liquidated, taken over, deleveraged,
+* less than ``event_window`` seconds ago something was liquidated, taken over, deleveraged,
   left in deficit (any event of the log), the mark moved by more than ``jump_bps`` in one
   step, or the mark stood more than ``jump_bps`` from the index (a basis that arbitrage is
   closing: arbitrageurs look at it every few seconds, and a long step would slow them).
+  What follows an event is covered by the other rules while it matters: an account that the
+  event's price impact brings near liquidation keeps steps short by the second rule, and a
+  move of the mark or a basis keeps them short by this one. The window itself only bridges
+  the seconds in which arbitrage carries the event's impact to spot and back to the mark
+  (5 s: chosen on development seeds among 5, 10, 15 and 30 s; with 30 s, a partially
+  liquidated account hovering at its maintenance margin for half an hour kept a run at
+  one-second steps: docs/performance.md).
 
 The conditions are read at the start of a step from the last one's results, so a step is
 never taken back. The rates of everything that happens at random times scale with the step's
@@ -58,6 +65,7 @@ class StepPolicy:
         self.adaptive = settings.policy == "adaptive"
         self.longest = max(1, int(settings.max_step / scenario.step + EPS))
         self.calm_after = settings.calm_after
+        self.event_window = settings.event_window
         self.jump = settings.jump_bps / 1e4
         self.near_sigmas = settings.near_sigmas
         # the floor of the per-second variance: the value signal's calm volatility
@@ -135,9 +143,9 @@ class StepPolicy:
         return max(1, min(self.longest, int(seconds / self.base + EPS)))
 
     def _busy(self, t: float) -> bool:
-        """One ``step`` at a time now: a trigger runs, or something happened within
-        ``calm_after`` seconds."""
-        if t - self.last_event < self.calm_after - EPS:
+        """One ``step`` at a time now: a trigger runs or ended within ``calm_after`` seconds,
+        or something happened within ``event_window`` seconds."""
+        if t - self.last_event < self.event_window - EPS:
             return True
         for start, end in self.windows:
             if start <= t + EPS and t < end + self.calm_after - EPS:

@@ -11,7 +11,12 @@ from model.scenario import ScenarioError, load_scenario
 from model.simulation import CascadeModel
 from model.stepping import StepPolicy
 
-ADAPTIVE = {"stepping.policy": "adaptive", "stepping.max_step": 10.0, "stepping.calm_after": 60.0}
+ADAPTIVE = {
+    "stepping.policy": "adaptive",
+    "stepping.max_step": 10.0,
+    "stepping.calm_after": 60.0,
+    "stepping.event_window": 60.0,
+}
 
 
 FAR = 0.5  # an account half the price away from liquidation
@@ -65,6 +70,19 @@ def test_adaptive_steps_stay_short_after_an_event_and_near_liquidation():
     at_risk = lengths(scenario, 600.0, near_from=200.0)
     assert all(dt == 1.0 for t, dt in at_risk if t >= 200.0)
     assert all(dt == 10.0 for t, dt in at_risk if t < 190.0)
+
+
+def test_the_window_after_an_event_and_the_window_after_a_trigger_are_set_apart():
+    program = {"start": 300.0, "duration": 60.0, "notional": -1e6}
+    windows = {**ADAPTIVE, "stepping.calm_after": 40.0, "stepping.event_window": 5.0}
+    scenario = load_scenario("calm", {**windows, "duration": 900.0, "flow_shocks": [program]})
+    after_event = lengths(scenario, 900.0, events_at=100.0)
+    short = sorted(t for t, dt in after_event if dt == 1.0 and t < 300.0)
+    # the step that logs the event ends at 110 (10 s steps); five one-second steps follow it
+    assert short == [110.0, 111.0, 112.0, 113.0, 114.0]
+    ones = {t for t, dt in after_event if dt == 1.0}
+    assert {300.0 + k for k in range(100)} <= ones  # the program and 40 s after it
+    assert 400.0 not in ones
 
 
 def test_a_step_is_as_long_as_the_nearest_account_stays_near_sigmas_from_liquidation():
