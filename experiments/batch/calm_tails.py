@@ -69,12 +69,12 @@ from scipy.stats import spearmanr
 
 from experiments.batch.preregistered import (
     add_prices_option,
-    add_set_option,
     bootstrap_band,
     map_in_workers,
     parse_seeds,
     target_row,
 )
+from experiments.options import SET_HELP, add_set_option
 from experiments.reports.distributions import markdown_table
 from experiments.reports.horizons import tail_mask
 from experiments.run.runner import run_scenario
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", type=Path, help="write minutes.csv, caps.csv, targets.md, hill.png"
     )
-    add_set_option(parser, "; not the target's")
+    add_set_option(parser, SET_HELP + "; not the target's")
     args = parser.parse_args(argv)
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     if not args.duration >= MINUTE:

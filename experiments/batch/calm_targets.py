@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 
 from experiments.batch.preregistered import (
-    add_set_option,
     bootstrap_band,
     map_in_workers,
     parse_seeds,
     target_row,
 )
+from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index

@@ -76,18 +76,6 @@ def add_prices_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_set_option(parser: argparse.ArgumentParser, note: str = "") -> None:
-    """``--set KEY=VALUE`` (repeatable) into ``args.overrides``; ``note`` ends the help."""
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a further setting for every run (dotted key, as cascade run --set)" + note,
-    )
-
-
 def map_in_workers[T, R](fn: Callable[[T], R], tasks: list[T], workers: int | None) -> list[R]:
     """``fn`` over ``tasks`` in fresh worker processes, results in the order of the tasks,
     with a count of finished runs on stderr."""

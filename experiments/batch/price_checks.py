@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.batch.preregistered import map_in_workers
+from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from model.overrides import parse_overrides
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--impact", help="comma-separated prices.impact_bps values, one row each (a scan)"
     )
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="K=V")
+    add_set_option(parser)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)
     try:

@@ -38,11 +38,11 @@ from experiments.batch.executor import Executor, Job
 from experiments.batch.preregistered import (
     BANDS,
     add_prices_option,
-    add_set_option,
     bootstrap_band,
     parse_seeds,
     target_row,
 )
+from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
 from model.overrides import parse_overrides
 from model.scenario import Scenario, ScenarioError, load_scenario

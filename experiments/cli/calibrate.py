@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from experiments.cli.main import add_command
+from experiments.options import add_set_option
 
 DEFAULT_TRIALS = 60
 DEFAULT_SEEDS = "1,2,3"
@@ -65,13 +66,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         metavar="SECONDS",
         help="length of the calm run, replacing the spec's",
     )
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a further fixed setting for every run (dotted key, as cascade run --set)",
+    add_set_option(
+        parser, "a further fixed setting for every run (dotted key, as cascade run --set)"
     )
     parser.add_argument("--out", default=None, help="output directory")
     parser.set_defaults(func=main)

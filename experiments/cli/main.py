@@ -18,6 +18,8 @@ import importlib
 import sys
 from typing import Any, NoReturn
 
+from experiments.options import add_set_option
+
 DEFAULT_SCENARIO = "flash-crash"
 DISTRIBUTION = "perp-cascade"
 
@@ -119,13 +121,9 @@ def common_options() -> argparse.ArgumentParser:
     common.add_argument(
         "--seed", type=int, default=None, help="root seed (default: the scenario's)"
     )
-    common.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a setting by dotted key; VALUE is TOML: population.max_leverage=20, "
+    add_set_option(
+        common,
+        "override a setting by dotted key; VALUE is TOML: population.max_leverage=20, "
         "spot.weights=[0.5,0.3,0.2], 'index.shocks=[{start=300, duration=60, change_pct=-10}]' "
         "(repeatable; more at the end of this help)",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from experiments.cli.main import add_command
+from experiments.options import add_set_option
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -18,13 +19,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "every dotted key of one scenario (with --set applied) and its value.",
     )
     parser.add_argument("--show", metavar="NAME|PATH", help="print one scenario, every dotted key")
-    parser.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="with --show: override a setting by dotted key (repeatable; syntax below)",
+    add_set_option(
+        parser, "with --show: override a setting by dotted key (repeatable; syntax below)"
     )
     parser.set_defaults(func=main)
 

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.batch.preregistered import add_set_option
 from experiments.figures.stamp import Stamp, git_commit, source_digest
+from experiments.options import SET_HELP, add_set_option
 from experiments.perf.worktree import ROOT, checkout
 from model.overrides import parse_overrides
 from model.scenario import ScenarioError, load_scenario
@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="without --against: settings of the 'after' runs, compared with this tree as it is",
     )
-    add_set_option(parser, ", before and after")
+    add_set_option(parser, SET_HELP + ", before and after")
     parser.add_argument("--seeds", type=int, default=50, help="how many seeds (default 50)")
     parser.add_argument(
         "--first-seed",
