@@ -112,7 +112,7 @@ class Ledger(LedgerValuation):
         deposit: float = 0.0,
         *,
         isolated: bool = False,
-        leverage: float = 20.0,
+        leverage: float | Sequence[float] = 20.0,
         system: bool = False,
     ) -> int:
         """Open an account with a first deposit; returns its row.
@@ -120,9 +120,20 @@ class Ledger(LedgerValuation):
         Args:
             deposit: USDT paid in.
             isolated: margin mode of all its positions (changeable per contract while flat).
-            leverage: leverage used for initial margin on every contract.
+            leverage: leverage used for initial margin on every contract, or one per contract.
             system: an exchange account (insurance fund, backstop): never liquidated.
+
+        Raises:
+            ValueError: a leverage below 1 or not finite, or not one per contract.
         """
+        if isinstance(leverage, Sequence | np.ndarray):
+            leverages = list(leverage)
+        else:  # one number (of any numeric type) for every contract
+            leverages = [leverage] * self.n_contracts
+        if len(leverages) != self.n_contracts:
+            raise ValueError(
+                f"leverage: one per contract ({self.n_contracts}), got {len(leverages)}"
+            )
         if self.n_accounts == self._capacity:
             self._allocate(self._capacity * 2)
         row = self.n_accounts
@@ -130,8 +141,8 @@ class Ledger(LedgerValuation):
         self._views()
         self.isolated[row] = isolated
         self.system[row] = system
-        for c in range(self.n_contracts):
-            self.set_leverage(row, c, leverage)
+        for c, value in enumerate(leverages):
+            self.set_leverage(row, c, value)
         self.deposit(row, deposit)
         return row
 

@@ -193,11 +193,8 @@ class Market:
     def open_account(self, capital: float, isolated: bool = False, leverage: float = 10.0) -> int:
         """A new exchange account with ``capital`` USDT deposited; its index. Its leverage on
         each contract is ``leverage``, capped by that contract's first tier."""
-        account = self.ledger.open_account(capital, isolated=isolated, leverage=leverage)
-        for c, cap in enumerate(self.leverage_caps.tolist()):
-            if leverage > cap:
-                self.ledger.set_leverage(account, c, cap)
-        return account
+        capped = [min(leverage, cap) for cap in self.leverage_caps.tolist()]
+        return self.ledger.open_account(capital, isolated=isolated, leverage=capped)
 
     def transfer_position(
         self, source: int, target: int, contract: int, lots: int, entry: float

@@ -224,3 +224,13 @@ def test_closing_fee_of_an_isolated_position_comes_out_of_its_pool():
     assert ledger.wallet[a] == pytest.approx(6_000.0 - 1_000.0 - 29.5)
     assert ledger.fees_collected == pytest.approx(29.5)
     assert ledger.audit(np.array([59_000.0])) == []
+
+
+def test_an_account_opens_with_one_leverage_per_contract_or_one_for_all():
+    ledger = Ledger([0.001, 0.01], [TierTable.preset("binance-btcusdt")] * 2)
+    both = ledger.open_account(1_000.0, leverage=[25.0, 10.0])
+    every = ledger.open_account(1_000.0, leverage=5)
+    assert ledger.leverage[both].tolist() == [25.0, 10.0]
+    assert ledger.leverage[every].tolist() == [5.0, 5.0]
+    with pytest.raises(ValueError, match="one per contract"):
+        ledger.open_account(1_000.0, leverage=[25.0])
