@@ -76,6 +76,7 @@ class Market:
                 [c.tick_size for c in scenario.contracts],
                 [c.lot_size for c in scenario.contracts],
                 scenario.spot.venues,
+                scenario.spot.wide_spread_pct / 100.0,
             )
             self._spot_weights = scenario.spot.weights or [1.0] * scenario.spot.venues
             self.index_weights = np.zeros((self.n_contracts, scenario.spot.venues))

@@ -63,6 +63,15 @@ class SpotSettings(StrictSettings):
     outlier_pct: float = Field(
         5.0, gt=0.0, le=100.0, description="a venue this far from the median gets weight 0 (%)"
     )
+    wide_spread_pct: float = Field(
+        1.0,
+        ge=0.0,
+        le=100.0,
+        description="a venue whose spread is wider than this (% of its mid) gives the index "
+        "its last trade held inside the spread instead of its mid; 0: always the last trade "
+        "(Binance's latest price); 100: the mid whenever both sides are quoted (chosen: 1%, "
+        "the distance from the median at which Binance caps a BTC or ETH index source)",
+    )
     makers_per_venue: int = Field(2, ge=1, le=50, description="liquidity providers per venue")
     depth_scale: float = Field(1.0, gt=0.0, le=100.0, description="spot maker size multiplier")
     noise: int = Field(40, ge=0, le=100_000, description="spot noise traders")

@@ -31,11 +31,18 @@ class SpotMarkets:
         ticks: tick size (USDT) of each underlying.
         lots: lot size (coins) of each underlying.
         n_venues: venues per underlying.
+        wide_spread: spread (a fraction of the mid) beyond which a venue's price for the index
+            is its last trade held inside the spread instead of its mid (see `price`).
     """
 
-    def __init__(self, ticks: list[float], lots: list[float], n_venues: int) -> None:
+    def __init__(
+        self, ticks: list[float], lots: list[float], n_venues: int, wide_spread: float = 0.01
+    ) -> None:
         if n_venues < 1:
             raise ValueError(f"a spot market needs at least one venue, got {n_venues}")
+        if not wide_spread >= 0.0:
+            raise ValueError(f"wide_spread must be >= 0, got {wide_spread}")
+        self.wide_spread = float(wide_spread)
         self.n_contracts = len(ticks)
         self.n_venues = n_venues
         self.tick = [float(t) for t in ticks]
@@ -114,13 +121,34 @@ class SpotMarkets:
 
     # ---- prices --------------------------------------------------------------------------------
     def price(self, contract: int, venue: int) -> float | None:
-        """A venue's price for the index: its mid when both sides are quoted, else its last
-        trade, else None (the venue has nothing to say)."""
+        """A venue's price for the index: its mid while its spread is narrow, else its last
+        trade held inside the spread.
+
+        Index providers read either each source's mid or its latest price (Binance's index
+        takes the latest price). A mid is the steadier of the two while a venue quotes both
+        sides closely, but when a fast market takes one side, the best quote left there can
+        be a stale order several percent away, and the mid between it and the other side is no
+        price anybody traded at. So a venue whose spread is wider than ``wide_spread`` of its
+        mid gives median(best bid, best ask, last): its last trade, brought to the nearest
+        quote if the book has moved away from it (the form Hyperliquid's mark takes of a
+        book, spec §6). A book with one side gives its last trade held on that side; a venue
+        that never traded gives its mid, or None when it has one side or none.
+        """
         book = self.books[contract][venue]
-        mid = book.mid()
-        if mid is not None:
-            return mid * self.tick[contract]
-        return None if book.last_price is None else book.last_price * self.tick[contract]
+        bid, ask, last = book.best_bid(), book.best_ask(), book.last_price
+        if (
+            bid is not None
+            and ask is not None
+            and (last is None or ask - bid <= self.wide_spread * (ask + bid) / 2.0)
+        ):
+            return (bid + ask) / 2.0 * self.tick[contract]
+        if last is None:
+            return None
+        if ask is not None and last > ask:
+            last = ask
+        if bid is not None and last < bid:
+            last = bid
+        return last * self.tick[contract]
 
     def prices(self, contract: int) -> list[float | None]:
         """Every venue's price for one underlying."""

@@ -69,8 +69,8 @@ PAIRED = {
 
 
 def test_paired_runs_share_the_exogenous_path_after_they_part() -> None:
-    """Liquidations in the book or off it change who is liquidated, replaced and panics; the
-    fundamental value and the noise traders' draws stay those of the seed."""
+    """Liquidations in the book or off it change who is liquidated (and so who re-enters and
+    panics); the fundamental value and the noise traders' draws stay those of the seed."""
     arms = {}
     for impact in ("book", "off_book"):
         model = CascadeModel(
@@ -82,9 +82,8 @@ def test_paired_runs_share_the_exogenous_path_after_they_part() -> None:
             fundamentals.append(model.fundamental.copy())
         arms[impact] = (model, np.array(fundamentals))
     (book, fund_book), (off, fund_off) = arms["book"], arms["off_book"]
-    # the arms did part: different liquidations and different entrants
+    # the arms did part: different liquidations (who re-enters may still coincide)
     assert len(book.events.of_kind("liquidation")) != len(off.events.of_kind("liquidation"))
-    assert book.population.entrants != off.population.entrants
     assert book.population.entrants > 0 and off.population.entrants > 0
     # and still saw the same luck
     np.testing.assert_array_equal(fund_book, fund_off)
