@@ -43,15 +43,19 @@ def test_oct_10_reconstruction_against_the_event_over_twenty_seeds(tmp_path):
     assert (frame["insurance_fund_min"] <= frame["insurance_fund_start"]).all()
     hits = target_table(frame).set_index("field")["hit"]
     # hits, as predictions (the preset is fitted to the calm market before the event, not to
-    # these): ADL / liquidated, the first ADL's delay and ADL'd positions in profit
-    for field in ("adl_liquidation_ratio", "first_adl_delay_seconds", "adl_in_profit_share"):
+    # these): ADL / liquidated and ADL'd positions in profit
+    for field in ("adl_liquidation_ratio", "adl_in_profit_share"):
         assert hits[field] == "hit", field
     assert (frame["adl_in_profit_share"] >= 0.95).all()
-    # misses, reported as misses (seeds 1-20 of the preset's root): about 40% of liquidations
-    # come before the first ADL (event: 1.1%); the median leverage of the accounts ADL closes is
-    # about 0.8x (event: 0.2x, range up to 0.5); the perpetual is not back within 1% of the
-    # index within 15 minutes on about half of the seeds
+    # misses, reported as misses (seeds 1-20 of the preset's root): the first ADL comes about
+    # 20 s after the first liquidation (event: 62 s; a hit at 38.5 s until the index stopped
+    # taking mids of one-sided spot books, whose whipsaw slowed the fall); about 40% of
+    # liquidations come before the first ADL (event: 1.1%); the median leverage of the
+    # accounts ADL closes is about 0.9x (event: 0.2x, range up to 0.5); the perpetual is not
+    # back within 1% of the index within 15 minutes on about half of the seeds
+    assert frame["first_adl_delay_seconds"].median() < 30.0
     for field in (
+        "first_adl_delay_seconds",
         "liquidations_before_first_adl_share",
         "adl_median_leverage",
         "basis_within_1pct_seconds",
