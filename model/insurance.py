@@ -131,19 +131,24 @@ class InsuranceFunds:
         events: EventLog,
         mark: np.ndarray,
         outside: int | None = None,
+        steps: float = 1.0,
     ) -> None:
         """Sell ``offload_fraction`` of every holding into the book (or, with ``outside``, the
         impact-free ablation's outside party, at the mark), no worse than the fund's own
         bankruptcy price: the fund never sells itself below zero. When the book is beyond that
         price the holding stays, and once the fund's equity on the mark is negative the engine
-        deleverages it (`LiquidationEngine.settle`)."""
+        deleverages it (`LiquidationEngine.settle`).
+
+        The fraction is per scenario ``step``; an adaptive step covering ``steps`` of them sells
+        1 − (1 − fraction)^steps, what that many steps would have left unsold."""
         ledger = self.ledger
+        share = self.rules.offload_fraction
+        if steps != 1.0:
+            share = 1.0 - (1.0 - share) ** steps
         for account in self.unique_accounts:
             for col in np.flatnonzero(ledger.lots[account]):
                 c = int(col)
-                lots = max(
-                    1, math.ceil(abs(int(ledger.lots[account, c])) * self.rules.offload_fraction)
-                )
+                lots = max(1, math.ceil(abs(int(ledger.lots[account, c])) * share))
                 before = float(ledger.wallet[account])
                 close = close_at_bankruptcy(
                     exchange, account, c, lots, TimeInForce.IOC, mark, outside

@@ -62,6 +62,7 @@ class Market:
         self.events = events
         self.time = 0.0
         self.dt = scenario.step  # seconds the current step covers (set by the model each step)
+        self._base_step = scenario.step  # the scenario's step: per-step rates are per this long
 
         initial = np.array([c.initial_price for c in scenario.contracts])
         self.index_price = initial.copy()
@@ -138,7 +139,7 @@ class Market:
 
     def settle(self, t: float) -> None:
         """The step's close-outs settle: insurance fund, ADL, deficits."""
-        self.liquidator.settle(t, self.mark, self.prev_index)
+        self.liquidator.settle(t, self.mark, self.prev_index, self.dt / self._base_step)
 
     def _publish_index(self) -> None:
         """The index from the spot venues' prices as they stand after this step's trading."""

@@ -85,7 +85,11 @@ class InsuranceRules(_Strict):
         "None for no cap",
     )
     offload_fraction: float = Field(
-        0.1, gt=0.0, le=1.0, description="share of a held position offloaded into the book per step"
+        0.1,
+        gt=0.0,
+        le=1.0,
+        description="share of a held position offloaded into the book per step (an adaptive "
+        "step of n steps offloads 1 − (1 − share)^n)",
     )
     drawdown_trigger: bool = Field(False, description="ADL when the fund falls fast from its peak")
     drawdown_pct: float = Field(

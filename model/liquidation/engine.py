@@ -131,10 +131,17 @@ class LiquidationEngine:
         self.exchange.cancel_all(account)
         self.style.liquidate(self.gateway, Position(self.ledger, account, contract), now)
 
-    def settle(self, t: float, mark: np.ndarray, prev_index: np.ndarray | None = None) -> None:
-        """After liquidations: offload fund holdings, keep funds solvent, settle deficits."""
+    def settle(
+        self,
+        t: float,
+        mark: np.ndarray,
+        prev_index: np.ndarray | None = None,
+        steps: float = 1.0,
+    ) -> None:
+        """After liquidations: offload fund holdings, keep funds solvent, settle deficits.
+        ``steps``: how many of the scenario's steps this (adaptive) step covers."""
         now = Moment(t, mark, mark if prev_index is None else prev_index)
-        self.funds.offload(t, self.exchange, self.events, mark, self.outside)
+        self.funds.offload(t, self.exchange, self.events, mark, self.outside, steps)
         self._keep_funds_solvent(now)
         self.bad_debt += self.funds.cover_deficits(t, self.events)
         self.funds.record(t)

@@ -152,6 +152,23 @@ def test_offload_never_sells_the_fund_below_zero(market):
     assert m.problems() == []
 
 
+def test_a_step_of_several_steps_offloads_what_they_would_have(market):
+    """offload_fraction is per scenario step: a step as long as three sells 1 - 0.9**3 of the
+    holding, not 10% (adaptive steps must not slow the fund's selling per second)."""
+    sold = {}
+    for steps in (1.0, 3.0):
+        m = market("bybit", fund=1e9)
+        fund = m.funds.account_of(0)
+        m.ledger.transfer_position(m.maker, fund, 0, 1_000, 60_000.0)
+        m.mark[:] = 60_000.0
+        m.quote(1, 59_900.0, 5.0)
+        m.engine.settle(0.0, m.mark, steps=steps)
+        sold[steps] = 1_000 - int(m.ledger.lots[fund, 0])
+        assert m.problems() == []
+    assert sold[1.0] == 100
+    assert sold[3.0] == 271  # 1,000 x (1 - 0.9**3), as three steps of 10% leave 729
+
+
 def test_fund_covers_part_of_a_shortfall_and_adl_takes_only_the_rest(market):
     """The fund takes as many lots as its equity pays the shortfall of (it used to take none
     when it could not cover all)."""
