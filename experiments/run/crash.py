@@ -1,5 +1,6 @@
 """What a crash did, measured from its trigger: the fall, what it cost at the trough, how fast
-the price came back, and how many liquidations the trigger set off.
+the price came back, how many liquidations the trigger set off, and how long the perpetual's
+book had no bid (or no ask) at all.
 
 A run with a trigger (a scheduled shock of the value signal or an order-flow shock:
 ``index.shocks``, ``flow_shocks``) is described by these rather than by tail indices: a tail
@@ -21,6 +22,8 @@ CRASH_FIELDS = (
     "trough_spread_bps",
     "trough_depth_bid",
     "recovery_halflife_seconds",
+    "bid_empty_seconds",
+    "ask_empty_seconds",
 )
 
 
@@ -57,6 +60,17 @@ def crash_measures(
     out["trigger_drawdown_pct"] = float(max(0.0, fall) / before * 100.0)
     out["trough_spread_bps"] = float(timeseries["spread_bps"].iloc[trough])
     out["trough_depth_bid"] = float(timeseries["depth_bid"].iloc[trough])
+    # seconds after the trigger's start that ended with one side of the book empty: each row
+    # counts for its step's length (adaptive steps), or one second where no length is recorded
+    if "best_bid" in timeseries.columns and "best_ask" in timeseries.columns:
+        lengths = (
+            timeseries["dt"].to_numpy(dtype=float)[first:]
+            if "dt" in timeseries.columns
+            else np.ones(len(window))
+        )
+        for field, column in (("bid_empty_seconds", "best_bid"), ("ask_empty_seconds", "best_ask")):
+            empty = ~np.isfinite(timeseries[column].to_numpy(dtype=float)[first:])
+            out[field] = float(lengths[empty].sum())
     if trigger_notional > 0:
         liquidated = liquidations.loc[liquidations["time"] >= start, "notional"].sum()
         out["liquidated_per_trigger"] = float(liquidated / trigger_notional)
@@ -77,6 +91,10 @@ CRASH_MEANINGS = {
     "trough_depth_bid": "USDT of bids within 1% of the mid at the mark's trough",
     "recovery_halflife_seconds": "seconds from the mark's trough until it had regained half of "
     "its fall since the first trigger",
+    "bid_empty_seconds": "seconds from the first trigger's start to the end of the run whose "
+    "step ended with no bid in the perpetual's book",
+    "ask_empty_seconds": "seconds from the first trigger's start to the end of the run whose "
+    "step ended with no ask in the perpetual's book",
 }
 
 CRASH_NULL_REASONS = {
@@ -88,4 +106,6 @@ CRASH_NULL_REASONS = {
     "trough_depth_bid": "no trigger inside the run, or the book was one-sided at the trough",
     "recovery_halflife_seconds": "no trigger inside the run, the mark did not fall after it, or "
     "it never regained half of its fall before the run ended",
+    "bid_empty_seconds": "the scenario has no trigger (index.shocks or flow_shocks) inside the run",
+    "ask_empty_seconds": "the scenario has no trigger (index.shocks or flow_shocks) inside the run",
 }

@@ -39,6 +39,17 @@ def test_a_fall_its_trough_and_the_half_recovery():
     assert out["trigger_notional"] == 40.0
 
 
+def test_seconds_with_an_empty_side_count_each_step_for_its_length():
+    # steps end at 1..6 s; the trigger starts at 2 s: rows ending at 3..6 s count
+    ts = series([100, 100, 97, 92, 90, 93])
+    ts["dt"] = [1.0, 1.0, 1.0, 5.0, 1.0, 10.0]
+    ts["best_bid"] = [99.0, np.nan, np.nan, np.nan, 89.0, np.nan]
+    ts["best_ask"] = [101.0, 101.0, 98.0, 93.0, np.nan, 94.0]
+    out = crash_measures(ts, NO_LIQUIDATIONS, start=2.0, trigger_notional=0.0)
+    assert out["bid_empty_seconds"] == 1.0 + 5.0 + 10.0  # not the row before the trigger
+    assert out["ask_empty_seconds"] == 1.0
+
+
 def test_no_trigger_no_crash_measures():
     out = crash_measures(series([100, 99, 101]), NO_LIQUIDATIONS, None, 0.0)
     assert set(out) == set(CRASH_FIELDS) and all(math.isnan(v) for v in out.values())
