@@ -11,7 +11,10 @@ model for non-linear market impact").
 
 A `LatentLiquidity` trader holds an account on the perpetual and a ladder on each side of every
 contract: level k (1..``levels``) sits ``k × step_bps`` from its reference price, with
-``k × size`` USDT, so the depth within a distance grows with its square. The reference is a
+``k × size`` USDT, so the depth within a distance grows with its square. Unless a number of
+levels is set, the ladder has as many as the trader's buying power (its capital at LEVERAGE)
+pays for: patient traders are limited by their capital, not by a distance, and a ladder cut at
+a fixed distance (it was 20 levels, 5%) left a deeper fall with no bid at all in the book. The reference is a
 slow moving average of the mark (half-life ``halflife`` seconds): in calm markets the ladder
 follows the price far behind the touch and never trades; in a fast fall the price runs into it.
 It looks every LOOK seconds, quotes only behind the visible touch (post-only), and keeps what
@@ -44,14 +47,28 @@ class LatentRules:
         size: USDT at the first level, per unit of the contract's depth_scale (level k holds
             k times as much).
         step_bps: distance between levels.
-        levels: levels per side.
+        levels: levels per side; None: as many as the trader's buying power pays for.
         halflife: seconds: half-life of the moving average of the mark the ladder hangs from.
     """
 
     size: float
     step_bps: float
-    levels: int
+    levels: int | None
     halflife: float
+
+
+MAX_LEVELS = 200
+
+
+def ladder_levels(rules: LatentRules, budget: float, depth_scale: float) -> int:
+    """The most levels (at least 1, at most MAX_LEVELS) whose summed size, level k holding
+    ``k × size × depth_scale`` USDT, is within ``budget`` (USDT of buying power)."""
+    per_level = rules.size * depth_scale
+    k, total = 0, 0.0
+    while k < MAX_LEVELS and per_level > 0 and total + (k + 1) * per_level <= budget:
+        k += 1
+        total += k * per_level
+    return max(1, k)
 
 
 class LatentLiquidity(Trader):
@@ -89,6 +106,12 @@ class LatentLiquidity(Trader):
         self.quotes: list[dict[int, dict[int, int]]] = [{1: {}, -1: {}} for _ in range(n)]
         self._ports = [self.gateway.quotes(c) for c in range(n)]
         self._to_ticks = [view.tick_rounder(c) for c in range(n)]
+        self.levels = [
+            ladder_levels(rules, capital * LEVERAGE, scale)
+            if rules.levels is None
+            else rules.levels
+            for scale in depth_scale
+        ]
 
     def act(self, view: MarketView, gateway: OrderGateway) -> None:
         """Every LOOK seconds: move the reference towards the mark, then bring the ladders to
@@ -108,7 +131,7 @@ class LatentLiquidity(Trader):
             for side in (1, -1):
                 touch = book.best_bid() if side > 0 else book.best_ask()
                 wanted: dict[int, int] = {}
-                for k in range(1, rules.levels + 1):
+                for k in range(1, self.levels[c] + 1):
                     tick = to_ticks(reference * (1.0 - side * k * rules.step_bps / 1e4))
                     if tick <= 0 or (touch is not None and side * (tick - touch) >= 0):
                         continue  # at or through the touch: it waits behind it

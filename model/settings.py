@@ -325,7 +325,14 @@ class PriceFormation(StrictSettings):
     latent_step_bps: float = Field(
         25.0, gt=0.0, le=1000.0, description="distance (bps) between the latent book's levels"
     )
-    latent_levels: int = Field(20, ge=1, le=200, description="latent levels per side")
+    latent_levels: int | None = Field(
+        None,
+        ge=1,
+        le=200,
+        description="latent levels per side; None: as many as the trader's buying power "
+        "(latent_capital at 3x) pays for, the ladder stopping where its capital is committed "
+        "(at most 200); flow mode only",
+    )
     latent_halflife: float = Field(
         300.0,
         gt=0.0,
