@@ -37,6 +37,7 @@ from agents.flow_shock import FlowTrader
 from agents.fund_flows import FundFlows
 from agents.herding import HerdNetwork
 from agents.history import PriceHistory
+from agents.informed_perp import InformedPerpTrader
 from agents.market_maker import FairValue, MarketMaker
 from agents.momentum import MomentumTrader
 from agents.noise import NoiseTrader
@@ -201,6 +202,9 @@ class Population:
         self.herd = HerdNetwork(
             model, [*self.leveraged, *self.momentum], pop.herding, streams["herding"], n_contracts
         )
+        # informed traders on the perpetual (none by default; built last, so that the other
+        # agents' accounts are the same with or without them)
+        self.perp_informed = price_formation.perp_informed(model, access, scenario, informed)
         self.entrants = 0  # new leveraged traders who took a vacated place
         self.joined: list[Trader] = []  # traders of other kinds added with `join`
 
@@ -237,6 +241,11 @@ class Population:
         for flow in self.flows:
             if flow.shock.market == "perp":
                 flow.act(view, flow.gateway)
+        if self.perp_informed:
+            rng = streams["perp_informed"]
+            InformedPerpTrader.step_crowd(
+                poisson_pick(rng, self.perp_informed, SPOT_VALUE_RATE * view.dt), view, rng
+            )
         NoiseDemand.step_crowd(self.noise_demand, view, streams["noise_demand"])
         mids = view.prices()[0]
         mid_list = mids.tolist()

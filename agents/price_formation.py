@@ -19,6 +19,7 @@ import mesa
 
 from agents.belief import FLOW_UNIT, FlowBelief, RunLearning
 from agents.carry import CarryRules, CarryTrader
+from agents.informed_perp import InformedPerpTrader
 from agents.latent import LatentLiquidity, LatentRules
 from agents.liquidity import WithdrawalRules
 from agents.spot_maker import SpotMaker, ValueEstimate
@@ -54,6 +55,23 @@ def informed_rules(scenario: Scenario) -> tuple[InformedRules | None, float]:
         p.informed_position_per_bps,
     )
     return rules, p.informed_capital
+
+
+def perp_informed(
+    model: mesa.Model,
+    access: MarketAccess,
+    scenario: Scenario,
+    rules: InformedRules | None,
+) -> list[InformedPerpTrader]:
+    """The informed traders on the perpetual (`prices.informed_perp_traders`; none in the
+    baseline), with the spot informed traders' rules and capital."""
+    if rules is None:
+        return []
+    p = scenario.prices
+    return [
+        InformedPerpTrader(model, access, p.informed_capital, rules)
+        for _ in range(p.informed_perp_traders)
+    ]
 
 
 def latent_book(

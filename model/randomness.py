@@ -31,6 +31,7 @@ STREAMS = (
     "rebalance",  # which value funds and trend followers rebalance this step
     "entrants",  # which empty places new entrants take, their capital and side
     "herding",  # which neighbours panic, and whether they cut or flip
+    "perp_informed",  # which informed traders on the perpetual look, and at which contract
 )
 STREAM_ROOT = 0x5EED_57  # spawn-key word that sets the streams apart from a caller's own children
 

@@ -310,6 +310,14 @@ class PriceFormation(StrictSettings):
         description="USDT of position an informed trader may hold per bp of gap, where that "
         "is more than informed_max_position (conviction grows with the edge); flow mode only",
     )
+    informed_perp_traders: int = Field(
+        0,
+        ge=0,
+        le=1000,
+        description="informed traders who trade the value signal on the perpetual itself "
+        "(agents/informed_perp.py), with the informed traders' rules, informed_capital of "
+        "margin each at 2x; flow mode only",
+    )
     latent_traders: int = Field(
         2, ge=0, le=100, description="patient limit-order traders (the latent book); flow mode only"
     )
