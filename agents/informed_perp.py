@@ -7,8 +7,9 @@ discovery (Alexander, Choi, Park & Sohn 2020), so some informed traders trade th
 itself. These do: they look at Poisson times, compare the best quote on the perpetual's book
 with the value signal and take the gap beyond their threshold, with the same rules as the spot
 informed traders (`agents.spot_trader.InformedRules`: a clip per bp of gap, a position limit
-that grows with the gap), in IOC orders limited at the value less the threshold, on margin
-(``leverage``). How many there are is ``prices.informed_perp_traders`` (0 by default).
+that grows with the gap), in IOC orders limited the threshold short of the value, on margin
+(``LEVERAGE``, capped by the scenario's leverage cap). How many there are is
+``prices.informed_perp_traders`` (0 by default).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class InformedPerpTrader(Trader):
     """
 
     kind = "informed_perp"
-    provides_liquidity = True  # like the arbitrageurs: its leverage is not the crowd's cap
     draw: tuple[int, float] = (0, 0.0)  # this step's contract and value, from `step_crowd`
 
     def __init__(
@@ -58,8 +58,11 @@ class InformedPerpTrader(Trader):
             trader.act(view, trader.gateway)
 
     def act(self, view: MarketView, gateway: OrderGateway) -> None:
-        """Take the best quote on the side where it is furthest from the value, if far enough."""
+        """Take the best quote on either side that is further than the threshold from the
+        value (``draw``: the contract and its value, set by `step_crowd`)."""
         contract, value = self.draw
+        if not value > 0:  # no value drawn (acting outside `step_crowd`) or none to trade on
+            return
         book = view.books[contract]
         tick = view.tick[contract]
         rules = self.rules

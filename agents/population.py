@@ -13,7 +13,9 @@ whose trigger fired run any Python; then new entrants take vacated places. After
 liquidations of a step, herding lets neighbours of liquidated traders panic. When the makers
 learn prices from flow (the flow mode: the default, ``prices.makers_know_value`` unset or
 false), patient traders keep a latent
-book far from the price on the perpetual (`agents.latent`), right after the arbitrageurs.
+book far from the price on the perpetual (`agents.latent`), right after the arbitrageurs, and
+informed traders on the perpetual (`agents.informed_perp`, none by default) act after the
+perpetual's flow shocks.
 
 The model reads the population only through `measures` and `account_kinds`.
 """

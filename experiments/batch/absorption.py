@@ -5,8 +5,10 @@ A sell program has to be bought by someone. This runs one arm of the price-forma
 perpetual sell program of a share of the starting open interest over 60 s) and reports, for each
 kind of trader, how much its perpetual position and its spot coins changed from the program's
 start to given times (USDT at the mark of each time). The venue's own accounts (insurance fund,
-backstop) are one row. Perpetual changes sum to zero (every fill has two sides), and so do spot
-changes. It shows which liquidity a program runs through: the arbitrageurs' capacity and the
+backstop) are one row; an ``unattributed`` row would show anything held by no agent (it is zero).
+On each seed the perpetual changes sum to zero (every fill has two sides), and so do the spot
+changes; the command prints their medians over seeds, counting a seed where a kind did not
+trade as zero. It shows which liquidity a program runs through: the arbitrageurs' capacity and the
 informed traders' pace first, then the latent book far from the price.
 
     python -m experiments.batch.absorption --leverage 2 --share 0.4 --seeds 1,2
@@ -23,11 +25,15 @@ import numpy as np
 import pandas as pd
 
 from experiments.batch import price_targets as pt
+from experiments.batch.preregistered import parse_seeds
+from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
 from model.overrides import parse_overrides
+from model.scenario import ScenarioError
 from model.simulation import CascadeModel
 
 VENUE = "venue (fund, backstop)"
+UNATTRIBUTED = "unattributed"
 
 
 def holdings(model: CascadeModel, contract: int = 0) -> tuple[dict[str, float], dict[str, float]]:
@@ -46,11 +52,16 @@ def holdings(model: CascadeModel, contract: int = 0) -> tuple[dict[str, float], 
             perp[kind] += float(lots[account])
             owned[account] = True
         spot_account = getattr(agent, "spot_account", None)
+        if spot_account is None:  # a sell or buy program on spot keeps it in its gateway
+            spot_account = getattr(getattr(agent, "spot_gateway", None), "account", None)
         if spot is not None and isinstance(spot_account, int | np.integer):
             coins[kind] += float(spot.coins[spot_account, contract])
     system = ledger.system[: len(lots)] & ~owned
-    if np.any(system):
-        perp[VENUE] += float(lots[system].sum())
+    perp[VENUE] += float(lots[system].sum())
+    # whatever no agent and no venue account holds (zero unless an account was missed)
+    perp[UNATTRIBUTED] = float(lots.sum()) - sum(perp.values())
+    if spot is not None:
+        coins[UNATTRIBUTED] = float(spot.coins[:, contract].sum()) - sum(coins.values())
     return dict(perp), dict(coins)
 
 
@@ -61,9 +72,13 @@ def absorption(
     at: list[float],
     extra: dict[str, Any] | None = None,
 ) -> pd.DataFrame:
-    """One row per (time, kind): the change of the perpetual position and of the spot coins
-    since the program's start, in USDT at the mark of that time, and the mark's fall so far."""
-    duration = max(at) + 1.0
+    """One row per (time, kind), every kind present at the start or then (zeros included, so
+    that medians over seeds count the seeds where a kind did nothing): the change of the
+    perpetual position and of the spot coins since the program's start, in USDT at the mark of
+    that time, and the mark's fall so far. ``at``: simulated times after ``TRIGGER_START``."""
+    if not at or min(at) <= pt.TRIGGER_START:
+        raise ValueError("every time must be after the program's start")
+    duration = max(max(at), pt.TRIGGER_START + pt.TRIGGER_SECONDS) + 1.0
     base = pt.base_scenario(pt.HIGH, duration, "flow", extra)
     trigger = share * pt.starting_open_interest(seed, base)
     scenario = pt.arm_scenario(pt.Arm(leverage, share), trigger, duration, "flow", extra)
@@ -81,8 +96,6 @@ def absorption(
         for kind in sorted(set(perp) | set(coins) | set(start_perp) | set(start_coins)):
             d_perp = perp.get(kind, 0.0) - start_perp.get(kind, 0.0)
             d_coins = coins.get(kind, 0.0) - start_coins.get(kind, 0.0)
-            if abs(d_perp) < 1e-9 and abs(d_coins) < 1e-9:
-                continue
             rows.append(
                 {
                     "seed": seed,
@@ -101,23 +114,37 @@ def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--leverage", type=float, default=pt.LOW, help="the crowd's median")
-    parser.add_argument("--share", type=float, default=0.4, help="of the open interest")
-    parser.add_argument("--seeds", default="1", help="comma-separated")
+    parser.add_argument("--share", type=float, default=0.4, help="of the open interest, in (0, 1]")
+    parser.add_argument(
+        "--seeds",
+        default="1",
+        help="comma-separated, or targets / held-out (the price targets' seeds)",
+    )
     parser.add_argument(
         "--at",
         default="60,240",
-        help="seconds after the program's start, comma-separated (it lasts 60 s)",
+        help="seconds after the program's start, comma-separated, each above 0 (the program "
+        "lasts 60 s)",
     )
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_set_option(parser)
     args = parser.parse_args(argv)
+    seeds = parse_seeds(parser, args.seeds, pt.TARGET_SEEDS, pt.HELD_OUT_SEEDS)
+    if any(seed < 0 for seed in seeds):
+        parser.error("--seeds must be non-negative")
     try:
-        seeds = [int(s) for s in args.seeds.split(",")]
-        at = [pt.TRIGGER_START + float(s) for s in args.at.split(",")]
-    except ValueError as err:
-        parser.error(f"--seeds and --at take comma-separated numbers: {err}")
-    if not 0 < args.share <= 1 or args.leverage < 1:
-        parser.error("--share must be in (0, 1] and --leverage at least 1")
-    extra = parse_overrides(args.overrides)
+        after = [float(s) for s in args.at.split(",")]
+    except ValueError:
+        parser.error(f"--at takes comma-separated numbers of seconds, got {args.at!r}")
+    if min(after) <= 0:
+        parser.error("--at: every time must be after the program's start (above 0)")
+    if not 0 < args.share <= 1:
+        parser.error("--share must be in (0, 1]")
+    at = [pt.TRIGGER_START + t for t in after]
+    try:
+        extra = parse_overrides(args.overrides)
+        pt.arm_scenario(pt.Arm(args.leverage, args.share), 1.0, max(at) + 61.0, "flow", extra)
+    except (ValueError, ScenarioError) as exc:
+        parser.error(str(exc))
     frames = []
     for seed in seeds:
         print(f"seed {seed} ...", file=sys.stderr, flush=True)
@@ -126,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"A sell program of {args.share:.0%} of open interest over 60 s, crowd at median "
         f"{args.leverage:g}x; position changes since its start (medians over seeds "
-        f"{args.seeds}):\n"
+        f"{','.join(map(str, seeds))}):\n"
     )
     table = (
         rows.groupby(["seconds after start", "kind"])[["perp (M USDT)", "spot (M USDT)"]]
@@ -134,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         .round(2)
         .reset_index()
     )
-    print("\n".join(markdown_table(table)))
-    falls = rows.groupby("seconds after start")["fall (%)"].median().round(2)
+    moved = (table["perp (M USDT)"] != 0) | (table["spot (M USDT)"] != 0)
+    print("\n".join(markdown_table(table[moved])))
+    per_seed = rows.groupby(["seconds after start", "seed"])["fall (%)"].first()
+    falls = per_seed.groupby(level=0).median().round(2)
     print("\nmedian fall of the mark (%): " + ", ".join(f"{t:g} s: {v}" for t, v in falls.items()))
     return 0
 

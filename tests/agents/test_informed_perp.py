@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agents.informed_perp import InformedPerpTrader
+from model.gateway import TimeInForce
 from model.scenario import load_scenario
 from model.simulation import CascadeModel
 
@@ -67,3 +68,58 @@ def test_an_informed_trader_holds_no_more_than_its_risk_limit():
     held = [abs(t.position(0)) * lot * mark for t in model.population.perp_informed]
     assert max(held) > 0.5 * limit  # the gap was wide enough to fill the limit
     assert max(held) <= limit * 1.1  # the mark moved since the last fill
+
+
+class Spy:
+    """Records what a trader sends instead of sending it."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+
+    def send(self, contract, side, lots, ticks, tif, **kwargs):
+        self.sent.append((contract, side, lots, ticks, tif))
+
+
+def one_trader(preset: str = "calm") -> tuple[CascadeModel, InformedPerpTrader]:
+    model = CascadeModel(
+        load_scenario(
+            preset, {"prices.informed_perp_traders": 1, "duration": 30.0, "index.shocks": []}
+        ),
+        rng=1,
+    )
+    model.step()  # the makers quote
+    return model, model.population.perp_informed[0]
+
+
+@pytest.mark.parametrize("side", [1, -1])
+def test_it_takes_the_quote_a_gap_away_with_its_clip_limited_short_of_the_value(side):
+    model, trader = one_trader()
+    view, rules, spy = model.view, trader.rules, Spy()
+    book = view.books[0]
+    best = (book.best_ask() if side > 0 else book.best_bid()) * view.tick[0]
+    value = best * (1.0 + side * 0.0020)  # 20 bps through the quote
+    trader.draw = (0, value)
+    trader.act(view, spy)  # type: ignore[arg-type]
+    assert len(spy.sent) == 1
+    contract, sent_side, lots, ticks, tif = spy.sent[0]
+    gap = side * (value - best) / value * 1e4
+    clip = min(rules.max_clip, rules.clip_per_bps * (gap - rules.threshold_bps))
+    assert (contract, sent_side, tif) == (0, side, TimeInForce.IOC)
+    assert lots == view.to_lots(0, clip / best)
+    assert ticks == view.to_ticks(0, value * (1.0 - side * rules.threshold_bps / 1e4))
+    # inside the threshold it does nothing
+    trader.draw = (0, best * (1.0 + side * 0.5 * rules.threshold_bps / 1e4))
+    trader.act(view, spy)  # type: ignore[arg-type]
+    assert len(spy.sent) == 1
+
+
+def test_it_trades_the_contract_it_drew():
+    model, trader = one_trader("cross-margin-contagion")
+    view, spy = model.view, Spy()
+    best = view.books[1].best_ask() * view.tick[1]
+    trader.draw = (1, best * 1.002)
+    trader.act(view, spy)  # type: ignore[arg-type]
+    assert [s[:2] for s in spy.sent] == [(1, 1)]
+    trader.draw = (1, 0.0)  # no value: nothing to trade on
+    trader.act(view, spy)  # type: ignore[arg-type]
+    assert len(spy.sent) == 1
