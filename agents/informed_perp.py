@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 
-from agents.spot_trader import InformedRules
+from agents.spot_trader import InformedRules, look_at_random_contracts
 from agents.trader import Trader
 from model.gateway import MarketAccess, OrderGateway, TimeInForce
 from model.view import MarketView
@@ -51,11 +51,7 @@ class InformedPerpTrader(Trader):
         cls, acting: Sequence[InformedPerpTrader], view: MarketView, rng: np.random.Generator
     ) -> None:
         """The informed traders looking this step, each at a contract drawn at random."""
-        value = view.fundamental.tolist()
-        for trader in acting:
-            c = int(rng.integers(view.n_contracts))
-            trader.draw = (c, value[c])
-            trader.act(view, trader.gateway)
+        look_at_random_contracts(acting, view, rng)
 
     def act(self, view: MarketView, gateway: OrderGateway) -> None:
         """Take the best quote on either side that is further than the threshold from the
@@ -73,12 +69,10 @@ class InformedPerpTrader(Trader):
             gap_bps = side * (value - price) / value * 1e4
             if gap_bps <= rules.threshold_bps:
                 continue
-            clip = min(rules.max_clip, rules.clip_per_bps * (gap_bps - rules.threshold_bps))
             held = side * self.position(contract) * view.lot[contract] * price
-            limit = max(rules.max_position, rules.position_per_bps * gap_bps)
-            lots = view.to_lots(contract, max(0.0, min(clip, limit - held)) / price)
+            lots = view.to_lots(contract, max(0.0, rules.order_value(gap_bps, held)) / price)
             if lots <= 0:
                 continue
-            # limited at the value less the threshold: it never pays more than the value
+            # limited the threshold short of the value: it never trades through the value
             ticks = view.to_ticks(contract, value * (1.0 - side * rules.threshold_bps / 1e4))
             gateway.send(contract, side, lots, ticks, TimeInForce.IOC)

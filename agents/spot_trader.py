@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -43,6 +44,25 @@ class InformedRules:
     max_clip: float
     max_position: float
     position_per_bps: float
+
+    def order_value(self, gap_bps: float, held: float) -> float:
+        """USDT to trade on one look at a gap of ``gap_bps`` (beyond the threshold) while
+        holding ``held`` USDT of position on the gap's side: the clip, cut to what the risk
+        limit leaves (negative when the holding is already over it)."""
+        clip = min(self.max_clip, self.clip_per_bps * (gap_bps - self.threshold_bps))
+        return min(clip, max(self.max_position, self.position_per_bps * gap_bps) - held)
+
+
+def look_at_random_contracts(
+    acting: Sequence[Any], view: MarketView, rng: np.random.Generator
+) -> None:
+    """Informed traders looking this step (spot or perpetual), each at a contract drawn at
+    random with its value signal: the draw is handed over, then the trader acts."""
+    fundamental = view.fundamental.tolist()
+    for trader in acting:
+        c = int(rng.integers(view.n_contracts))
+        trader.draw = (c, fundamental[c])
+        trader.act(view, trader.gateway)
 
 
 class SpotTrader(mesa.Agent):
@@ -104,11 +124,7 @@ class SpotTrader(mesa.Agent):
         cls, acting: Sequence[SpotTrader], view: MarketView, rng: np.random.Generator
     ) -> None:
         """The value traders looking this step, each at a contract drawn at random."""
-        fundamental = view.fundamental.tolist()
-        for trader in acting:
-            c = int(rng.integers(view.n_contracts))
-            trader.draw = (c, fundamental[c])
-            trader.act(view, trader.gateway)
+        look_at_random_contracts(acting, view, rng)
 
     def act(self, view: MarketView, gateway: SpotGateway) -> None:
         """A noise order or a value trade, on the draws the crowd step handed over."""
@@ -157,11 +173,9 @@ class SpotTrader(mesa.Agent):
             if rules is None:
                 value = min(VALUE_MAX_CLIP, VALUE_CLIP * (gap_bps - threshold) / 10.0)
             else:
-                value = min(rules.max_clip, rules.clip_per_bps * (gap_bps - threshold))
                 # its risk limit: limited capital, not a free anchor
                 held = side * (spot.coins(self.spot_account, contract) - self.coins_start[contract])
-                limit = max(rules.max_position, rules.position_per_bps * gap_bps)
-                value = min(value, limit - held * price)
+                value = rules.order_value(gap_bps, held * price)
             lots = int(value / price / spot.lot[contract])
             if not self._affordable(contract, side, lots, price):
                 continue

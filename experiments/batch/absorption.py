@@ -44,13 +44,12 @@ def holdings(model: CascadeModel, contract: int = 0) -> tuple[dict[str, float], 
     perp: dict[str, float] = defaultdict(float)
     coins: dict[str, float] = defaultdict(float)
     owned = np.zeros(len(lots), dtype=bool)
+    for account, kind in model.population.account_kinds().items():
+        perp[kind] += float(lots[account])
+        owned[account] = True
     spot = model.spot
     for agent in model.agents:
         kind = str(getattr(agent, "kind", type(agent).__name__))
-        account = getattr(agent, "account", None)
-        if isinstance(account, int | np.integer) and 0 <= account < len(lots):
-            perp[kind] += float(lots[account])
-            owned[account] = True
         spot_account = getattr(agent, "spot_account", None)
         if spot_account is None:  # a sell or buy program on spot keeps it in its gateway
             spot_account = getattr(getattr(agent, "spot_gateway", None), "account", None)

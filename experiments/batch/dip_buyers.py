@@ -46,8 +46,8 @@ def run(
     """One row per (seed, count, leverage): the fall and the liquidated notional per trigger."""
     jobs: list[Job] = []
     meta: dict[int, tuple[int, int, float]] = {}
+    base = pt.base_scenario(pt.HIGH, duration, "flow", extra)
     for s_index, seed in enumerate(seeds):
-        base = pt.base_scenario(pt.HIGH, duration, "flow", extra)
         trigger = share * pt.starting_open_interest(seed, base)
         for count in counts:
             for leverage in (pt.LOW, pt.HIGH):
