@@ -25,11 +25,9 @@ import numpy as np
 import pandas as pd
 
 from experiments.batch import price_targets as pt
-from experiments.batch.preregistered import parse_seeds
+from experiments.batch.preregistered import checked_overrides, parse_seeds
 from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
-from model.overrides import parse_overrides
-from model.scenario import ScenarioError
 from model.simulation import CascadeModel
 
 VENUE = "venue (fund, backstop)"
@@ -139,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.share <= 1:
         parser.error("--share must be in (0, 1]")
     at = [pt.TRIGGER_START + t for t in after]
-    try:
-        extra = parse_overrides(args.overrides)
-        pt.arm_scenario(pt.Arm(args.leverage, args.share), 1.0, max(at) + 61.0, "flow", extra)
-    except (ValueError, ScenarioError) as exc:
-        parser.error(str(exc))
+    extra = checked_overrides(
+        parser,
+        args.overrides,
+        lambda settings: pt.arm_scenario(
+            pt.Arm(args.leverage, args.share), 1.0, max(at) + 61.0, "flow", settings
+        ),
+    )
     frames = []
     for seed in seeds:
         print(f"seed {seed} ...", file=sys.stderr, flush=True)

@@ -70,6 +70,7 @@ from scipy.stats import spearmanr
 from experiments.batch.preregistered import (
     add_prices_option,
     bootstrap_band,
+    checked_overrides,
     map_in_workers,
     parse_seeds,
     target_row,
@@ -79,8 +80,7 @@ from experiments.reports.distributions import markdown_table
 from experiments.reports.horizons import tail_mask
 from experiments.run.runner import run_scenario
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index
-from model.overrides import parse_overrides
-from model.scenario import Scenario, ScenarioError, load_scenario
+from model.scenario import Scenario, load_scenario
 
 # fixed on 2026-12-07, before any run of these seeds
 TARGET_SEEDS = tuple(range(6101, 6121))
@@ -353,14 +353,14 @@ def main(argv: list[str] | None = None) -> int:
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     if not args.duration >= MINUTE:
         parser.error(f"--duration must be at least {MINUTE:g} s, got {args.duration:g}")
-    try:
-        extra = parse_overrides(args.overrides)
-        fixed = sorted(set(extra) & set(SWEPT))
+
+    def check(settings: dict[str, Any]) -> None:
+        fixed = sorted(set(settings) & set(SWEPT))
         if fixed:
             raise ValueError(f"--set may not change {', '.join(fixed)} (the command sets it)")
-        scenario(AT, args.prices, args.duration, extra)
-    except (ValueError, ScenarioError) as exc:
-        parser.error(str(exc))
+        scenario(AT, args.prices, args.duration, settings)
+
+    extra = checked_overrides(parser, args.overrides, check)
     print(f"prices: {args.prices}; seeds: {','.join(map(str, seeds))}", file=sys.stderr)
     minutes = run(seeds, CAPS, args.prices, args.duration, args.workers, extra)
     caps, returns, liquidations = arrays(minutes)

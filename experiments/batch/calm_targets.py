@@ -36,6 +36,7 @@ import pandas as pd
 
 from experiments.batch.preregistered import (
     bootstrap_band,
+    checked_overrides,
     map_in_workers,
     parse_seeds,
     target_row,
@@ -44,8 +45,7 @@ from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
 from experiments.run.runner import run_scenario
 from experiments.run.stylized_facts import excess_kurtosis, hill_tail_index
-from model.overrides import parse_overrides
-from model.scenario import Scenario, ScenarioError, load_scenario
+from model.scenario import Scenario, load_scenario
 
 # fixed on 2026-12-06, before any run of these seeds
 TARGET_SEEDS = tuple(range(4101, 4121))
@@ -229,11 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="write the runs and targets.md here")
     add_set_option(parser)
     args = parser.parse_args(argv)
-    try:
-        extra = parse_overrides(args.overrides)
-        calm_1x(60.0, extra)
-    except (ValueError, ScenarioError) as exc:
-        parser.error(str(exc))
+    extra = checked_overrides(parser, args.overrides, lambda settings: calm_1x(60.0, settings))
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     print(f"seeds: {','.join(map(str, seeds))}", file=sys.stderr)
     rows: list[dict[str, Any]] = []

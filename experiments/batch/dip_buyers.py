@@ -24,12 +24,16 @@ import numpy as np
 import pandas as pd
 
 from experiments.batch import price_targets as pt
-from experiments.batch.executor import Executor, Job
-from experiments.batch.preregistered import BANDS, bootstrap_band, parse_seeds
+from experiments.batch.executor import Job
+from experiments.batch.preregistered import (
+    BANDS,
+    bootstrap_band,
+    checked_overrides,
+    parse_seeds,
+    run_jobs,
+)
 from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
-from model.overrides import parse_overrides
-from model.scenario import ScenarioError
 
 COUNTS = (0, 1, 2, 3, 5, 8)
 KEY = "prices.informed_perp_traders"
@@ -45,7 +49,7 @@ def run(
 ) -> pd.DataFrame:
     """One row per (seed, count, leverage): the fall and the liquidated notional per trigger."""
     jobs: list[Job] = []
-    meta: dict[int, tuple[int, int, float]] = {}
+    meta: list[tuple[int, int, float]] = []
     base = pt.base_scenario(pt.HIGH, duration, "flow", extra)
     for s_index, seed in enumerate(seeds):
         trigger = share * pt.starting_open_interest(seed, base)
@@ -55,29 +59,21 @@ def run(
                 scenario = pt.arm_scenario(
                     pt.Arm(leverage, share), trigger, duration, "flow", settings
                 )
-                meta[len(jobs)] = (seed, count, leverage)
+                meta.append((seed, count, leverage))
                 seq = np.random.SeedSequence(seed)
                 jobs.append(Job(len(jobs), counts.index(count), s_index, seq, scenario))
-    rows = []
-    with Executor(workers) as executor:
-        for done, record in enumerate(executor.run(jobs), 1):
-            seed, count, leverage = meta[record["run"]]
-            if record["status"] != "ok":
-                raise RuntimeError(
-                    f"seed {seed}, {count} traders, {leverage:g}x: {record['error']}"
-                )
-            s = record["summary"]
-            rows.append(
-                {
-                    "seed": seed,
-                    "traders": count,
-                    "leverage": leverage,
-                    "drawdown_pct": s["trigger_drawdown_pct"],
-                    "liquidated_per_trigger": s["liquidated_per_trigger"],
-                }
-            )
-            print(f"\r{done}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    labels = [f"seed {seed}, {count} traders, {leverage:g}x" for seed, count, leverage in meta]
+    records = run_jobs(jobs, labels, workers)
+    rows = [
+        {
+            "seed": seed,
+            "traders": count,
+            "leverage": leverage,
+            "drawdown_pct": record["summary"]["trigger_drawdown_pct"],
+            "liquidated_per_trigger": record["summary"]["liquidated_per_trigger"],
+        }
+        for (seed, count, leverage), record in zip(meta, records, strict=True)
+    ]
     return pd.DataFrame(rows).sort_values(["traders", "seed", "leverage"]).reset_index(drop=True)
 
 
@@ -164,11 +160,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--share must be in (0, 1]")
     if args.duration <= pt.TRIGGER_START + pt.TRIGGER_SECONDS:
         parser.error(f"--duration must exceed {pt.TRIGGER_START + pt.TRIGGER_SECONDS:g} s")
-    try:
-        extra = parse_overrides(args.overrides)
-        pt.arm_scenario(pt.Arm(pt.HIGH, args.share), 1.0, args.duration, "flow", extra)
-    except (ValueError, ScenarioError) as exc:
-        parser.error(str(exc))
+    extra = checked_overrides(
+        parser,
+        args.overrides,
+        lambda settings: pt.arm_scenario(
+            pt.Arm(pt.HIGH, args.share), 1.0, args.duration, "flow", settings
+        ),
+    )
     print(f"seeds: {','.join(map(str, seeds))}; dip buyers: {counts}", file=sys.stderr)
     runs = run(seeds, counts, args.share, args.duration, args.workers, extra)
     text = "\n".join(markdown_table(table(runs).round(3)))

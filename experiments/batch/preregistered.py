@@ -1,7 +1,8 @@
-"""What every pre-registered target experiment shares: its seeds on the command line, bootstrap
-bands over whole seeds, a row per target judged hit or miss, and runs spread over worker
-processes in a fixed order (`experiments.batch.price_targets`, `calm_targets`, `big_moves`,
-`price_checks`).
+"""What every pre-registered target experiment shares: its seeds and ``--set`` settings on the
+command line, bootstrap bands over whole seeds, a row per target judged hit or miss, and runs
+spread over worker processes with their results in a fixed order: the experiment's jobs through
+an `Executor` (`experiments.batch.price_targets`, `dip_buyers`) or a function over tasks
+(`calm_targets`, `calm_tails`, `big_moves`, `price_checks`).
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from experiments.batch.executor import default_workers
+from experiments.batch.executor import Executor, Job, default_workers
+from model.overrides import parse_overrides
+from model.scenario import ScenarioError
 
 BANDS = (0.05, 0.95)  # a 90% band
 RESAMPLES = 2000
@@ -33,6 +36,23 @@ def parse_seeds(
         return list(named.get(text) or [int(s) for s in text.split(",")])
     except ValueError:
         parser.error(f"--seeds: targets, held-out or comma-separated integers, got {text!r}")
+
+
+def checked_overrides(
+    parser: argparse.ArgumentParser,
+    overrides: list[str],
+    check: Callable[[dict[str, Any]], object],
+) -> dict[str, Any]:
+    """The ``--set KEY=VALUE`` settings, once ``check`` has accepted them (it builds the
+    command's scenario with them); a malformed pair, an unknown key or a value ``check`` refuses
+    (`ValueError`, `ScenarioError`) is a usage error: ``parser.error``, the message, exit status 2.
+    """
+    try:
+        settings = parse_overrides(overrides)
+        check(settings)
+    except (ValueError, ScenarioError) as exc:
+        parser.error(str(exc))
+    return settings
 
 
 def bootstrap_band(
@@ -76,14 +96,33 @@ def add_prices_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def counted[T](results: Iterable[T], total: int) -> Iterator[T]:
+    """``results`` as they come, with a count of the ``total`` runs finished on stderr."""
+    for done, result in enumerate(results, 1):
+        yield result
+        print(f"\r{done}/{total} runs", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+
 def map_in_workers[T, R](fn: Callable[[T], R], tasks: list[T], workers: int | None) -> list[R]:
     """``fn`` over ``tasks`` in fresh worker processes, results in the order of the tasks,
     with a count of finished runs on stderr."""
-    results = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers or default_workers(), mp_context=context) as pool:
-        for done, result in enumerate(pool.map(fn, tasks), 1):
-            results.append(result)
-            print(f"\r{done}/{len(tasks)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
-    return results
+        return list(counted(pool.map(fn, tasks), len(tasks)))
+
+
+def run_jobs(
+    jobs: Sequence[Job], labels: Sequence[str], workers: int | None
+) -> list[dict[str, Any]]:
+    """Every job's record (`experiments.batch.executor.execute`) in the order of the jobs, run
+    on an `Executor` of ``workers`` with a count of finished runs on stderr; a run that fails
+    stops them all with a `RuntimeError` naming it by its label (one per job)."""
+    label = {job.run: text for job, text in zip(jobs, labels, strict=True)}
+    records: dict[int, dict[str, Any]] = {}
+    with Executor(workers) as executor:
+        for record in counted(executor.run(jobs), len(jobs)):
+            if record["status"] != "ok":
+                raise RuntimeError(f"{label[record['run']]}: {record['error']}")
+            records[record["run"]] = record
+    return [records[job.run] for job in jobs]

@@ -34,18 +34,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from experiments.batch.executor import Executor, Job
+from experiments.batch.executor import Job
 from experiments.batch.preregistered import (
     BANDS,
     add_prices_option,
     bootstrap_band,
+    checked_overrides,
     parse_seeds,
+    run_jobs,
     target_row,
 )
 from experiments.options import add_set_option
 from experiments.reports.distributions import markdown_table
-from model.overrides import parse_overrides
-from model.scenario import Scenario, ScenarioError, load_scenario
+from model.scenario import Scenario, load_scenario
 
 # fixed on 2026-12-06, before any run of these seeds (issue 25's pre-registration)
 TARGET_SEEDS = tuple(range(2501, 2521))
@@ -127,37 +128,32 @@ def run_arms(
 ) -> pd.DataFrame:
     """One row per (seed, arm): the fall, the liquidated notional, the trigger."""
     jobs: list[Job] = []
-    meta: dict[int, tuple[int, Arm, float]] = {}
+    meta: list[tuple[int, Arm, float]] = []
     for s_index, seed in enumerate(seeds):
         oi = starting_open_interest(seed, base_scenario(HIGH, duration, prices, extra))
         for a_index, arm in enumerate(ARMS):
             trigger = arm.share * oi
-            run = len(jobs)
-            meta[run] = (seed, arm, trigger)
+            meta.append((seed, arm, trigger))
             scenario = arm_scenario(arm, trigger, duration, prices, extra)
-            jobs.append(Job(run, a_index, s_index, np.random.SeedSequence(seed), scenario))
+            jobs.append(Job(len(jobs), a_index, s_index, np.random.SeedSequence(seed), scenario))
+    labels = [f"seed {seed}, {arm.name}" for seed, arm, _ in meta]
+    records = run_jobs(jobs, labels, workers)
     rows = []
-    with Executor(workers) as executor:
-        for done, record in enumerate(executor.run(jobs), 1):
-            seed, arm, trigger = meta[record["run"]]
-            if record["status"] != "ok":
-                raise RuntimeError(f"seed {seed}, {arm.name}: {record['error']}")
-            s = record["summary"]
-            rows.append(
-                {
-                    "seed": seed,
-                    "arm": arm.name,
-                    "leverage": arm.leverage,
-                    "share": arm.share,
-                    "impact": arm.impact,
-                    "trigger": trigger,
-                    "drawdown_pct": s["trigger_drawdown_pct"],
-                    "liquidated": s["liquidations_notional"],
-                    "liquidated_per_trigger": s["liquidated_per_trigger"],
-                }
-            )
-            print(f"\r{done}/{len(jobs)} runs", end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+    for (seed, arm, trigger), record in zip(meta, records, strict=True):
+        s = record["summary"]
+        rows.append(
+            {
+                "seed": seed,
+                "arm": arm.name,
+                "leverage": arm.leverage,
+                "share": arm.share,
+                "impact": arm.impact,
+                "trigger": trigger,
+                "drawdown_pct": s["trigger_drawdown_pct"],
+                "liquidated": s["liquidations_notional"],
+                "liquidated_per_trigger": s["liquidated_per_trigger"],
+            }
+        )
     return pd.DataFrame(rows).sort_values(["seed", "arm"]).reset_index(drop=True)
 
 
@@ -251,11 +247,11 @@ def main(argv: list[str] | None = None) -> int:
     add_prices_option(parser)
     add_set_option(parser)
     args = parser.parse_args(argv)
-    try:
-        extra = parse_overrides(args.overrides)
-        base_scenario(HIGH, args.duration, args.prices, extra)
-    except (ValueError, ScenarioError) as exc:
-        parser.error(str(exc))
+    extra = checked_overrides(
+        parser,
+        args.overrides,
+        lambda settings: base_scenario(HIGH, args.duration, args.prices, settings),
+    )
     seeds = parse_seeds(parser, args.seeds, TARGET_SEEDS, HELD_OUT_SEEDS)
     if args.duration <= TRIGGER_START + TRIGGER_SECONDS:
         parser.error(f"--duration must exceed {TRIGGER_START + TRIGGER_SECONDS:g} s (the trigger)")
