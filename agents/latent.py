@@ -14,14 +14,14 @@ contract: level k (1..``levels``) sits ``k × step_bps`` from its reference pric
 ``k × size`` USDT, so the depth within a distance grows with its square. Unless a number of
 levels is set, the ladder has as many as the trader's buying power (its capital at LEVERAGE)
 pays for: patient traders are limited by their capital, not by a distance, and a ladder cut at
-a fixed distance (it was 20 levels, 5%) left a deeper fall with no bid at all in the book. The reference is a
-slow moving average of the mark (half-life ``halflife`` seconds): in calm markets the ladder
-follows the price far behind the touch and never trades; in a fast fall the price runs into it.
-It looks every LOOK seconds, quotes only behind the visible touch (post-only), and keeps what
-it buys: its capital and leverage bound how much it can take. It is present only when the
-makers learn prices from flow (the flow mode: the default, ``prices.makers_know_value`` unset
-or false); the numbers are chosen,
-not calibrated (docs/price-formation.md).
+a fixed distance (it was 20 levels, 5%) left a deeper fall with no bid at all in the book. The
+reference is a slow moving average of the mark (half-life ``halflife`` seconds): in calm
+markets the ladder follows the price far behind the touch and never trades; in a fast fall the
+price runs into it. It looks every LOOK seconds, quotes only behind the visible touch
+(post-only), and keeps what it buys: its capital and leverage bound how much it can take. It is
+present only when the makers learn prices from flow (the flow mode: the default,
+``prices.makers_know_value`` unset or false); the numbers are chosen, not calibrated
+(docs/price-formation.md).
 """
 
 from __future__ import annotations
