@@ -47,12 +47,21 @@ class RiskSnapshot:
         return bool(len(self.isolated_breaches) or len(self.cross_breaches))
 
 
-def liquidation_distance(ledger: Ledger, snapshot: RiskSnapshot, mark: np.ndarray) -> float:
+def liquidation_distance(
+    ledger: Ledger,
+    snapshot: RiskSnapshot,
+    mark: np.ndarray,
+    material: np.ndarray | None = None,
+) -> float:
     """The smallest relative move of the mark that would bring some live pool to its
     maintenance margin, to first order: (margin balance − MM) / notional for each isolated
     position and (cross margin balance − Σ cross MM) / Σ cross notional for each account with
     cross positions (a bound: it assumes every cross position loses at once). ``inf`` when
-    nothing is open; ≤ 0 when some pool is already at or below maintenance."""
+    nothing is open; ≤ 0 when some pool is already at or below maintenance.
+
+    With ``material`` (USDT per contract, all > 0) only pools large enough to matter count: an
+    isolated position of at least its contract's ``material`` notional, and a cross account
+    whose Σ notional / ``material`` over its contracts is at least 1."""
     n = len(snapshot.cross_equity)  # accounts opened since the check are not in it
     live = ~ledger.system[:n]
     lots = ledger.lots[:n]
@@ -60,12 +69,16 @@ def liquidation_distance(ledger: Ledger, snapshot: RiskSnapshot, mark: np.ndarra
     open_ = (lots != 0) & live[:, None]
     iso = open_ & ledger.isolated[:n]
     cross = open_ & ~ledger.isolated[:n]
+    if material is not None:
+        iso &= notional >= material
     nearest = math.inf
     if np.logical_or.reduce(iso, axis=None):
         cushion = (snapshot.iso_equity - snapshot.maintenance)[iso] / notional[iso]
         nearest = min(nearest, float(np.minimum.reduce(cushion)))
     cross_notional = np.add.reduce(np.where(cross, notional, 0.0), axis=1)
     holders = cross_notional > 0
+    if material is not None:
+        holders &= np.add.reduce(np.where(cross, notional / material, 0.0), axis=1) >= 1.0
     if np.logical_or.reduce(holders):
         cushion = (snapshot.cross_equity - snapshot.cross_maintenance)[holders]
         nearest = min(nearest, float(np.minimum.reduce(cushion / cross_notional[holders])))

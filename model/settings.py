@@ -192,6 +192,13 @@ class Stepping(StrictSettings):
         description="a step is no longer than the time over which some account is this many "
         "standard deviations of the mark from liquidation (adaptive)",
     )
+    material_notional: float = Field(
+        1_000_000.0,
+        ge=0.0,
+        description="USDT per unit of a contract's depth_scale: smaller positions (cross "
+        "accounts: smaller in sum) do not shorten steps when near liquidation, and smaller "
+        "liquidation, ADL and offload fills do not open the event window; 0: all do (adaptive)",
+    )
 
 
 class PriceFormation(StrictSettings):

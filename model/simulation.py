@@ -134,7 +134,10 @@ class CascadeModel(mesa.Model):
         self.datacollector = self.recorder.datacollector
         self.snapshots = AccountSnapshots(self, scenario.account_snapshot_every)
         self.stepping = StepPolicy(
-            scenario, lambda: liquidation_distance(market.ledger, market.risk, market.mark)
+            scenario,
+            lambda: liquidation_distance(
+                market.ledger, market.risk, market.mark, self.stepping.material
+            ),
         )
         self.running = True
 
@@ -144,7 +147,7 @@ class CascadeModel(mesa.Model):
         adaptive steps find nothing happening (`model.stepping`)."""
         t = self.clock
         market = self.market
-        dt = self.stepping.next(t, len(self.events), market.mark, market.index_price)
+        dt = self.stepping.next(t, self.events, market.mark, market.index_price)
         self.fundamental = self.fundamental_process.step(t, dt)
         self.view.value = self.fundamental
         market.open(t, self.fundamental, dt)

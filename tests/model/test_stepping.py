@@ -7,6 +7,8 @@ import pytest
 
 from agents.liquidity import VolatilityGauge
 from agents.population import poisson_pick
+from model.events import EventLog
+from model.risk import assess, liquidation_distance
 from model.scenario import ScenarioError, load_scenario
 from model.simulation import CascadeModel
 from model.stepping import StepPolicy
@@ -30,11 +32,12 @@ def lengths(
     and an account ``near`` (a relative move of the mark) from liquidation from ``near_from``."""
     now = {"t": 0.0}
     policy = StepPolicy(scenario, lambda: near if now["t"] >= near_from else FAR)
-    t, out, mark = 0.0, [], np.array([60_000.0])
+    t, out, mark, log = 0.0, [], np.array([60_000.0]), EventLog()
     while t < until - 1e-9:
         now["t"] = t
-        events = 1 if t > events_at >= 0 else 0
-        dt = policy.next(t, events, mark, mark)
+        if t > events_at >= 0 and not len(log):
+            log.add("deficit", t, 0, 0)
+        dt = policy.next(t, log, mark, mark)
         out.append((t, dt))
         t += dt
     return out
@@ -158,7 +161,7 @@ def test_a_turbulent_minute_shortens_steps_near_liquidation_and_is_forgotten_a_m
         if 100.0 <= t < 160.0:  # a minute of 1% moves each step, up and down
             mark *= 1.0 + (0.01 if len(out) % 2 else -0.01)
         prices = np.array([mark])
-        dt = policy.next(t, 0, prices, prices)
+        dt = policy.next(t, EventLog(), prices, prices)
         out.append((t, dt))
         t += dt
     assert all(dt == 10.0 for s, dt in out if s < 100.0)
@@ -167,3 +170,55 @@ def test_a_turbulent_minute_shortens_steps_near_liquidation_and_is_forgotten_a_m
     assert {dt for s, dt in out if 103.0 <= s < 160.0} == {1.0}
     assert all(dt == 1.0 for s, dt in out if 160.0 <= s < 218.0)  # still remembered
     assert all(dt == 10.0 or s + dt == 400.0 for s, dt in out if s >= 220.0)  # forgotten
+
+
+def test_small_fills_do_not_open_the_event_window_but_large_ones_and_deficits_do():
+    """A liquidation, ADL or offload fill below ``material_notional`` (times the contract's
+    depth_scale) leaves steps long; one at or above it, or any deficit, keeps them short."""
+    scenario = load_scenario(
+        "calm", {**ADAPTIVE, "duration": 200.0, "stepping.material_notional": 1e6}
+    )
+    small = scenario.stepping.material_notional * scenario.contracts[0].depth_scale * 0.99
+    for kind, notional, short in (
+        ("liquidation", small, False),
+        ("adl", small, False),
+        ("offload", small, False),
+        ("liquidation", small / 0.99, True),
+        ("adl", 5e6, True),
+        ("deficit", 0.0, True),
+        ("takeover", 10.0, True),
+    ):
+        policy = StepPolicy(scenario, lambda: FAR)
+        log, mark = EventLog(), np.array([60_000.0])
+        assert policy.next(0.0, log, mark, mark) == 10.0
+        log.add(kind, 10.0, 0, 0, notional=notional)
+        assert (policy.next(10.0, log, mark, mark) == 1.0) is short, (kind, notional)
+
+
+def test_with_no_material_notional_every_fill_opens_the_window():
+    scenario = load_scenario(
+        "calm", {**ADAPTIVE, "duration": 200.0, "stepping.material_notional": 0.0}
+    )
+    policy = StepPolicy(scenario, lambda: FAR)
+    assert policy.material is None
+    log, mark = EventLog(), np.array([60_000.0])
+    policy.next(0.0, log, mark, mark)
+    log.add("liquidation", 10.0, 0, 0, notional=1.0)
+    assert policy.next(10.0, log, mark, mark) == 1.0
+
+
+def test_only_accounts_large_enough_to_matter_shorten_steps_near_liquidation():
+    """The liquidation distance with a material notional looks only at isolated positions of
+    at least that notional and at cross accounts at least that large in sum."""
+    model = CascadeModel(load_scenario("calm", {"duration": 10.0}), rng=1)
+    ledger, mark = model.market.ledger, model.market.mark
+    snapshot = assess(ledger, mark)
+    everyone = liquidation_distance(ledger, snapshot, mark)
+    notional = np.abs(ledger.lots * ledger.lot) * mark
+    live = ~ledger.system
+    largest = float(notional[live].max())
+    above_all = np.array([largest * 2.0])
+    assert liquidation_distance(ledger, snapshot, mark, above_all) == np.inf
+    assert liquidation_distance(ledger, snapshot, mark, np.array([1e-9])) == everyone
+    middle = np.array([float(np.median(notional[live][notional[live] > 0]))])
+    assert liquidation_distance(ledger, snapshot, mark, middle) >= everyone
