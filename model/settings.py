@@ -193,11 +193,13 @@ class Stepping(StrictSettings):
         "standard deviations of the mark from liquidation (adaptive)",
     )
     material_notional: float = Field(
-        1_000_000.0,
+        0.0,
         ge=0.0,
         description="USDT per unit of a contract's depth_scale: smaller positions (cross "
         "accounts: smaller in sum) do not shorten steps when near liquidation, and smaller "
-        "liquidation, ADL and offload fills do not open the event window; 0: all do (adaptive)",
+        "liquidation, ADL and offload fills do not open the event window; 0 (the default): "
+        "all do (adaptive; faster, but counts of liquidations and cascades change: "
+        "docs/performance.md)",
     )
 
 

@@ -29,16 +29,16 @@ number of ``step``s, and returns to one ``step`` while any of these holds:
   liquidated account hovering at its maintenance margin for half an hour kept a run at
   one-second steps: docs/performance.md).
 
-What matters is set by ``material_notional`` (USDT per unit of a contract's depth_scale): an
-account near liquidation shortens steps only if its positions are that large (a cross account:
-in sum over its contracts, each against its own contract's size), and a liquidation, ADL or
-offload fill opens the event window only if it is that large; takeovers, shortfalls, bad debt,
-deficits and haircuts always do. A smaller account is still liquidated when the risk check at
-the end of a step finds it below maintenance, at most one long step later than with one-second
-steps, and its liquidation order is small against the book: in the default scenario 1M USDT
-sold at once fills on average within 2 bps of the best bid at any time, while in the minutes
-after the trigger, when such accounts hover at their maintenance margin after Binance's
-partial liquidation, the mark moves 9–60 bps a second (docs/performance.md).
+With ``material_notional`` set (USDT per unit of a contract's depth_scale; 0, the default,
+turns it off), what matters is only what is that large: an account near liquidation shortens
+steps only if its positions are that large (a cross account: in sum over its contracts, each
+against its own contract's size), and a liquidation, ADL or offload fill opens the event window
+only if it is that large; takeovers, shortfalls, bad debt, deficits and haircuts always do. A
+smaller account is still liquidated when the risk check at the end of a step finds it below
+maintenance, at most one long step later than with one-second steps. It takes fewer steps, but
+small accounts are then cut in fewer, larger slices and their liquidations bunch at step ends,
+which changes the counts of liquidations and cascades (docs/performance.md): an option, not
+the default.
 
 The conditions are read at the start of a step from the last one's results, so a step is
 never taken back. The rates of everything that happens at random times scale with the step's

@@ -21,6 +21,7 @@ from experiments.batch import price_targets as pt
 from experiments.batch.montecarlo import monte_carlo
 from experiments.batch.sweep import outcome_plot, sweep
 from experiments.figures.stamp import Stamp, stamp_png, write_markdown
+from experiments.perf import materiality as material
 from experiments.perf.benchmark import CASES, measure
 from experiments.perf.worktree import ROOT
 from experiments.reports.adl_study import POLICY_KEY, minimal_is_least, policy_plot, policy_table
@@ -273,6 +274,17 @@ def price_checks(out: Path, size: Size, stamp: Stamp, workers: int) -> list[Path
     return [write_markdown(out / "price-checks.md", body, stamp)]
 
 
+def materiality(out: Path, size: Size, stamp: Stamp, workers: int) -> list[Path]:
+    """How far liquidations of a few sizes would walk the default book, against the mark's
+    moves, at one-second steps (`experiments.perf.materiality`, seed 703)."""
+    rows = material.measure("flash-crash", 703, list(material.TIMES), list(material.NOTIONALS))
+    body = (
+        "`python -m experiments.perf.materiality --scenario flash-crash --seed 703`:\n\n"
+        + "\n".join(material.table(rows))
+    )
+    return [write_markdown(out / "materiality.md", body, stamp)]
+
+
 Job = Callable[[Path, Size, Stamp, int], list[Path]]
 JOBS: dict[str, Job] = {
     "default-run": default_run,
@@ -284,4 +296,5 @@ JOBS: dict[str, Job] = {
     "benchmark": benchmark_default,
     "price-targets": price_targets,
     "price-checks": price_checks,
+    "materiality": materiality,
 }
