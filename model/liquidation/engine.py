@@ -250,6 +250,12 @@ class LiquidationEngine:
         qty = abs(held) * lot
         charged = self.clearance_fee(account, contract, qty * price, mark) if fee else 0.0
         bp = ledger.bankruptcy_price(account, contract, mark)
+        if side < 0 and not bp > 0.0:
+            # a short whose margin is below −entry × qty (its cross account's other positions
+            # lost more than this short could ever earn): no price above zero brings the
+            # margin to zero, so it goes to the fund at the mark and the account's loss is
+            # settled as a deficit once it is flat (`InsuranceFunds.cover_deficits`)
+            bp = price
         per_lot = max(0.0, side * lot * (bp - price))  # the fund's loss at the mark, per lot
         equity = self.funds.equity(contract, mark)
         if self.venue.adl.ranking == "minimal":  # the fund takes it all; only insolvency is shared

@@ -105,6 +105,31 @@ def test_a_remainder_whose_margin_covers_it_is_not_taken_over_at_zero(market):
     assert m.ledger.lots[trader, 0] == 1 and not m.kinds("takeover")
 
 
+def test_a_short_whose_cross_account_lost_more_than_it_can_earn_is_taken_over_at_the_mark(market):
+    """Found by `cascade mc --scenario oct-10-2025-assets --seed 4` (run 11): a cross account's
+    long lost so much that its small short's bankruptcy price (entry + margin / qty) was below
+    zero; the floor at 0 made the backstop take the short over at a price of 0, and the vault's
+    position with entry price 0 then failed every margin formula. No price above zero brings
+    that margin to zero: the short goes to the vault at the mark, and the account's deficit is
+    settled as one."""
+    m = market("hyperliquid", n_contracts=2)
+    trader = m.ledger.open_account(6_000.0, isolated=False, leverage=10)
+    m.ledger.transfer_position(m.maker, trader, 0, -10, 60_000.0)  # short 0.01 BTC on C0
+    m.ledger.transfer_position(m.maker, trader, 1, 1_000, 60_000.0)  # long 1 BTC on C1
+    m.ledger.transfer_position(trader, m.maker, 1, 1_000, 40_000.0)  # the long closed at a loss
+    assert m.ledger.wallet[trader] == pytest.approx(-14_000.0)
+    assert m.ledger.bankruptcy_price(trader, 0, m.mark) == 0.0  # 60,000 − 14,000 / 0.01 < 0
+    m.liquidate(np.array([60_000.0, 60_000.0]))
+    fund = m.funds.account_of(0)
+    assert m.ledger.lots[trader].tolist() == [0, 0]
+    assert m.ledger.lots[fund, 0] == -10
+    assert m.ledger.entry[fund, 0] == pytest.approx(60_000.0)  # the mark, not 0
+    assert m.kinds("deficit") or m.kinds("bad_debt")  # the account's loss is settled
+    assert m.problems() == []
+    m.liquidate(np.array([60_000.0, 60_000.0]), t=1.0)  # the vault's offload works on it
+    assert m.problems() == []
+
+
 def test_bybit_lowest_tier_closes_at_bankruptcy(market):
     m = market("bybit")
     trader = m.trader(6_000.0, 500, leverage=20)  # 30k notional: tier 1
