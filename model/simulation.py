@@ -135,8 +135,8 @@ class CascadeModel(mesa.Model):
         self.snapshots = AccountSnapshots(self, scenario.account_snapshot_every)
         self.stepping = StepPolicy(
             scenario,
-            lambda: liquidation_distance(
-                market.ledger, market.risk, market.mark, self.stepping.material
+            lambda material: liquidation_distance(
+                market.ledger, market.risk, market.mark, material
             ),
         )
         self.running = True

@@ -67,14 +67,14 @@ class StepPolicy:
     Args:
         scenario: the run's settings (``step``, ``stepping``, the triggers, ``duration``, the
             contracts' volatility).
-        distance: gives, when called, the smallest relative move of the mark that would
-            liquidate some account that matters now (`model.risk.liquidation_distance` of the
-            last check, with `material`).
+        distance: gives, when called with the material notional per contract (`material`;
+            None: every account), the smallest relative move of the mark that would liquidate
+            some account that large now (`model.risk.liquidation_distance` of the last check).
     """
 
     SIZED = frozenset({"liquidation", "adl", "offload"})  # events that matter only when large
 
-    def __init__(self, scenario: Scenario, distance: Callable[[], float]) -> None:
+    def __init__(self, scenario: Scenario, distance: Callable[[np.ndarray | None], float]) -> None:
         self.distance = distance
         settings = scenario.stepping
         self.base = scenario.step
@@ -90,7 +90,6 @@ class StepPolicy:
             if settings.material_notional > 0
             else None
         )
-        self._material = None if self.material is None else self.material.tolist()
         # the floor of the per-second variance: the value signal's calm volatility
         self.variance_floor = max(c.volatility for c in scenario.contracts) ** 2 / YEAR_SECONDS
         self.variance = self.variance_floor  # of the mark's relative moves, per second
@@ -141,9 +140,9 @@ class StepPolicy:
     def matters(self, event: Event) -> bool:
         """Whether an event opens the event window: a liquidation, ADL or offload fill of at
         least its contract's material notional; any other kind always."""
-        if self._material is None or event.kind not in self.SIZED:
+        if self.material is None or event.kind not in self.SIZED:
             return True
-        return event.notional >= self._material[event.contract]
+        return bool(event.notional >= self.material[event.contract])
 
     def _observe(self, t: float, marks: list[float], last: list[float]) -> None:
         """Fold the last step's largest move of the mark (over contracts) into the volatility
@@ -164,7 +163,7 @@ class StepPolicy:
     def _safe_steps(self) -> int:
         """The most ``step``s over which every account stays ``near_sigmas`` standard
         deviations of the mark from liquidation (at least one)."""
-        distance = self.distance()
+        distance = self.distance(self.material)
         if distance == math.inf:
             return self.longest
         if distance <= 0.0:

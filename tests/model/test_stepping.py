@@ -31,7 +31,7 @@ def lengths(
     """Step lengths from 0 to ``until`` with the mark still, one event logged at ``events_at``
     and an account ``near`` (a relative move of the mark) from liquidation from ``near_from``."""
     now = {"t": 0.0}
-    policy = StepPolicy(scenario, lambda: near if now["t"] >= near_from else FAR)
+    policy = StepPolicy(scenario, lambda material: near if now["t"] >= near_from else FAR)
     t, out, mark, log = 0.0, [], np.array([60_000.0]), EventLog()
     while t < until - 1e-9:
         now["t"] = t
@@ -155,7 +155,7 @@ def test_a_turbulent_minute_shortens_steps_near_liquidation_and_is_forgotten_a_m
     are large an account 0.5% away keeps steps short; a minute after they stop, steps are long
     again (jumps are switched off here, so only the cushion can shorten a step)."""
     scenario = load_scenario("calm", {**ADAPTIVE, "duration": 400.0, "stepping.jump_bps": 1e4})
-    policy = StepPolicy(scenario, lambda: 0.005)
+    policy = StepPolicy(scenario, lambda material: 0.005)
     t, mark, out = 0.0, 60_000.0, []
     while t < 400.0 - 1e-9:
         if 100.0 <= t < 160.0:  # a minute of 1% moves each step, up and down
@@ -188,7 +188,7 @@ def test_small_fills_do_not_open_the_event_window_but_large_ones_and_deficits_do
         ("deficit", 0.0, True),
         ("takeover", 10.0, True),
     ):
-        policy = StepPolicy(scenario, lambda: FAR)
+        policy = StepPolicy(scenario, lambda material: FAR)
         log, mark = EventLog(), np.array([60_000.0])
         assert policy.next(0.0, log, mark, mark) == 10.0
         log.add(kind, 10.0, 0, 0, notional=notional)
@@ -199,7 +199,7 @@ def test_with_no_material_notional_every_fill_opens_the_window():
     scenario = load_scenario(
         "calm", {**ADAPTIVE, "duration": 200.0, "stepping.material_notional": 0.0}
     )
-    policy = StepPolicy(scenario, lambda: FAR)
+    policy = StepPolicy(scenario, lambda material: FAR)
     assert policy.material is None
     log, mark = EventLog(), np.array([60_000.0])
     policy.next(0.0, log, mark, mark)
